@@ -1,0 +1,109 @@
+using System.Text.Json;
+
+namespace OrbitMesh.Agent;
+
+/// <summary>
+/// What a handler receives: the command name, its JSON parameters, and context.
+/// </summary>
+public sealed class MeshCommand
+{
+    /// <summary>Creates a command.</summary>
+    public MeshCommand(string command, JsonElement? parameters, IServiceProvider services, string? correlationId = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        ArgumentNullException.ThrowIfNull(services);
+        Command = command;
+        Parameters = parameters is { ValueKind: not JsonValueKind.Undefined } p ? p : null;
+        Services = services;
+        CorrelationId = correlationId;
+    }
+
+    /// <summary>The command name.</summary>
+    public string Command { get; }
+
+    /// <summary>The raw parameters; null when none were sent.</summary>
+    public JsonElement? Parameters { get; }
+
+    /// <summary>Ties this execution to a larger operation.</summary>
+    public string? CorrelationId { get; }
+
+    /// <summary>The services of this execution's scope.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>True when the parameters are an object with this property.</summary>
+    public bool HasParameter(string name) =>
+        Parameters is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out _);
+
+    /// <summary>
+    /// Reads one named parameter as <typeparamref name="T"/>. Throws <see cref="MeshParameterException"/>
+    /// when it is missing or of the wrong shape.
+    /// </summary>
+    public T GetParameter<T>(string name)
+    {
+        if (!TryGetProperty(name, out var element))
+        {
+            throw new MeshParameterException($"The parameter '{name}' is required.");
+        }
+
+        return Convert<T>(element, name) ?? throw new MeshParameterException($"The parameter '{name}' must not be null.");
+    }
+
+    /// <summary>Reads one named parameter, or returns <paramref name="defaultValue"/> when it is absent or null.</summary>
+    public T GetParameter<T>(string name, T defaultValue)
+    {
+        if (!TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return defaultValue;
+        }
+
+        return Convert<T>(element, name) ?? defaultValue;
+    }
+
+    /// <summary>Reads all parameters as one <typeparamref name="T"/>; default when there are none.</summary>
+    public T? GetParameters<T>()
+    {
+        if (Parameters is not { } element)
+        {
+            return default;
+        }
+
+        return Convert<T>(element, "parameters");
+    }
+
+    private bool TryGetProperty(string name, out JsonElement element)
+    {
+        element = default;
+        if (Parameters is not { } parameters)
+        {
+            return false;
+        }
+
+        if (parameters.ValueKind != JsonValueKind.Object)
+        {
+            throw new MeshParameterException($"The parameters must be a JSON object, not {parameters.ValueKind}.");
+        }
+
+        foreach (var property in parameters.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                element = property.Value;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static T? Convert<T>(JsonElement element, string name)
+    {
+        try
+        {
+            return element.Deserialize<T>(OrbitMeshJson.Options);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new MeshParameterException($"The parameter '{name}' is not a valid {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+}

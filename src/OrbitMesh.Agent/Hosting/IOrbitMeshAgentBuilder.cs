@@ -1,0 +1,17 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OrbitMesh.Agent.Hosting;
+
+/// <summary>Returned by <c>AddOrbitMeshAgent</c>; register handlers on it.</summary>
+public interface IOrbitMeshAgentBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+
+    /// <summary>Registers a handler type for a command; it is activated from DI per execution.</summary>
+    IOrbitMeshAgentBuilder AddHandler<THandler>(string command)
+        where THandler : class;
+
+    /// <summary>Registers a lambda handler for a command.</summary>
+    IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler);
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OrbitMesh.Agent.Hosting;
+
+internal sealed class OrbitMeshAgentBuilder(IServiceCollection services, HandlerRegistry handlers) : IOrbitMeshAgentBuilder
+{
+    public IServiceCollection Services { get; } = services;
+
+    public IOrbitMeshAgentBuilder AddHandler<THandler>(string command)
+        where THandler : class
+    {
+        handlers.Add(command, HandlerRegistration.ForType(typeof(THandler)));
+        return this;
+    }
+
+    public IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler)
+    {
+        handlers.Add(command, HandlerRegistration.ForDelegate(handler));
+        return this;
+    }
+}

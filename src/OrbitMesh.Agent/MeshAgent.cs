@@ -1,0 +1,389 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrbitMesh.Protocol;
+using OrbitMesh.Transport;
+
+namespace OrbitMesh.Agent;
+
+/// <summary>
+/// An agent: connects to the server's hub, registers, heartbeats, executes the commands it has handlers
+/// for, and reconnects (and registers again) by itself after a network fault or a server restart.
+/// Build one with <see cref="MeshAgentBuilder"/> or host it with <c>services.AddOrbitMeshAgent(...)</c>.
+/// </summary>
+public sealed partial class MeshAgent : IAsyncDisposable
+{
+    private readonly MeshAgentOptions _options;
+    private readonly HandlerRegistry _handlers;
+    private readonly IServiceProvider _services;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly HubConnection _connection;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly LoadSampler _load = new();
+    private readonly ServiceProvider? _ownedServices;
+    private Task _heartbeatLoop = Task.CompletedTask;
+    private TimeSpan _heartbeatInterval;
+    private volatile RegistrationResult? _registration;
+    private Exception? _closeReason;
+    private int _activeJobs;
+    private int _started;
+    private bool _disposed;
+
+    internal MeshAgent(MeshAgentOptions options, HandlerRegistry handlers, IServiceProvider? services, ILoggerFactory loggerFactory, Action<HubConnectionOptions>? configureConnection)
+    {
+        _options = options;
+        _handlers = handlers;
+        if (services is null)
+        {
+            var provider = new ServiceCollection().AddSingleton(loggerFactory).AddLogging().BuildServiceProvider();
+            _services = provider;
+            _ownedServices = provider;
+        }
+        else
+        {
+            _services = services;
+        }
+
+        _logger = loggerFactory.CreateLogger<MeshAgent>();
+        _time = options.TimeProvider;
+        _slots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
+        _heartbeatInterval = TimeSpan.FromSeconds(5);
+
+        var builder = new HubConnectionBuilder()
+            .WithUrl(options.HubUrl)
+            .WithAutomaticReconnect(new DecorrelatedJitterRetryPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay))
+            .WithKeepAliveInterval(options.KeepAliveInterval)
+            .WithServerTimeout(options.ServerTimeout)
+            .WithLoggerFactory(loggerFactory)
+            .WithTimeProvider(_time);
+        if (options.Token is { Length: > 0 } token)
+        {
+            builder.WithAccessToken(token);
+        }
+
+        if (configureConnection is not null)
+        {
+            builder.Configure(configureConnection);
+        }
+
+        _connection = builder.Build();
+        _connection.OnWithResult<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, OnInvokeAsync);
+        _connection.On<DisconnectNotice>(HubMethodNames.Disconnect, OnDisconnectNotice);
+        _connection.Reconnecting += OnReconnectingAsync;
+        _connection.Reconnected += OnReconnectedAsync;
+        _connection.Closed += OnClosedAsync;
+    }
+
+    /// <summary>Raised when the agent's connection is closed for good; the argument says why (null when stopped).</summary>
+    public event Func<Exception?, Task>? Closed;
+
+    /// <summary>Raised when the connection was lost and reconnecting begins.</summary>
+    public event Func<Exception?, Task>? Reconnecting;
+
+    /// <summary>Raised when the agent reconnected and registered again.</summary>
+    public event Func<RegistrationResult, Task>? Reconnected;
+
+    /// <summary>The agent's id.</summary>
+    public string Id => _options.EffectiveId;
+
+    /// <summary>The connection's state.</summary>
+    public HubConnectionState State => _connection.State;
+
+    /// <summary>True when connected and registered.</summary>
+    public bool IsRegistered => _registration is not null && _connection.State == HubConnectionState.Connected;
+
+    /// <summary>The server's answer to the latest registration.</summary>
+    public RegistrationResult? Registration => _registration;
+
+    /// <summary>Commands executing now.</summary>
+    public int ActiveJobs => Volatile.Read(ref _activeJobs);
+
+    /// <summary>The commands this agent has handlers for.</summary>
+    public IReadOnlyCollection<string> Commands => _handlers.Commands;
+
+    /// <summary>
+    /// Connects, registers and starts heartbeating. Throws <see cref="MeshAuthenticationException"/>
+    /// when the server refuses the token, <see cref="MeshRegistrationException"/> when it refuses the
+    /// registration, and <see cref="MeshConnectionException"/> when it cannot be reached (unless
+    /// <see cref="MeshAgentOptions.RetryInitialConnection"/> is set).
+    /// </summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The agent was already started; an agent connects once (it reconnects by itself).");
+        }
+
+        var registration = BuildRegistration();
+        var errors = RegistrationValidator.Validate(registration);
+        if (errors.Count > 0)
+        {
+            throw new MeshRegistrationException("The agent's registration is invalid: " + string.Join(" ", errors));
+        }
+
+        await StartConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RegisterAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await _connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Stops heartbeating and closes the connection.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _heartbeatLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await StopAsync().ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _slots.Dispose();
+        _ownedServices?.Dispose();
+    }
+
+    internal AgentRegistration BuildRegistration() => new()
+    {
+        Id = _options.EffectiveId,
+        Name = _options.Name,
+        Capabilities = [.. _options.Capabilities],
+        Groups = [.. _options.Groups],
+        Commands = [.. _handlers.Commands.Order(StringComparer.Ordinal)],
+        Metadata = _options.Metadata.Count == 0 ? null : new Dictionary<string, string>(_options.Metadata),
+        MaxConcurrentJobs = _options.MaxConcurrentJobs,
+        Version = AgentInfoVersion.Value,
+    };
+
+    private async Task StartConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.RetryInitialConnection)
+        {
+            await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var policy = new DecorrelatedJitterRetryPolicy(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay);
+        TimeSpan? previous = null;
+        for (long attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (MeshConnectionException ex) when (ex is not MeshAuthenticationException && ex.IsRetryable)
+            {
+                var delay = policy.NextRetryDelay(new RetryContext { PreviousRetryCount = attempt, PreviousDelay = previous, RetryReason = ex, RetryAfter = ex.RetryAfter })!.Value;
+                previous = delay;
+                Log.ConnectRetry(_logger, ex.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        _registration = null;
+        RegistrationResult result;
+        try
+        {
+            result = await _connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, BuildRegistration(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException ex)
+        {
+            Log.RegistrationRefused(_logger, ex.Message);
+            throw new MeshRegistrationException($"The server refused the registration: {ex.Message}", ex);
+        }
+
+        _heartbeatInterval = TimeSpan.FromMilliseconds(Math.Max(10, result.HeartbeatIntervalMs));
+        _registration = result;
+        Log.Registered(_logger, result.AgentId, result.HeartbeatIntervalMs, result.ReplacedExisting);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(_heartbeatInterval, _time, cancellationToken).ConfigureAwait(false);
+            if (!IsRegistered)
+            {
+                continue;
+            }
+
+            try
+            {
+                var (cpu, workingSet) = _load.Sample(_time);
+                var ack = await _connection.InvokeAsync<HeartbeatAck>(HubMethodNames.Heartbeat, new AgentHeartbeat
+                {
+                    ActiveJobs = ActiveJobs,
+                    MaxConcurrentJobs = _options.MaxConcurrentJobs,
+                    CpuPercent = cpu,
+                    WorkingSetBytes = workingSet,
+                }, cancellationToken).WaitAsync(_heartbeatInterval * 2, _time, cancellationToken).ConfigureAwait(false);
+                if (ack.HeartbeatIntervalMs > 0)
+                {
+                    _heartbeatInterval = TimeSpan.FromMilliseconds(ack.HeartbeatIntervalMs);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException or TimeoutException)
+            {
+                Log.HeartbeatFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    private async Task<InvokeResult> OnInvokeAsync(InvokeRequest request)
+    {
+        if (request is null || string.IsNullOrEmpty(request.Command))
+        {
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.BadRequest, "The invocation has no command."));
+        }
+
+        if (!_handlers.TryGet(request.Command, out var handler))
+        {
+            Log.UnknownCommand(_logger, request.Command);
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.UnknownCommand, $"Agent '{Id}' has no handler for '{request.Command}'."));
+        }
+
+        if (!_slots.Wait(0))
+        {
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.Busy, $"Agent '{Id}' is running {_options.MaxConcurrentJobs} commands, its limit."));
+        }
+
+        Interlocked.Increment(ref _activeJobs);
+        using var timeout = request.TimeoutMs is > 0 and var ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _time) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
+        var scope = _services.CreateAsyncScope();
+        try
+        {
+            var command = new MeshCommand(request.Command, request.Parameters, scope.ServiceProvider, request.CorrelationId);
+            var result = await handler.ExecuteAsync(command, linked.Token).ConfigureAwait(false);
+            return InvokeResult.Ok(OrbitMeshJson.ToElement(result));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.Timeout, $"'{request.Command}' did not finish within {request.TimeoutMs} ms."));
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.Cancelled, $"Agent '{Id}' is shutting down."));
+        }
+        catch (MeshParameterException ex)
+        {
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.InvalidParameters, ex.Message, typeof(MeshParameterException).FullName));
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, request.Command, ex);
+            return InvokeResult.Fail(JobError.FromException(ex, _options.IncludeErrorDetails));
+        }
+        finally
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _activeJobs);
+            _slots.Release();
+        }
+    }
+
+    private void OnDisconnectNotice(DisconnectNotice notice)
+    {
+        Log.DisconnectNotice(_logger, notice.Code, notice.Reason, notice.Reconnect);
+        if (!notice.Reconnect)
+        {
+            _closeReason = new MeshConnectionException(notice.Code, notice.Reason, null, isRetryable: false);
+            _stopping.Cancel();
+
+            // Not awaited: this runs on the connection's dispatch loop, which StopAsync waits for.
+            _ = _connection.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private Task OnReconnectingAsync(Exception? error)
+    {
+        _registration = null;
+        Log.Reconnecting(_logger, error?.Message ?? "connection closed");
+        return Reconnecting?.Invoke(error) ?? Task.CompletedTask;
+    }
+
+    private async Task OnReconnectedAsync(string? connectionId)
+    {
+        try
+        {
+            await RegisterAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (MeshRegistrationException ex)
+        {
+            _closeReason = ex;
+            _ = _connection.StopAsync(CancellationToken.None);
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
+        {
+            // The connection dropped again; the next reconnect registers.
+            Log.ReregistrationInterrupted(_logger, ex.Message);
+            return;
+        }
+
+        if (Reconnected is { } handler && _registration is { } registration)
+        {
+            await handler(registration).ConfigureAwait(false);
+        }
+    }
+
+    private Task OnClosedAsync(Exception? error)
+    {
+        _registration = null;
+        var reason = _closeReason ?? error;
+        if (reason is null)
+        {
+            Log.Closed(_logger);
+        }
+        else
+        {
+            Log.ClosedWithError(_logger, reason.Message);
+        }
+
+        return Closed?.Invoke(reason) ?? Task.CompletedTask;
+    }
+
+    private static class AgentInfoVersion
+    {
+        public static readonly string Value =
+            (typeof(MeshAgent).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+    }
+}

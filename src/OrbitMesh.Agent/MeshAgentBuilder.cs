@@ -1,0 +1,172 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrbitMesh.Transport;
+
+namespace OrbitMesh.Agent;
+
+/// <summary>
+/// Builds a <see cref="MeshAgent"/>:
+/// <code>
+/// await using var agent = new MeshAgentBuilder()
+///     .WithServer("http://127.0.0.1:5080")
+///     .WithToken(token)
+///     .WithId("node-a")
+///     .WithCapabilities("gpu")
+///     .RegisterHandler&lt;InferenceHandler&gt;("run-inference")
+///     .Build();
+/// await agent.ConnectAsync();
+/// </code>
+/// </summary>
+public sealed class MeshAgentBuilder
+{
+    private readonly MeshAgentOptions _options = new();
+    private readonly HandlerRegistry _handlers = new();
+    private IServiceProvider? _services;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private Action<HubConnectionOptions>? _configureConnection;
+    private bool _built;
+
+    /// <summary>The server's base URL (the hub at <c>/mesh</c> is implied) or the hub's full URL.</summary>
+    public MeshAgentBuilder WithServer(string url) => WithServer(new Uri(url, UriKind.Absolute));
+
+    /// <summary>The server's base URL (the hub at <c>/mesh</c> is implied) or the hub's full URL.</summary>
+    public MeshAgentBuilder WithServer(Uri url)
+    {
+        _options.Server = url;
+        return this;
+    }
+
+    /// <summary>The agent token the server knows.</summary>
+    public MeshAgentBuilder WithToken(string token)
+    {
+        _options.Token = token;
+        return this;
+    }
+
+    /// <summary>The agent's id.</summary>
+    public MeshAgentBuilder WithId(string id)
+    {
+        _options.Id = id;
+        return this;
+    }
+
+    /// <summary>A human-readable name.</summary>
+    public MeshAgentBuilder WithName(string name)
+    {
+        _options.Name = name;
+        return this;
+    }
+
+    /// <summary>Capabilities the agent declares.</summary>
+    public MeshAgentBuilder WithCapabilities(params string[] capabilities)
+    {
+        foreach (var capability in capabilities)
+        {
+            _options.Capabilities.Add(capability);
+        }
+
+        return this;
+    }
+
+    /// <summary>Capabilities the agent declares.</summary>
+    public MeshAgentBuilder WithCapabilities(params AgentCapability[] capabilities) =>
+        WithCapabilities(capabilities.Select(c => c.Name).ToArray());
+
+    /// <summary>Groups the agent joins.</summary>
+    public MeshAgentBuilder WithGroups(params string[] groups)
+    {
+        foreach (var group in groups)
+        {
+            _options.Groups.Add(group);
+        }
+
+        return this;
+    }
+
+    /// <summary>A free-form label.</summary>
+    public MeshAgentBuilder WithMetadata(string key, string value)
+    {
+        _options.Metadata[key] = value;
+        return this;
+    }
+
+    /// <summary>How many commands run at once.</summary>
+    public MeshAgentBuilder WithMaxConcurrentJobs(int maxConcurrentJobs)
+    {
+        _options.MaxConcurrentJobs = maxConcurrentJobs;
+        return this;
+    }
+
+    /// <summary>Services for handler activation; a private container when not given.</summary>
+    public MeshAgentBuilder WithServices(IServiceProvider services)
+    {
+        _services = services;
+        return this;
+    }
+
+    /// <summary>Logging.</summary>
+    public MeshAgentBuilder WithLoggerFactory(ILoggerFactory loggerFactory)
+    {
+        _loggerFactory = loggerFactory;
+        return this;
+    }
+
+    /// <summary>Any other agent setting.</summary>
+    public MeshAgentBuilder Configure(Action<MeshAgentOptions> configure)
+    {
+        configure(_options);
+        return this;
+    }
+
+    /// <summary>Low-level connection settings (keep-alive, WebSocket options, ...).</summary>
+    public MeshAgentBuilder ConfigureConnection(Action<HubConnectionOptions> configure)
+    {
+        _configureConnection += configure;
+        return this;
+    }
+
+    /// <summary>Registers a handler type, activated per execution from the services.</summary>
+    public MeshAgentBuilder RegisterHandler<THandler>(string command)
+        where THandler : class
+    {
+        _handlers.Add(command, HandlerRegistration.ForType(typeof(THandler)));
+        return this;
+    }
+
+    /// <summary>Registers a lambda handler.</summary>
+    public MeshAgentBuilder RegisterHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handlers.Add(command, HandlerRegistration.ForDelegate(handler));
+        return this;
+    }
+
+    /// <summary>Registers a synchronous lambda handler.</summary>
+    public MeshAgentBuilder RegisterHandler(string command, Func<MeshCommand, object?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handlers.Add(command, HandlerRegistration.ForDelegate((c, _) => Task.FromResult(handler(c))));
+        return this;
+    }
+
+    /// <summary>Registers a lambda stream handler.</summary>
+    public MeshAgentBuilder RegisterStreamHandler(string command, Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handlers.Add(command, HandlerRegistration.ForStream(handler));
+        return this;
+    }
+
+    /// <summary>Validates the settings and builds the agent. A builder builds once.</summary>
+    public MeshAgent Build()
+    {
+        if (_built)
+        {
+            throw new InvalidOperationException("This MeshAgentBuilder has already built an agent; create a new builder.");
+        }
+
+        _options.Validate();
+        _built = true;
+        return new MeshAgent(_options, _handlers, _services, _loggerFactory, _configureConnection);
+    }
+}

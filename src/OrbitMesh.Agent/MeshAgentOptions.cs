@@ -1,0 +1,108 @@
+using System.ComponentModel.DataAnnotations;
+using OrbitMesh.Protocol;
+using OrbitMesh.Transport;
+
+namespace OrbitMesh.Agent;
+
+/// <summary>
+/// Settings for a <see cref="MeshAgent"/>.
+/// </summary>
+public sealed class MeshAgentOptions
+{
+    /// <summary>Default <see cref="MaxConcurrentJobs"/>: 8.</summary>
+    public const int DefaultMaxConcurrentJobs = 8;
+
+    /// <summary>
+    /// The server: its base URL (<c>http://host:5080</c>, the hub at <c>/mesh</c> is implied) or the hub's full URL. Required.
+    /// </summary>
+    [Required(ErrorMessage = "The server URL is required (WithServer / --server).")]
+    public Uri? Server { get; set; }
+
+    /// <summary>The agent token the server knows (interim shared-token authentication).</summary>
+    public string? Token { get; set; }
+
+    /// <summary>The agent's id; the machine name when not set.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>A human-readable name; the id when not set.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Capabilities the agent declares.</summary>
+    public IList<string> Capabilities { get; } = [];
+
+    /// <summary>Groups the agent joins.</summary>
+    public IList<string> Groups { get; } = [];
+
+    /// <summary>Free-form labels.</summary>
+    public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How many commands run at once; more are refused as busy. Default 8.</summary>
+    [Range(1, Protocol.ProtocolLimits.MaxConcurrentJobsLimit)]
+    public int MaxConcurrentJobs { get; set; } = DefaultMaxConcurrentJobs;
+
+    /// <summary>The smallest reconnect delay after the first attempt. Default 500 ms.</summary>
+    public TimeSpan ReconnectBaseDelay { get; set; } = DecorrelatedJitterRetryPolicy.DefaultBaseDelay;
+
+    /// <summary>The largest reconnect delay. Default 30 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = DecorrelatedJitterRetryPolicy.DefaultMaxDelay;
+
+    /// <summary>
+    /// When true, <see cref="MeshAgent.ConnectAsync"/> keeps trying (with the reconnect delays) until the
+    /// server answers, instead of failing on the first refused connect. Authentication and registration
+    /// failures still fail at once. Default false.
+    /// </summary>
+    public bool RetryInitialConnection { get; set; }
+
+    /// <summary>The transport's keep-alive interval. Default 15 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = HubConnectionOptions.DefaultKeepAliveInterval;
+
+    /// <summary>The transport's server timeout. Default 30 s.</summary>
+    public TimeSpan ServerTimeout { get; set; } = HubConnectionOptions.DefaultServerTimeout;
+
+    /// <summary>Send exception details (stack traces) of handler failures back to callers. Default false.</summary>
+    public bool IncludeErrorDetails { get; set; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The hub URL the agent connects to.</summary>
+    public Uri HubUrl
+    {
+        get
+        {
+            var server = Server ?? throw new InvalidOperationException("The server URL is required (WithServer / --server).");
+            return server.AbsolutePath is "" or "/" ? new Uri(server, Protocol.HubMethodNames.HubPath) : server;
+        }
+    }
+
+    /// <summary>The agent id in effect.</summary>
+    public string EffectiveId => string.IsNullOrWhiteSpace(Id) ? Environment.MachineName.ToLowerInvariant() : Id;
+
+    /// <summary>Throws an <see cref="OrbitMeshException"/> listing every invalid setting.</summary>
+    internal void Validate()
+    {
+        var results = new List<ValidationResult>();
+        var errors = Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true)
+            ? []
+            : results.Select(r => r.ErrorMessage ?? "An agent setting is invalid.").ToList();
+        if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
+        {
+            errors.Add("ReconnectBaseDelay must be positive and ReconnectMaxDelay at least as large.");
+        }
+
+        if (Server is { } server && server.Scheme is not ("http" or "https" or "ws" or "wss"))
+        {
+            errors.Add($"The server URL '{server}' must use http or https.");
+        }
+
+        if (!RegistrationValidator.IsValidIdentifier(EffectiveId))
+        {
+            errors.Add($"The agent id must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OrbitMeshException("invalid_options", "The agent settings are invalid: " + string.Join(" ", errors));
+        }
+    }
+}

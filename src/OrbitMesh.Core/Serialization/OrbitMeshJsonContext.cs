@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OrbitMesh.Protocol;
+
+namespace OrbitMesh.Serialization;
+
+/// <summary>
+/// Source-generated serialization metadata for every contract type that crosses the wire.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AgentInfo))]
+[JsonSerializable(typeof(IReadOnlyList<AgentInfo>))]
+[JsonSerializable(typeof(AgentLoad))]
+[JsonSerializable(typeof(JobRequest))]
+[JsonSerializable(typeof(JobResult))]
+[JsonSerializable(typeof(JobError))]
+[JsonSerializable(typeof(AgentRegistration))]
+[JsonSerializable(typeof(RegistrationResult))]
+[JsonSerializable(typeof(AgentHeartbeat))]
+[JsonSerializable(typeof(HeartbeatAck))]
+[JsonSerializable(typeof(InvokeRequest))]
+[JsonSerializable(typeof(InvokeResult))]
+[JsonSerializable(typeof(DisconnectNotice))]
+[JsonSerializable(typeof(JsonElement))]
+public sealed partial class OrbitMeshJsonContext : JsonSerializerContext;

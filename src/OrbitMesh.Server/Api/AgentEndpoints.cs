@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using OrbitMesh.Server.Agents;
+
+namespace OrbitMesh.Server.Api;
+
+/// <summary><c>GET /api/agents</c> and <c>GET /api/agents/{id}</c>.</summary>
+internal static class AgentEndpoints
+{
+    public static RouteGroupBuilder MapAgentEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapGet("/agents", (IAgentRegistry registry, string? status, string? capability, string? group) =>
+        {
+            AgentStatus? wanted = null;
+            if (!string.IsNullOrEmpty(status))
+            {
+                if (!Enum.TryParse<AgentStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+                {
+                    return ApiResults.BadRequest($"Unknown status '{status}'; expected one of: {string.Join(", ", Enum.GetNames<AgentStatus>())}.");
+                }
+
+                wanted = parsed;
+            }
+
+            var agents = registry.GetAgents()
+                .Where(a => wanted is null || a.Status == wanted)
+                .Where(a => capability is null || a.Capabilities.Contains(capability, StringComparer.Ordinal))
+                .Where(a => group is null || a.Groups.Contains(group, StringComparer.Ordinal))
+                .ToList();
+            return ApiResults.Json(agents);
+        }).WithName("ListAgents");
+
+        api.MapGet("/agents/{id}", (IAgentRegistry registry, string id) =>
+            registry.GetAgent(id) is { } agent
+                ? ApiResults.Json(agent)
+                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.")).WithName("GetAgent");
+
+        return api;
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using OrbitMesh.Server.Hosting;
+
+namespace OrbitMesh.Server.Health;
+
+/// <summary>Ready when the liveness monitor runs and the server is not shutting down.</summary>
+internal sealed class OrbitMeshReadinessCheck(AgentMonitorService monitor, IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("The server is shutting down."));
+        }
+
+        return Task.FromResult(monitor.IsRunning
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("The agent liveness monitor is not running."));
+    }
+}

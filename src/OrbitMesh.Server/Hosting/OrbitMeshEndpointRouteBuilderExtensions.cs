@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OrbitMesh.Server;
+using OrbitMesh.Server.Api;
+using OrbitMesh.Server.Hosting;
+using OrbitMesh.Server.Hubs;
+using OrbitMesh.Server.Security;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the OrbitMesh endpoints.</summary>
+public static class OrbitMeshEndpointRouteBuilderExtensions
+{
+    internal const string ReadyTag = "orbitmesh-ready";
+
+    /// <summary>
+    /// Maps the agent hub (default <c>/mesh</c>), the REST API under <c>/api</c>, and
+    /// <c>/health/live</c> and <c>/health/ready</c>.
+    /// </summary>
+    public static IEndpointConventionBuilder MapOrbitMesh(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.ServiceProvider.GetService<OrbitMeshMarkerService>() is null)
+        {
+            throw new InvalidOperationException("OrbitMesh services are not registered: call services.AddOrbitMesh() before app.MapOrbitMesh().");
+        }
+
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
+        var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
+
+        var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
+        api.MapAgentEndpoints();
+
+        var live = endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        var ready = endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return new CompositeConventionBuilder([hub, api, live, ready]);
+    }
+
+    private sealed class CompositeConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder
+    {
+        public void Add(Action<EndpointBuilder> convention)
+        {
+            foreach (var builder in builders)
+            {
+                builder.Add(convention);
+            }
+        }
+
+        public void Finally(Action<EndpointBuilder> finallyConvention)
+        {
+            foreach (var builder in builders)
+            {
+                builder.Finally(finallyConvention);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrbitMesh;
+using OrbitMesh.Server;
+using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Health;
+using OrbitMesh.Server.Hosting;
+using OrbitMesh.Server.Hubs;
+using OrbitMesh.Server.Invocation;
+using OrbitMesh.Server.Security;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the OrbitMesh server.</summary>
+public static class OrbitMeshServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the OrbitMesh server: the agent hub, registry, liveness monitor, agent authentication,
+    /// REST API services, health checks and the in-process <see cref="IMeshClient"/>. Options are
+    /// validated when the host starts. Map the endpoints with <c>app.MapOrbitMesh()</c>.
+    /// </summary>
+    public static IOrbitMeshServerBuilder AddOrbitMesh(this IServiceCollection services, Action<OrbitMeshServerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new OrbitMeshServerBuilder(services);
+        var options = services.AddOptions<OrbitMeshServerOptions>().ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(OrbitMeshMarkerService)))
+        {
+            return builder;
+        }
+
+        services.AddSingleton<OrbitMeshMarkerService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrbitMeshServerOptions>, OrbitMeshServerOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.TryAddSingleton<AgentRegistry>();
+        services.TryAddSingleton<IAgentRegistry>(sp => sp.GetRequiredService<AgentRegistry>());
+        services.TryAddSingleton<UnregisteredConnections>();
+        services.TryAddSingleton<ConnectionCloser>();
+        services.TryAddSingleton<AgentTokenValidator>();
+        services.TryAddSingleton<ServerMeshClient>();
+        services.TryAddSingleton<IMeshClient>(sp => sp.GetRequiredService<ServerMeshClient>());
+        services.TryAddSingleton<AgentMonitorService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentMonitorService>());
+
+        services.AddSignalR().AddJsonProtocol(o => OrbitMeshJson.Configure(o.PayloadSerializerOptions));
+        services.AddOptions<HubOptions<AgentHub>>().Configure<IOptions<OrbitMeshServerOptions>>((hub, mesh) =>
+        {
+            var settings = mesh.Value;
+            hub.MaximumReceiveMessageSize = settings.MaximumMessageSize;
+            hub.KeepAliveInterval = settings.KeepAliveInterval;
+            hub.ClientTimeoutInterval = settings.ClientTimeoutInterval;
+            hub.EnableDetailedErrors = true; // Exceptions are sanitized by AgentHubFilter; protocol errors then reach the client with their reason.
+            hub.MaximumParallelInvocationsPerClient = 1;
+            hub.StreamBufferCapacity = 64;
+            hub.AddFilter<AgentHubFilter>();
+        });
+
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AgentTokenAuthenticationHandler>(AgentAuthenticationDefaults.Scheme, configureOptions: null);
+        services.AddAuthorizationBuilder().AddPolicy(AgentAuthenticationDefaults.PolicyName, policy =>
+            policy.AddAuthenticationSchemes(AgentAuthenticationDefaults.Scheme).RequireAuthenticatedUser());
+
+        services.AddHealthChecks().AddCheck<OrbitMeshReadinessCheck>("orbitmesh", tags: [OrbitMeshEndpointRouteBuilderExtensions.ReadyTag]);
+        services.AddProblemDetails();
+        return builder;
+    }
+}

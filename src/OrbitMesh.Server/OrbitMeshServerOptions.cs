@@ -1,0 +1,90 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrbitMesh.Server;
+
+/// <summary>
+/// Settings for the OrbitMesh server, configured with <c>services.AddOrbitMesh(o => ...)</c> and
+/// validated when the host starts: a bad configuration fails the start with every error listed.
+/// </summary>
+public sealed class OrbitMeshServerOptions
+{
+    /// <summary>Default <see cref="HeartbeatInterval"/>: 5 s.</summary>
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default <see cref="MissedHeartbeatsAllowed"/>: 3.</summary>
+    public const int DefaultMissedHeartbeatsAllowed = 3;
+
+    /// <summary>Default <see cref="MaximumMessageSize"/>: 1 MiB.</summary>
+    public const long DefaultMaximumMessageSize = 1024 * 1024;
+
+    /// <summary>Default <see cref="RegistrationTimeout"/>: 10 s.</summary>
+    public static readonly TimeSpan DefaultRegistrationTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default <see cref="KeepAliveInterval"/>: 15 s.</summary>
+    public static readonly TimeSpan DefaultKeepAliveInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>Default <see cref="ClientTimeoutInterval"/>: 30 s.</summary>
+    public static readonly TimeSpan DefaultClientTimeoutInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default <see cref="DefaultInvokeTimeout"/>: 30 s.</summary>
+    public static readonly TimeSpan DefaultDefaultInvokeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default <see cref="DisconnectedAgentRetention"/>: 24 h.</summary>
+    public static readonly TimeSpan DefaultDisconnectedAgentRetention = TimeSpan.FromHours(24);
+
+    /// <summary>Default <see cref="ReplacedConnectionGracePeriod"/>: 1 s.</summary>
+    public static readonly TimeSpan DefaultReplacedConnectionGracePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>The path the agent hub is mapped at. Default <c>/mesh</c>.</summary>
+    [Required]
+    [RegularExpression("^/[A-Za-z0-9/_-]*$", ErrorMessage = "HubPath must start with '/' and contain only letters, digits, '/', '_' and '-'.")]
+    public string HubPath { get; set; } = Protocol.HubMethodNames.HubPath;
+
+    /// <summary>How often agents send a heartbeat. Default 5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00", ErrorMessage = "HeartbeatInterval must be between 50 ms and 1 h.")]
+    public TimeSpan HeartbeatInterval { get; set; } = DefaultHeartbeatInterval;
+
+    /// <summary>Heartbeats an agent may miss in a row before it is marked Unreachable. Default 3.</summary>
+    [Range(1, 100)]
+    public int MissedHeartbeatsAllowed { get; set; } = DefaultMissedHeartbeatsAllowed;
+
+    /// <summary>
+    /// Tokens agents may present (interim shared-token authentication). At least one is required:
+    /// no agent connects anonymously.
+    /// </summary>
+    public IList<string> AgentTokens { get; } = [];
+
+    /// <summary>When set, every <c>/api/*</c> request must carry it in the <c>X-Api-Key</c> header. Default: not set.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>The largest hub message accepted from an agent; a larger one closes that connection. Default 1 MiB.</summary>
+    [Range(1024, 256L * 1024 * 1024)]
+    public long MaximumMessageSize { get; set; } = DefaultMaximumMessageSize;
+
+    /// <summary>How long a connection may stay unregistered before it is closed. Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RegistrationTimeout { get; set; } = DefaultRegistrationTimeout;
+
+    /// <summary>How often the server pings idle connections. Default 15 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = DefaultKeepAliveInterval;
+
+    /// <summary>How long a connection may be silent before the server closes it. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan ClientTimeoutInterval { get; set; } = DefaultClientTimeoutInterval;
+
+    /// <summary>The timeout of a communication-level invocation when the caller gives none. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan DefaultInvokeTimeout { get; set; } = DefaultDefaultInvokeTimeout;
+
+    /// <summary>How long a disconnected agent stays listed. Default 24 h.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan DisconnectedAgentRetention { get; set; } = DefaultDisconnectedAgentRetention;
+
+    /// <summary>How long a replaced connection has to close by itself after its notice, before it is aborted. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ReplacedConnectionGracePeriod { get; set; } = DefaultReplacedConnectionGracePeriod;
+
+    /// <summary>Send exception details (stack traces) of handler failures to callers. Default false.</summary>
+    public bool IncludeErrorDetails { get; set; }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+
+namespace OrbitMesh.Server;
+
+/// <summary>Checks what DataAnnotations cannot: rules that span several settings.</summary>
+internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMeshServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OrbitMeshServerOptions options)
+    {
+        var errors = new List<string>();
+        if (options.AgentTokens.Count == 0)
+        {
+            errors.Add("No agent authentication is configured: add at least one agent token (OrbitMeshServerOptions.AgentTokens, or --agent-token). Agents never connect anonymously.");
+        }
+
+        foreach (var token in options.AgentTokens)
+        {
+            if (string.IsNullOrWhiteSpace(token) || token.Length < 8)
+            {
+                errors.Add("Every agent token must be at least 8 characters long.");
+                break;
+            }
+        }
+
+        if (options.ApiKey is { } apiKey && apiKey.Length < 8)
+        {
+            errors.Add("ApiKey must be at least 8 characters long.");
+        }
+
+        if (options.ClientTimeoutInterval < options.KeepAliveInterval * 2)
+        {
+            errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be at least twice KeepAliveInterval ({options.KeepAliveInterval}).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
