@@ -56,11 +56,15 @@ internal sealed partial class ServerMeshClient(
                 .Invoke(request with { TimeoutMs = (int)Math.Min(int.MaxValue, limit.TotalMilliseconds) }, linked.Token)
                 .ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or HubException && timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             Log.InvokeTimedOut(logger, request.Command, agentId, limit.TotalMilliseconds);
             throw new MeshInvocationException(new JobError(MeshErrorCodes.Timeout,
                 $"'{request.Command}' did not answer within {limit.TotalMilliseconds:0} ms."), agentId: agentId);
+        }
+        catch (HubException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
         }
         catch (IOException ex)
         {

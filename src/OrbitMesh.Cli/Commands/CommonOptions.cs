@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+
+namespace OrbitMesh.Cli.Commands;
+
+/// <summary>Options several commands share.</summary>
+internal static class CommonOptions
+{
+    public const string DefaultServer = "http://127.0.0.1:5080";
+
+    public static Option<string> Server() => new("--server")
+    {
+        Description = "The server's base URL (default: $ORBITMESH_SERVER, then " + DefaultServer + ").",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORBITMESH_SERVER") is { Length: > 0 } env ? env : DefaultServer,
+    };
+
+    public static Option<string?> ApiKey() => new("--api-key")
+    {
+        Description = "The API key for /api requests (default: $ORBITMESH_API_KEY).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print one JSON document instead of a table." };
+
+    public static Option<LogLevel> LogLevelOption(LogLevel defaultLevel) => new("--log-level")
+    {
+        Description = "Minimum log level: Trace, Debug, Information, Warning, Error, Critical, None.",
+        DefaultValueFactory = _ => defaultLevel,
+    };
+
+    public static Option<string> LogFormat() => new Option<string>("--log-format")
+    {
+        Description = "Log format: text or json.",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
+    public static Uri ParseServer(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new CliException($"--server '{value}' is not an http or https URL.");
+        }
+
+        return uri;
+    }
+}

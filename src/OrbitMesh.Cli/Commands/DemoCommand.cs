@@ -1,0 +1,216 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrbitMesh.Agent;
+using OrbitMesh.Cli.Handlers;
+using OrbitMesh.Cli.Hosting;
+using OrbitMesh.Cli.Output;
+
+namespace OrbitMesh.Cli.Commands;
+
+/// <summary>
+/// <c>orbitmesh demo</c>: one process, a server on a free loopback port with its data in a temp
+/// directory, three agents, every feature that exists run once, and a summary. Exit 0 when every step passed.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var logLevel = CommonOptions.LogLevelOption(LogLevel.Error);
+        var keep = new Option<bool>("--keep-data") { Description = "Keep the temp data directory instead of deleting it." };
+        var command = new Command("demo", "Start a server and three agents in this process, run every execution pattern, print a summary.") { logLevel, keep };
+        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(logLevel), result.GetValue(keep), Console.Out, cancellationToken));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(LogLevel logLevel, bool keepData, TextWriter output, CancellationToken cancellationToken)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "orbitmesh-demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        Directory.CreateDirectory(dataDirectory);
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var steps = new List<(string Name, bool Ok, string Detail, TimeSpan Elapsed)>();
+        using var loggerFactory = CliLogging.CreateFactory(logLevel, json: false);
+        var agents = new List<MeshAgent>();
+
+        output.WriteLine("OrbitMesh demo");
+        output.WriteLine($"  data directory: {dataDirectory}");
+
+        await using var app = ServerHost.Build(new ServerSettings
+        {
+            Urls = "http://127.0.0.1:0",
+            AgentTokens = [token],
+            LogLevel = logLevel,
+            HeartbeatInterval = TimeSpan.FromSeconds(1),
+        });
+
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var serverUrl = new Uri(app.Urls.First());
+            output.WriteLine($"  server: {serverUrl}");
+            var mesh = app.Services.GetRequiredService<IMeshClient>();
+
+            async Task Step(string name, Func<Task<string>> action)
+            {
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    var detail = await action().ConfigureAwait(false);
+                    steps.Add((name, true, detail, watch.Elapsed));
+                    output.WriteLine($"  [ok]   {name}: {detail}");
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    steps.Add((name, false, ex.Message, watch.Elapsed));
+                    output.WriteLine($"  [FAIL] {name}: {ex.Message}");
+                }
+            }
+
+            await Step("connect 3 agents", async () =>
+            {
+                (string Id, string[] Capabilities, string Group)[] specs =
+                [
+                    ("agent-1", ["linux", "gpu"], "blue"),
+                    ("agent-2", ["linux"], "blue"),
+                    ("agent-3", ["linux", "high-memory"], "green"),
+                ];
+                foreach (var (id, capabilities, group) in specs)
+                {
+                    var agent = new MeshAgentBuilder()
+                        .WithServer(serverUrl)
+                        .WithToken(token)
+                        .WithId(id)
+                        .WithCapabilities(capabilities)
+                        .WithGroups(group)
+                        .WithLoggerFactory(loggerFactory)
+                        .AddBuiltInHandlers()
+                        .Build();
+                    agents.Add(agent);
+                    await agent.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await WaitUntilAsync(async () => (await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false)).Count(a => a.Status == AgentStatus.Ready) == 3,
+                    TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+                return "3 agents registered and Ready";
+            }).ConfigureAwait(false);
+
+            await Step("list agents (REST GET /api/agents)", async () =>
+            {
+                using var api = new ApiHttp(serverUrl, apiKey: null);
+                var listed = await api.GetAsync<List<AgentInfo>>("/api/agents", cancellationToken).ConfigureAwait(false);
+                output.WriteLine();
+                output.Write(Indent(AgentsCommand.Render(listed)));
+                return $"{listed.Count} agents listed";
+            }).ConfigureAwait(false);
+
+            await Step("request-response: echo on agent-1", async () =>
+            {
+                var echoed = await mesh.InvokeAsync<JsonElement>("agent-1", "echo", new { greeting = "hello", n = 42 }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return echoed.GetRawText();
+            }).ConfigureAwait(false);
+
+            await Step("request-response: system.info on every agent", async () =>
+            {
+                var infos = await Task.WhenAll(agents.Select(a =>
+                    mesh.InvokeAsync<JsonElement>(a.Id, "system.info", cancellationToken: cancellationToken))).ConfigureAwait(false);
+                return string.Join("; ", infos.Select((info, i) =>
+                    $"{agents[i].Id}: {info.GetProperty("processorCount").GetInt32()} cores, {info.GetProperty("totalMemoryBytes").GetInt64() / (1024 * 1024)} MiB"));
+            }).ConfigureAwait(false);
+
+            await Step("stream.count on agent-2 (collected)", async () =>
+            {
+                var items = await mesh.InvokeAsync<int[]>("agent-2", "stream.count", new { n = 5 }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return "[" + string.Join(", ", items ?? []) + "]";
+            }).ConfigureAwait(false);
+
+            await Step("timeout: sleep 5 s with a 300 ms limit", async () =>
+            {
+                try
+                {
+                    await mesh.InvokeAsync<JsonElement>("agent-3", "sleep", new { ms = 5000 }, TimeSpan.FromMilliseconds(300), cancellationToken).ConfigureAwait(false);
+                }
+                catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.Timeout)
+                {
+                    return $"timed out as asked ({ex.Code})";
+                }
+
+                throw new InvalidOperationException("The sleep was expected to time out.");
+            }).ConfigureAwait(false);
+
+            await Step("bad input: a command no agent has", async () =>
+            {
+                try
+                {
+                    await mesh.InvokeAsync<JsonElement>("agent-1", "no.such.command", cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.UnknownCommand)
+                {
+                    return $"refused clearly: {ex.Error.Message}";
+                }
+
+                throw new InvalidOperationException("The unknown command was expected to fail.");
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var agent in agents)
+            {
+                await agent.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (!keepData)
+            {
+                TryDelete(dataDirectory);
+            }
+        }
+
+        output.WriteLine();
+        output.WriteLine("Summary");
+        var summary = new TextTable("STEP", "RESULT", "TIME");
+        foreach (var (name, ok, _, elapsed) in steps)
+        {
+            summary.AddRow(name, ok ? "ok" : "FAILED", elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms");
+        }
+
+        output.Write(Indent(summary.ToString()));
+        var failed = steps.Count(s => !s.Ok);
+        output.WriteLine(failed == 0 ? $"All {steps.Count} steps passed." : $"{failed} of {steps.Count} steps failed.");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"The condition was not met within {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string Indent(string text) =>
+        string.Join(Environment.NewLine, text.TrimEnd().Split(Environment.NewLine).Select(line => "    " + line)) + Environment.NewLine;
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

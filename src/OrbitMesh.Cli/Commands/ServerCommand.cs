@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using OrbitMesh.Cli.Hosting;
+using OrbitMesh.Server;
+
+namespace OrbitMesh.Cli.Commands;
+
+/// <summary><c>orbitmesh server</c>: runs a server until Ctrl+C or SIGTERM.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var tokens = new Option<string[]>("--agent-token")
+        {
+            Description = "A token agents may connect with (repeatable; default: $ORBITMESH_AGENT_TOKEN, or one is generated and printed).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require this key in X-Api-Key on /api requests (default: $ORBITMESH_API_KEY)." };
+        var heartbeat = new Option<double?>("--heartbeat-interval") { Description = "Seconds between agent heartbeats (default 5)." };
+        var missed = new Option<int?>("--missed-heartbeats") { Description = "Heartbeats an agent may miss before it is Unreachable (default 3)." };
+        var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
+        var logFormat = CommonOptions.LogFormat();
+
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, tokens, apiKey, heartbeat, missed, logLevel, logFormat };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var agentTokens = (result.GetValue(tokens) ?? []).ToList();
+            if (agentTokens.Count == 0 && Environment.GetEnvironmentVariable("ORBITMESH_AGENT_TOKEN") is { Length: > 0 } envToken)
+            {
+                agentTokens.Add(envToken);
+            }
+
+            var generated = agentTokens.Count == 0;
+            if (generated)
+            {
+                agentTokens.Add(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            }
+
+            var settings = new ServerSettings
+            {
+                Urls = result.GetValue(urls)!,
+                AgentTokens = agentTokens,
+                ApiKey = result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
+                HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                MissedHeartbeats = result.GetValue(missed),
+                LogLevel = result.GetValue(logLevel),
+                JsonLogs = result.GetValue(logFormat) == "json",
+            };
+
+            await using var app = ServerHost.Build(settings);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var addresses = string.Join(", ", app.Urls);
+            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}");
+            if (generated)
+            {
+                Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

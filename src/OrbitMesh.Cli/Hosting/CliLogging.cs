@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace OrbitMesh.Cli.Hosting;
+
+/// <summary>Console logging for the CLI: one line per entry, or JSON with <c>--log-format json</c>.</summary>
+internal static class CliLogging
+{
+    public static void Configure(ILoggingBuilder logging, LogLevel level, bool json)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft.AspNetCore", level < LogLevel.Warning ? LogLevel.Warning : level);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", level < LogLevel.Warning ? LogLevel.Warning : level);
+        if (json)
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.IncludeScopes = true;
+            });
+        }
+
+        // Console logging writes to stderr, so stdout stays for command output.
+        logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+
+    public static ILoggerFactory CreateFactory(LogLevel level, bool json) =>
+        LoggerFactory.Create(logging => Configure(logging, level, json));
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using OrbitMesh;
+using OrbitMesh.Cli;
+using OrbitMesh.Cli.Commands;
+
+var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its agents.")
+{
+    DemoCommand.Create(),
+    ServerCommand.Create(),
+    AgentCommand.Create(),
+    AgentsCommand.Create(),
+};
+
+try
+{
+    return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+}
+catch (CliException ex)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return ex.ExitCode;
+}
+catch (OrbitMeshException ex)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+{
+    await Console.Error.WriteLineAsync("error: invalid settings: " + string.Join(" ", ex.Failures)).ConfigureAwait(false);
+    return 1;
+}
+catch (IOException ex)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}
