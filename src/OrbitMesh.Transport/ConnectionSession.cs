@@ -36,6 +36,7 @@ internal sealed partial class ConnectionSession : IInvocationBinder
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    private long _pingsSent;
     private long _lastReceived;
     private long _lastSent;
     private int _ended;
@@ -60,6 +61,9 @@ internal sealed partial class ConnectionSession : IInvocationBinder
         _keepAliveTask = Task.Run(KeepAliveLoopAsync);
         _receiveTask = Task.Run(() => ReceiveLoopAsync(leftover));
     }
+
+    /// <summary>Keep-alive pings sent on this connection.</summary>
+    public long PingsSent => Interlocked.Read(ref _pingsSent);
 
     public void AddPending(string invocationId, PendingInvocation invocation)
     {
@@ -394,6 +398,7 @@ internal sealed partial class ConnectionSession : IInvocationBinder
                 if (_time.GetElapsedTime(Volatile.Read(ref _lastSent)) >= _options.KeepAliveInterval)
                 {
                     await SendBestEffortAsync(PingMessage.Instance).ConfigureAwait(false);
+                    Interlocked.Increment(ref _pingsSent);
                 }
             }
         }

@@ -70,6 +70,9 @@ public sealed partial class HubConnection : IAsyncDisposable
     /// <summary>Null: this client skips negotiation, so the server's connection id is not known to it.</summary>
     public string? ConnectionId { get; internal set; }
 
+    /// <summary>Keep-alive pings sent on the current connection (for tests and diagnostics).</summary>
+    internal long PingsSent => _session?.PingsSent ?? 0;
+
     /// <summary>The keep-alive interval.</summary>
     public TimeSpan KeepAliveInterval => _options.KeepAliveInterval;
 

@@ -27,7 +27,7 @@ internal static class StreamAdapters
         {
             if (current.IsGenericType && current.GetGenericTypeDefinition() == typeof(ChannelReader<>))
             {
-                return (IAsyncEnumerable<object?>)FromChannelReaderMethod.MakeGenericMethod(current.GetGenericArguments()[0]).Invoke(null, [argument])!;
+                return (IAsyncEnumerable<object?>)FromChannelReaderMethod.MakeGenericMethod(current.GetGenericArguments()[0]).Invoke(null, [argument, CancellationToken.None])!;
             }
         }
 
@@ -35,7 +35,7 @@ internal static class StreamAdapters
         {
             if (candidate.IsGenericType && candidate.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
             {
-                return (IAsyncEnumerable<object?>)FromAsyncEnumerableMethod.MakeGenericMethod(candidate.GetGenericArguments()[0]).Invoke(null, [argument])!;
+                return (IAsyncEnumerable<object?>)FromAsyncEnumerableMethod.MakeGenericMethod(candidate.GetGenericArguments()[0]).Invoke(null, [argument, CancellationToken.None])!;
             }
         }
 

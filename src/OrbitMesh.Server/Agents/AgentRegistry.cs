@@ -113,21 +113,29 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
     }
 
     /// <summary>
-    /// Marks connected agents whose last heartbeat is older than <paramref name="deadline"/> Unreachable,
-    /// and forgets disconnected agents older than <paramref name="retention"/>.
+    /// Marks connected agents whose last heartbeat is older than <paramref name="unreachableAfter"/>
+    /// Unreachable, returns the connections silent for longer than <paramref name="closeAfter"/> (for
+    /// the caller to close: the SignalR server does not time out every silent WebSocket by itself), and
+    /// forgets disconnected agents older than <paramref name="retention"/>.
     /// </summary>
-    public void Sweep(TimeSpan deadline, TimeSpan retention)
+    public List<(string AgentId, HubCallerContext Context)> Sweep(TimeSpan unreachableAfter, TimeSpan closeAfter, TimeSpan retention)
     {
         var now = time.GetUtcNow();
+        var silent = new List<(string, HubCallerContext)>();
         foreach (var entry in _byId.Values)
         {
             lock (entry.Gate)
             {
-                if (entry.ConnectionId is not null && entry.Status is AgentStatus.Ready or AgentStatus.Running
-                    && now - (entry.LastHeartbeatAt ?? entry.ConnectedAt) > deadline)
+                var quiet = now - (entry.LastHeartbeatAt ?? entry.ConnectedAt);
+                if (entry.ConnectionId is not null && entry.Context is { } context && quiet > closeAfter)
+                {
+                    silent.Add((entry.Id, context));
+                }
+
+                if (entry.ConnectionId is not null && entry.Status is AgentStatus.Ready or AgentStatus.Running && quiet > unreachableAfter)
                 {
                     entry.Status = AgentStatus.Unreachable;
-                    Log.AgentUnreachable(logger, entry.Id, (now - (entry.LastHeartbeatAt ?? entry.ConnectedAt)).TotalSeconds);
+                    Log.AgentUnreachable(logger, entry.Id, quiet.TotalSeconds);
                 }
                 else if (entry.ConnectionId is null && entry.DisconnectedAt is { } disconnectedAt && now - disconnectedAt > retention)
                 {
@@ -135,6 +143,8 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
                 }
             }
         }
+
+        return silent;
     }
 
     internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced);

@@ -42,7 +42,12 @@ internal sealed partial class AgentMonitorService(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                registry.Sweep(deadline, settings.DisconnectedAgentRetention);
+                foreach (var (agentId, context) in registry.Sweep(deadline, settings.ClientTimeoutInterval, settings.DisconnectedAgentRetention))
+                {
+                    Log.ClosingSilentConnection(logger, agentId, context.ConnectionId, settings.ClientTimeoutInterval.TotalSeconds);
+                    context.Abort();
+                }
+
                 foreach (var context in unregistered.TakeExpired(settings.RegistrationTimeout))
                 {
                     Log.RegistrationTimedOut(logger, context.ConnectionId, settings.RegistrationTimeout.TotalSeconds);
@@ -64,6 +69,9 @@ internal sealed partial class AgentMonitorService(
 
     private static partial class Log
     {
+        [LoggerMessage(2051, LogLevel.Warning, "Agent {AgentId} sent nothing for {Seconds} s; closing its connection {ConnectionId}.")]
+        public static partial void ClosingSilentConnection(ILogger logger, string agentId, string connectionId, double seconds);
+
         [LoggerMessage(2050, LogLevel.Warning, "Connection {ConnectionId} did not register within {Seconds} s; closing it.")]
         public static partial void RegistrationTimedOut(ILogger logger, string connectionId, double seconds);
     }

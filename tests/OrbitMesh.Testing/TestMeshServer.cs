@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrbitMesh.Agent;
+using OrbitMesh.Server;
+using OrbitMesh.Server.Agents;
+
+namespace OrbitMesh.Testing;
+
+/// <summary>
+/// A real OrbitMesh server (Kestrel on 127.0.0.1, a free port) in the test process, with captured logs.
+/// </summary>
+public sealed class TestMeshServer : IAsyncDisposable
+{
+    /// <summary>The agent token every test server accepts.</summary>
+    public const string AgentToken = "test-agent-token-0001";
+
+    private readonly WebApplication _app;
+
+    private TestMeshServer(WebApplication app, CapturedLogs logs, int port)
+    {
+        _app = app;
+        Logs = logs;
+        Port = port;
+        Url = new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    public Uri Url { get; }
+
+    public Uri HubUrl => new(Url, "/mesh");
+
+    public int Port { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public IAgentRegistry Registry => Services.GetRequiredService<IAgentRegistry>();
+
+    public IMeshClient Mesh => Services.GetRequiredService<IMeshClient>();
+
+    /// <summary>Starts a server. <paramref name="port"/> 0 picks a free one.</summary>
+    public static async Task<TestMeshServer> StartAsync(
+        Action<OrbitMeshServerOptions>? configure = null,
+        int port = 0,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? mapExtra = null)
+    {
+        var logs = new CapturedLogs();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        builder.Services.AddOrbitMesh(o =>
+        {
+            o.AgentTokens.Add(AgentToken);
+            configure?.Invoke(o);
+        });
+        services?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapOrbitMesh();
+        mapExtra?.Invoke(app);
+        await app.StartAsync().ConfigureAwait(false);
+        var actualPort = new Uri(app.Urls.First()).Port;
+        return new TestMeshServer(app, logs, actualPort);
+    }
+
+    /// <summary>An agent builder aimed at this server with the test token and a short heartbeat-friendly setup.</summary>
+    public MeshAgentBuilder NewAgent(string id) => new MeshAgentBuilder()
+        .WithServer(Url)
+        .WithToken(AgentToken)
+        .WithId(id)
+        .Configure(o =>
+        {
+            o.ReconnectBaseDelay = TimeSpan.FromMilliseconds(50);
+            o.ReconnectMaxDelay = TimeSpan.FromMilliseconds(500);
+        });
+
+    /// <summary>Waits until the agent is listed with the given status.</summary>
+    public Task WaitForAgentAsync(string agentId, AgentStatus status, TimeSpan? timeout = null) =>
+        Wait.UntilAsync(() => Registry.GetAgent(agentId)?.Status == status, $"agent '{agentId}' is {status}", timeout);
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,257 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace OrbitMesh.Transport.Tests;
+
+/// <summary>Keep-alive, server timeout, Close messages, reconnect and refusals, against real servers.</summary>
+public sealed class HubConnectionLifecycleTests
+{
+    private static IRetryPolicy FastRetry() => new DecorrelatedJitterRetryPolicy(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200));
+
+    [Fact]
+    public async Task KeepAlive_AnIdleClientSendsPingsOnTheWire()
+    {
+        await using var server = await HubServer.StartAsync();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/pings"))
+            .WithKeepAliveInterval(TimeSpan.FromMilliseconds(50))
+            .WithServerTimeout(TimeSpan.FromMinutes(5))
+            .Build();
+        await connection.StartAsync();
+
+        await Wait.UntilAsync(() => Interlocked.Read(ref server.Recorder.PingsReceived) >= 5, "the peer received 5 pings");
+        Assert.Equal(HubConnectionState.Connected, connection.State);
+    }
+
+    [Fact]
+    public async Task KeepAlive_ABusyClientDoesNotPing()
+    {
+        await using var server = await HubServer.StartAsync();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .WithKeepAliveInterval(TimeSpan.FromSeconds(30))
+            .Build();
+        await connection.StartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await connection.InvokeAsync<string>("Echo", "busy");
+        }
+
+        Assert.Equal(0, connection.PingsSent);
+    }
+
+    [Fact]
+    public async Task ServerTimeout_SilentServer_IsDetectedAndTheClientReconnects()
+    {
+        await using var server = await HubServer.StartAsync();
+        var reconnecting = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/silent"))
+            .WithServerTimeout(TimeSpan.FromMilliseconds(400))
+            .WithAutomaticReconnect(FastRetry())
+            .Build();
+        connection.Reconnecting += ex => { reconnecting.TrySetResult(ex); return Task.CompletedTask; };
+        connection.Reconnected += _ => { reconnected.TrySetResult(); return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        var reason = await Wait.ForAsync(reconnecting.Task, "the client to notice the silent server");
+        Assert.IsType<TimeoutException>(reason);
+        await Wait.ForAsync(reconnected.Task, "the client to reconnect");
+        Assert.Equal(HubConnectionState.Connected, connection.State);
+    }
+
+    [Fact]
+    public async Task CloseMessageWithError_ClosesWithTheServersReasonAndDoesNotReconnect()
+    {
+        await using var server = await HubServer.StartAsync();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconnecting = false;
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/failing"))
+            .WithAutomaticReconnect(FastRetry())
+            .Build();
+        connection.Closed += ex => { closed.TrySetResult(ex); return Task.CompletedTask; };
+        connection.Reconnecting += _ => { reconnecting = true; return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        var error = await Wait.ForAsync(closed.Task, "the server's Close message");
+        Assert.IsType<HubException>(error);
+        Assert.Contains("refuses every connection", error!.Message, StringComparison.Ordinal);
+        Assert.False(reconnecting);
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
+    }
+
+    [Fact]
+    public async Task ServerAbortsTheConnection_TheClientReconnects()
+    {
+        await using var server = await HubServer.StartAsync();
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .WithAutomaticReconnect(FastRetry())
+            .Build();
+        connection.Reconnected += _ => { reconnected.TrySetResult(); return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        await connection.SendAsync("Abort");
+        await Wait.ForAsync(reconnected.Task, "the reconnect after the server aborted the connection");
+        Assert.Equal("back", await connection.InvokeAsync<string>("Echo", "back"));
+    }
+
+    [Fact]
+    public async Task ServerRestartsOnTheSamePort_TheClientReconnectsByItself()
+    {
+        var server = await HubServer.StartAsync();
+        var port = server.Port;
+        var reconnecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .WithAutomaticReconnect(FastRetry())
+            .Build();
+        connection.Reconnecting += _ => { reconnecting.TrySetResult(); return Task.CompletedTask; };
+        connection.Reconnected += _ => { reconnected.TrySetResult(); return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        var pending = connection.InvokeAsync<string>("SlowEcho", "never", 60_000);
+        await server.DisposeAsync();
+        await Wait.ForAsync(reconnecting.Task, "the client to notice the server went away");
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => Wait.ForAsync(pending, "the pending call to fail"));
+        Assert.Contains("connection closed", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(HubConnectionState.Reconnecting, connection.State);
+
+        await using var restarted = await HubServer.StartAsync(port);
+        await Wait.ForAsync(reconnected.Task, "the client to reconnect to the restarted server");
+        Assert.Equal("again", await connection.InvokeAsync<string>("Echo", "again"));
+    }
+
+    [Fact]
+    public async Task RetryPolicyGivesUp_ClosedIsRaisedWithTheReason()
+    {
+        var server = await HubServer.StartAsync();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .WithAutomaticReconnect(new CountingPolicy(maxAttempts: 2))
+            .Build();
+        connection.Closed += ex => { closed.TrySetResult(ex); return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        await server.DisposeAsync();
+        var error = await Wait.ForAsync(closed.Task, "the policy to give up");
+        var exception = Assert.IsType<MeshConnectionException>(error);
+        Assert.Equal("reconnect_exhausted", exception.Code);
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
+    }
+
+    [Fact]
+    public async Task StopAsync_RaisesClosedOnceAndDoesNotReconnect()
+    {
+        await using var server = await HubServer.StartAsync();
+        var closedCount = 0;
+        var reconnecting = false;
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .WithAutomaticReconnect(FastRetry())
+            .Build();
+        connection.Closed += _ => { Interlocked.Increment(ref closedCount); return Task.CompletedTask; };
+        connection.Reconnecting += _ => { reconnecting = true; return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        await connection.StopAsync();
+        await connection.StopAsync();
+
+        Assert.Equal(1, closedCount);
+        Assert.False(reconnecting);
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
+    }
+
+    [Fact]
+    public async Task StartAsync_Refused401_ThrowsAuthenticationExceptionWithTheServersReason()
+    {
+        await using var server = await HubServer.StartAsync();
+        await using var connection = new HubConnectionBuilder().WithUrl(server.Url("/secured")).WithAccessToken("wrong").Build();
+        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => connection.StartAsync());
+        Assert.Equal(401, error.StatusCode);
+        Assert.Contains("The token is not known", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsRetryable);
+    }
+
+    [Fact]
+    public async Task StartAsync_Busy503_CarriesTheServersRetryAfter()
+    {
+        await using var server = await HubServer.StartAsync();
+        await using var connection = new HubConnectionBuilder().WithUrl(server.Url("/busy")).Build();
+        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => connection.StartAsync());
+        Assert.Equal("server_busy", error.Code);
+        Assert.Equal(TimeSpan.FromSeconds(7), error.RetryAfter);
+        Assert.True(error.IsRetryable);
+    }
+
+    [Fact]
+    public async Task StartAsync_NoHubAtThePath_ThrowsNotFound()
+    {
+        await using var server = await HubServer.StartAsync();
+        await using var connection = new HubConnectionBuilder().WithUrl(server.Url("/nothing-here")).Build();
+        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => connection.StartAsync());
+        Assert.Equal("not_found", error.Code);
+    }
+
+    [Fact]
+    public async Task StartAsync_NothingListening_ThrowsARetryableConnectionError()
+    {
+        await using var connection = new HubConnectionBuilder().WithUrl($"http://127.0.0.1:{FreePort.Next()}/test").Build();
+        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => connection.StartAsync());
+        Assert.True(error.IsRetryable);
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
+    }
+
+    [Fact]
+    public async Task RawPeer_MessagesSharingAndSpanningFrames_AreAllDelivered()
+    {
+        await using var server = await HubServer.StartAsync();
+        var received = new List<string>();
+        var three = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder().WithUrl(server.Url("/raw")).Build();
+        connection.On<string>("Receive", message =>
+        {
+            lock (received)
+            {
+                received.Add(message);
+                if (received.Count == 3)
+                {
+                    three.TrySetResult();
+                }
+            }
+        });
+        await connection.StartAsync();
+
+        await Wait.ForAsync(three.Task, "three invocations from the raw peer");
+        Assert.Equal(["first", "second", "third"], received);
+    }
+
+    [Fact]
+    public async Task ReceivedMessageOverTheLimit_EndsTheConnectionWithAClearError()
+    {
+        await using var server = await HubServer.StartAsync();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(server.Url("/test"))
+            .Configure(o => o.MaximumReceiveMessageSize = 4096)
+            .Build();
+        connection.Closed += ex => { closed.TrySetResult(ex); return Task.CompletedTask; };
+        await connection.StartAsync();
+
+        var call = connection.InvokeAsync<string>("Echo", new string('y', 50_000));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Wait.ForAsync(call, "the oversized answer to fail the call"));
+        var error = await Wait.ForAsync(closed.Task, "the connection to close");
+        Assert.IsType<InvalidDataException>(error);
+        Assert.Contains("4096", error!.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class CountingPolicy(int maxAttempts) : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+            retryContext.PreviousRetryCount < maxAttempts ? TimeSpan.FromMilliseconds(10) : null;
+    }
+}
