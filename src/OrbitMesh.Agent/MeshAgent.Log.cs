@@ -38,5 +38,14 @@ public sealed partial class MeshAgent
 
         [LoggerMessage(3011, LogLevel.Error, "Agent connection closed: {Reason}")]
         public static partial void ClosedWithError(ILogger logger, string reason);
+
+        [LoggerMessage(3012, LogLevel.Warning, "Draining did not finish: {Reason}")]
+        public static partial void DrainIncomplete(ILogger logger, string reason);
+
+        [LoggerMessage(3013, LogLevel.Warning, "Sent command '{Command}' failed: {Reason}")]
+        public static partial void NotifyFailed(ILogger logger, string command, string reason);
+
+        [LoggerMessage(3014, LogLevel.Debug, "Ignored a raw message: no raw handler is registered.")]
+        public static partial void RawIgnored(ILogger logger);
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OrbitMesh.Agent.Jobs;
+using OrbitMesh.Execution;
 using OrbitMesh.Protocol;
 using OrbitMesh.Transport;
 
@@ -13,6 +15,11 @@ namespace OrbitMesh.Agent;
 /// </summary>
 public sealed partial class MeshAgent : IAsyncDisposable
 {
+    internal const string CommandItem = "orbitmesh.command";
+    internal const string HandlerItem = "orbitmesh.handler";
+    internal const string StreamSinkItem = "orbitmesh.streamSink";
+    internal const string ItemCountItem = "orbitmesh.itemCount";
+
     private readonly MeshAgentOptions _options;
     private readonly HandlerRegistry _handlers;
     private readonly IServiceProvider _services;
@@ -23,6 +30,9 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly LoadSampler _load = new();
     private readonly ServiceProvider? _ownedServices;
+    private readonly MeshDelegate _pipeline;
+    private readonly JobRunner _runner;
+    private readonly Func<ReadOnlyMemory<byte>, Task>? _rawHandler;
     private Task _heartbeatLoop = Task.CompletedTask;
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
@@ -31,7 +41,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private int _started;
     private bool _disposed;
 
-    internal MeshAgent(MeshAgentOptions options, HandlerRegistry handlers, IServiceProvider? services, ILoggerFactory loggerFactory, Action<HubConnectionOptions>? configureConnection)
+    internal MeshAgent(MeshAgentOptions options, HandlerRegistry handlers, IServiceProvider? services, ILoggerFactory loggerFactory, Action<HubConnectionOptions>? configureConnection,
+        IReadOnlyList<Type>? middleware = null, Func<ReadOnlyMemory<byte>, Task>? rawHandler = null)
     {
         _options = options;
         _handlers = handlers;
@@ -69,8 +80,16 @@ public sealed partial class MeshAgent : IAsyncDisposable
         }
 
         _connection = builder.Build();
+        _pipeline = MeshPipeline.Build(middleware ?? [], RunHandlerAsync);
+        _rawHandler = rawHandler;
+        _runner = new JobRunner(_connection, handlers, _pipeline, _services, _slots, options, _logger);
         _connection.OnWithResult<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, OnInvokeAsync);
         _connection.On<DisconnectNotice>(HubMethodNames.Disconnect, OnDisconnectNotice);
+        _connection.On<JobAssignment>(HubMethodNames.AssignJob, _runner.OnAssignAsync);
+        _connection.On<JobCancellation>(HubMethodNames.CancelJob, _runner.OnCancelAsync);
+        _connection.On<JobInputChunk>(HubMethodNames.JobInput, _runner.OnInputAsync);
+        _connection.On<InvokeRequest>(HubMethodNames.Notify, OnNotify);
+        _connection.On<RawMessage>(HubMethodNames.Raw, OnRawAsync);
         _connection.Reconnecting += OnReconnectingAsync;
         _connection.Reconnected += OnReconnectedAsync;
         _connection.Closed += OnClosedAsync;
@@ -97,8 +116,11 @@ public sealed partial class MeshAgent : IAsyncDisposable
     /// <summary>The server's answer to the latest registration.</summary>
     public RegistrationResult? Registration => _registration;
 
-    /// <summary>Commands executing now.</summary>
-    public int ActiveJobs => Volatile.Read(ref _activeJobs);
+    /// <summary>Commands executing now: jobs and communication-level invocations.</summary>
+    public int ActiveJobs => Volatile.Read(ref _activeJobs) + _runner.RunningCount;
+
+    /// <summary>Job completions waiting for the server to confirm them (kept across reconnects).</summary>
+    public int PendingCompletions => _runner.PendingCompletions;
 
     /// <summary>The commands this agent has handlers for.</summary>
     public IReadOnlyCollection<string> Commands => _handlers.Commands;
@@ -138,9 +160,24 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopping.Token), CancellationToken.None);
     }
 
-    /// <summary>Stops heartbeating and closes the connection.</summary>
+    /// <summary>
+    /// Drains (refuses new work, lets running jobs finish for up to <see cref="MeshAgentOptions.DrainTimeout"/>,
+    /// gives back the rest, delivers completions), then stops heartbeating and closes the connection.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        if (!_stopping.IsCancellationRequested && _started != 0)
+        {
+            try
+            {
+                await _runner.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+            {
+                Log.DrainIncomplete(_logger, ex.Message);
+            }
+        }
+
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
@@ -182,6 +219,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         Metadata = _options.Metadata.Count == 0 ? null : new Dictionary<string, string>(_options.Metadata),
         MaxConcurrentJobs = _options.MaxConcurrentJobs,
         Version = AgentInfoVersion.Value,
+        Jobs = _runner.HeldJobs is { Count: > 0 } held ? held : null,
     };
 
     private async Task StartConnectionAsync(CancellationToken cancellationToken)
@@ -249,6 +287,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
                     MaxConcurrentJobs = _options.MaxConcurrentJobs,
                     CpuPercent = cpu,
                     WorkingSetBytes = workingSet,
+                    Jobs = _runner.HeldJobs is { Count: > 0 } held ? held : null,
                 }, cancellationToken).WaitAsync(_heartbeatInterval * 2, _time, cancellationToken).ConfigureAwait(false);
                 if (ack.HeartbeatIntervalMs > 0)
                 {
@@ -291,8 +330,17 @@ public sealed partial class MeshAgent : IAsyncDisposable
         try
         {
             var command = new MeshCommand(request.Command, request.Parameters, scope.ServiceProvider, request.CorrelationId);
-            var result = await handler.ExecuteAsync(command, linked.Token).ConfigureAwait(false);
-            return InvokeResult.Ok(OrbitMeshJson.ToElement(result));
+            var context = new MeshContext(MeshSide.Agent, MeshIds.New("inv"), request.Command, request.Parameters, scope.ServiceProvider, linked.Token)
+            {
+                AgentId = Id,
+                CorrelationId = request.CorrelationId,
+            };
+            context.Items[CommandItem] = command;
+            context.Items[HandlerItem] = handler;
+            await _pipeline(context).ConfigureAwait(false);
+            return context.Result is { } result
+                ? result.IsSuccess ? InvokeResult.Ok(result.Result) : InvokeResult.Fail(result.Error ?? new JobError(MeshErrorCodes.HandlerFailed, "Failed."))
+                : InvokeResult.Fail(new JobError(MeshErrorCodes.Internal, "An agent middleware ended the call without a result."));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -319,6 +367,61 @@ public sealed partial class MeshAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>The end of the agent pipeline: run the handler (streaming its items when the job streams).</summary>
+    private static async Task RunHandlerAsync(MeshContext context)
+    {
+        var command = (MeshCommand)context.Items[CommandItem]!;
+        var handler = (HandlerRegistration)context.Items[HandlerItem]!;
+        object? result = null;
+        if (context.Items.TryGetValue(StreamSinkItem, out var sink) && sink is Func<IAsyncEnumerable<object?>, CancellationToken, Task<long>> send)
+        {
+            context.Items[ItemCountItem] = await send(handler.StreamAsync(command, context.CancellationToken), context.CancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await handler.ExecuteAsync(command, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        context.Result = new JobResult { JobId = context.JobId, Status = JobStatus.Completed, Result = OrbitMeshJson.ToElement(result) };
+    }
+
+    private void OnNotify(InvokeRequest request)
+    {
+        if (request is null || !_handlers.TryGet(request.Command, out _))
+        {
+            Log.UnknownCommand(_logger, request?.Command ?? "(none)");
+            return;
+        }
+
+        // Fire and forget: run it like an invocation and drop the result.
+        _ = Task.Run(async () =>
+        {
+            var result = await OnInvokeAsync(request).ConfigureAwait(false);
+            if (!result.Success)
+            {
+                Log.NotifyFailed(_logger, request.Command, result.Error?.Message ?? "-");
+            }
+        });
+    }
+
+    private async Task OnRawAsync(RawMessage message)
+    {
+        if (_rawHandler is null || message?.Payload is null)
+        {
+            Log.RawIgnored(_logger);
+            return;
+        }
+
+        try
+        {
+            await _rawHandler(message.Payload).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, "(raw)", ex);
+        }
+    }
+
     private void OnDisconnectNotice(DisconnectNotice notice)
     {
         Log.DisconnectNotice(_logger, notice.Code, notice.Reason, notice.Reconnect);
@@ -326,6 +429,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             _closeReason = new MeshConnectionException(notice.Code, notice.Reason, null, isRetryable: false);
             _stopping.Cancel();
+            _runner.StopAll(MeshErrorCodes.AgentShutdown);
 
             // Not awaited: this runs on the connection's dispatch loop, which StopAsync waits for.
             _ = _connection.StopAsync(CancellationToken.None);
@@ -356,6 +460,14 @@ public sealed partial class MeshAgent : IAsyncDisposable
             // The connection dropped again; the next reconnect registers.
             Log.ReregistrationInterrupted(_logger, ex.Message);
             return;
+        }
+
+        try
+        {
+            await _runner.FlushCompletionsAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
 
         if (Reconnected is { } handler && _registration is { } registration)

@@ -24,6 +24,8 @@ public sealed class MeshAgentBuilder
     private IServiceProvider? _services;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private Action<HubConnectionOptions>? _configureConnection;
+    private readonly List<Type> _middleware = [];
+    private Func<ReadOnlyMemory<byte>, Task>? _rawHandler;
     private bool _built;
 
     /// <summary>The server's base URL (the hub at <c>/mesh</c> is implied) or the hub's full URL.</summary>
@@ -157,6 +159,21 @@ public sealed class MeshAgentBuilder
         return this;
     }
 
+    /// <summary>Adds a middleware that runs around every handler execution (jobs and invocations), outermost first.</summary>
+    public MeshAgentBuilder UseMiddleware<TMiddleware>()
+        where TMiddleware : class, Execution.IMeshMiddleware
+    {
+        _middleware.Add(typeof(TMiddleware));
+        return this;
+    }
+
+    /// <summary>Handles opaque bytes sent with <c>IMeshClient.SendRawAsync</c>.</summary>
+    public MeshAgentBuilder OnRaw(Func<ReadOnlyMemory<byte>, Task> handler)
+    {
+        _rawHandler = handler;
+        return this;
+    }
+
     /// <summary>Validates the settings and builds the agent. A builder builds once.</summary>
     public MeshAgent Build()
     {
@@ -167,6 +184,6 @@ public sealed class MeshAgentBuilder
 
         _options.Validate();
         _built = true;
-        return new MeshAgent(_options, _handlers, _services, _loggerFactory, _configureConnection);
+        return new MeshAgent(_options, _handlers, _services, _loggerFactory, _configureConnection, _middleware, _rawHandler);
     }
 }

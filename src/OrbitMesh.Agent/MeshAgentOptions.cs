@@ -59,6 +59,9 @@ public sealed class MeshAgentOptions
     /// <summary>The transport's server timeout. Default 30 s.</summary>
     public TimeSpan ServerTimeout { get; set; } = HubConnectionOptions.DefaultServerTimeout;
 
+    /// <summary>How long <see cref="MeshAgent.StopAsync"/> lets running jobs finish before it gives them back. Default 30 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Send exception details (stack traces) of handler failures back to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
 

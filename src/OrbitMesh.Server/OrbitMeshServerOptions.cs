@@ -85,6 +85,47 @@ public sealed class OrbitMeshServerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ReplacedConnectionGracePeriod { get; set; } = DefaultReplacedConnectionGracePeriod;
 
+    /// <summary>How many of one agent's hub calls the server runs at once (reports about different jobs, heartbeats). Default 16.</summary>
+    [Range(1, 1024)]
+    public int MaxParallelInvocationsPerAgent { get; set; } = 16;
+
     /// <summary>Send exception details (stack traces) of handler failures to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
+
+    /// <summary>The execution engine's settings.</summary>
+    public Jobs.JobOptions Jobs { get; } = new();
+
+    /// <summary>Circuit breaking and retries of server→agent calls.</summary>
+    public Jobs.ResilienceOptions Resilience { get; } = new();
+
+    /// <summary>Middleware types run around each job attempt's dispatch, outermost first.</summary>
+    public IList<Type> Middleware { get; } = [];
+
+    /// <summary>Adds a middleware that runs around each job attempt's dispatch.</summary>
+    public OrbitMeshServerOptions UseMiddleware<TMiddleware>()
+        where TMiddleware : class, Execution.IMeshMiddleware
+    {
+        Middleware.Add(typeof(TMiddleware));
+        return this;
+    }
+
+    /// <summary>Raised when an agent registers.</summary>
+    public event EventHandler<AgentInfo>? OnAgentConnected;
+
+    /// <summary>Raised when a registered agent's connection closes.</summary>
+    public event EventHandler<AgentInfo>? OnAgentDisconnected;
+
+    /// <summary>Raised when a job completes.</summary>
+    public event EventHandler<JobRecord>? OnJobCompleted;
+
+    /// <summary>Raised when a job ends without completing (failed, dead-lettered, timed out or cancelled).</summary>
+    public event EventHandler<JobRecord>? OnJobFailed;
+
+    internal void RaiseAgentConnected(AgentInfo agent) => OnAgentConnected?.Invoke(this, agent);
+
+    internal void RaiseAgentDisconnected(AgentInfo agent) => OnAgentDisconnected?.Invoke(this, agent);
+
+    internal void RaiseJobCompleted(JobRecord job) => OnJobCompleted?.Invoke(this, job);
+
+    internal void RaiseJobFailed(JobRecord job) => OnJobFailed?.Invoke(this, job);
 }

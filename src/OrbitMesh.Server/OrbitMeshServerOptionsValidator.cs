@@ -32,6 +32,28 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
             errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be at least twice KeepAliveInterval ({options.KeepAliveInterval}).");
         }
 
+        foreach (var section in new object[] { options.Jobs, options.Resilience })
+        {
+            var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true))
+            {
+                errors.AddRange(results.Select(r => $"{section.GetType().Name}: {r.ErrorMessage}"));
+            }
+        }
+
+        if (options.Jobs.RetryMaxDelay < options.Jobs.RetryBaseDelay)
+        {
+            errors.Add("Jobs.RetryMaxDelay must be at least Jobs.RetryBaseDelay.");
+        }
+
+        foreach (var type in options.Middleware)
+        {
+            if (!typeof(Execution.IMeshMiddleware).IsAssignableFrom(type) || type.IsAbstract)
+            {
+                errors.Add($"Middleware {type} is not a concrete IMeshMiddleware.");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

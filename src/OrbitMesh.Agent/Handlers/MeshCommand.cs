@@ -27,6 +27,42 @@ public sealed class MeshCommand
     /// <summary>Ties this execution to a larger operation.</summary>
     public string? CorrelationId { get; }
 
+    /// <summary>The job id, when this execution is a job (null for a communication-level invocation).</summary>
+    public string? JobId { get; init; }
+
+    /// <summary>The attempt number, when this execution is a job.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>How the job executes.</summary>
+    public ExecutionPattern Pattern { get; init; } = ExecutionPattern.RequestResponse;
+
+    /// <summary>The caller's idempotency key, when it gave one: use it to make side effects happen once.</summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// The input the caller streams to this job (empty when it streams none). Items arrive as JSON;
+    /// read each with <c>JsonElement.Deserialize&lt;T&gt;()</c> or use <see cref="ReadInputAsync{T}"/>.
+    /// </summary>
+    public IAsyncEnumerable<JsonElement> Input { get; init; } = AsyncEnumerable.Empty<JsonElement>();
+
+    internal Func<double?, string?, CancellationToken, Task>? ProgressSink { get; init; }
+
+    /// <summary>
+    /// Reports progress of a long-running job (percent 0 to 100, and a message). It also renews the
+    /// job's lease. Does nothing for a communication-level invocation.
+    /// </summary>
+    public Task ReportProgressAsync(double? percent, string? message = null, CancellationToken cancellationToken = default) =>
+        ProgressSink?.Invoke(percent, message, cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>The streamed input, each item read as <typeparamref name="T"/>.</summary>
+    public async IAsyncEnumerable<T> ReadInputAsync<T>([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in Input.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return Convert<T>(item, "input")!;
+        }
+    }
+
     /// <summary>The services of this execution's scope.</summary>
     public IServiceProvider Services { get; }
 

@@ -14,4 +14,8 @@ public interface IOrbitMeshAgentBuilder
 
     /// <summary>Registers a lambda handler for a command.</summary>
     IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler);
+
+    /// <summary>Adds a middleware that runs around every handler execution, outermost first.</summary>
+    IOrbitMeshAgentBuilder UseMiddleware<TMiddleware>()
+        where TMiddleware : class, Execution.IMeshMiddleware;
 }

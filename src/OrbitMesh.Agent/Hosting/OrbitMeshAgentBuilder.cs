@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace OrbitMesh.Agent.Hosting;
 
-internal sealed class OrbitMeshAgentBuilder(IServiceCollection services, HandlerRegistry handlers) : IOrbitMeshAgentBuilder
+internal sealed class OrbitMeshAgentBuilder(IServiceCollection services, HandlerRegistry handlers, List<Type> middleware) : IOrbitMeshAgentBuilder
 {
     public IServiceCollection Services { get; } = services;
 
@@ -16,6 +16,13 @@ internal sealed class OrbitMeshAgentBuilder(IServiceCollection services, Handler
     public IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler)
     {
         handlers.Add(command, HandlerRegistration.ForDelegate(handler));
+        return this;
+    }
+
+    public IOrbitMeshAgentBuilder UseMiddleware<TMiddleware>()
+        where TMiddleware : class, Execution.IMeshMiddleware
+    {
+        middleware.Add(typeof(TMiddleware));
         return this;
     }
 }

@@ -17,14 +17,15 @@ public static class OrbitMeshAgentServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         var handlers = new HandlerRegistry();
+        var middleware = new List<Type>();
         services.AddSingleton(sp =>
         {
             var options = new MeshAgentOptions { RetryInitialConnection = true };
             configure(options);
             options.Validate();
-            return new MeshAgent(options, handlers, sp, sp.GetRequiredService<ILoggerFactory>(), configureConnection: null);
+            return new MeshAgent(options, handlers, sp, sp.GetRequiredService<ILoggerFactory>(), configureConnection: null, middleware);
         });
         services.AddHostedService<MeshAgentHostedService>();
-        return new OrbitMeshAgentBuilder(services, handlers);
+        return new OrbitMeshAgentBuilder(services, handlers, middleware);
     }
 }

@@ -141,6 +141,99 @@ internal static class DemoCommand
                 throw new InvalidOperationException("The sleep was expected to time out.");
             }).ConfigureAwait(false);
 
+            await Step("job, request-response: echo (durable, awaited)", async () =>
+            {
+                var result = await mesh.ExecuteAsync(new JobRequest { Command = "echo", Parameters = Json(new { order = 7 }) }, cancellationToken).ConfigureAwait(false);
+                return $"{result.Status} on {result.AgentId}: {result.Result?.GetRawText()}";
+            }).ConfigureAwait(false);
+
+            await Step("job, fire-and-forget: submitted, runs on its own", async () =>
+            {
+                var job = await mesh.SubmitAsync(new JobRequest { Command = "echo", Pattern = ExecutionPattern.FireAndForget, Parameters = Json(new { note = "no one waits" }) }, cancellationToken).ConfigureAwait(false);
+                await WaitUntilAsync(async () => (await mesh.GetJobAsync(job.Id, cancellationToken).ConfigureAwait(false))?.IsFinal == true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                var done = await mesh.GetJobAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                return $"returned at once as {job.Status}; later {done!.Status}";
+            }).ConfigureAwait(false);
+
+            await Step("job, long-running: sleep 1 s with progress", async () =>
+            {
+                var job = await mesh.SubmitAsync(new JobRequest { Command = "sleep", Pattern = ExecutionPattern.LongRunning, Parameters = Json(new { ms = 1000 }) }, cancellationToken).ConfigureAwait(false);
+                var progress = 0;
+                JobEvent? last = null;
+                await foreach (var jobEvent in mesh.WatchJobAsync(job.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    progress += jobEvent.Type == JobEventType.Progress ? 1 : 0;
+                    last = jobEvent;
+                }
+
+                return $"{progress} progress reports, then {last?.Status}";
+            }).ConfigureAwait(false);
+
+            await Step("job, streaming: stream.count n=10 as IAsyncEnumerable", async () =>
+            {
+                var items = new List<int>();
+                await foreach (var item in mesh.StreamAsync<int>(new JobRequest { Command = "stream.count", Parameters = Json(new { n = 10 }) }, cancellationToken).ConfigureAwait(false))
+                {
+                    items.Add(item);
+                }
+
+                return "[" + string.Join(", ", items) + "]";
+            }).ConfigureAwait(false);
+
+            await Step("job, input stream: caller streams words to stream.echo", async () =>
+            {
+                var echoed = new List<string>();
+                await foreach (var word in mesh.StreamAsync<string, string>(new JobRequest { Command = "stream.echo" }, Words(), cancellationToken).ConfigureAwait(false))
+                {
+                    echoed.Add(word);
+                }
+
+                return string.Join(" ", echoed);
+            }).ConfigureAwait(false);
+
+            await Step("job, workflow step: correlated with its run", async () =>
+            {
+                var result = await mesh.ExecuteAsync(new JobRequest { Command = "echo", Pattern = ExecutionPattern.Workflow, CorrelationId = "run-42/step-1", Parameters = Json(new { step = 1 }) }, cancellationToken).ConfigureAwait(false);
+                var job = await mesh.GetJobAsync(result.JobId, cancellationToken).ConfigureAwait(false);
+                return $"{result.Status}, correlation '{job!.CorrelationId}'";
+            }).ConfigureAwait(false);
+
+            await Step("job, cancellation reaches the handler", async () =>
+            {
+                var job = await mesh.SubmitAsync(new JobRequest { Command = "sleep", Parameters = Json(new { ms = 30_000 }) }, cancellationToken).ConfigureAwait(false);
+                await WaitUntilAsync(async () => (await mesh.GetJobAsync(job.Id, cancellationToken).ConfigureAwait(false))?.Status == JobStatus.Running, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                await mesh.CancelJobAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                await WaitUntilAsync(async () => (await mesh.GetJobAsync(job.Id, cancellationToken).ConfigureAwait(false))?.IsFinal == true, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                var done = await mesh.GetJobAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                return $"{done!.Status}: {done.Error?.Message}";
+            }).ConfigureAwait(false);
+
+            await Step("job, timeout: sleep 5 s with a 300 ms limit", async () =>
+            {
+                var result = await mesh.ExecuteAsync(new JobRequest { Command = "sleep", Parameters = Json(new { ms = 5000 }), Timeout = TimeSpan.FromMilliseconds(300) }, cancellationToken).ConfigureAwait(false);
+                return result.Status == JobStatus.TimedOut ? $"{result.Status}: {result.Error?.Message}" : throw new InvalidOperationException($"Expected TimedOut, got {result.Status}.");
+            }).ConfigureAwait(false);
+
+            await Step("job, idempotency: same key twice, one run", async () =>
+            {
+                var request = new JobRequest { Command = "echo", IdempotencyKey = "demo-key-1", Parameters = Json(new { once = true }) };
+                var first = await mesh.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+                var second = await mesh.SubmitAsync(request with { Id = MeshIds.NewJobId() }, cancellationToken).ConfigureAwait(false);
+                return first.JobId == second.Id ? $"both are {first.JobId}" : throw new InvalidOperationException("A second job was created.");
+            }).ConfigureAwait(false);
+
+            await Step("fan-out: system.info on every agent", async () =>
+            {
+                var results = await mesh.ExecuteOnAllAsync(new JobRequest { Command = "system.info" }, cancellationToken).ConfigureAwait(false);
+                return $"{results.Count(r => r.IsSuccess)} of {results.Count} agents answered";
+            }).ConfigureAwait(false);
+
+            await Step("rolling: echo on the blue group, 50% per batch", async () =>
+            {
+                var rolling = await mesh.ExecuteRollingAsync(new JobRequest { Command = "echo", Target = AgentTarget.InGroup("blue") }, 50, cancellationToken).ConfigureAwait(false);
+                return $"{rolling.Batches.Count} batches of {string.Join("+", rolling.Batches.Select(b => b.Count))}, completed: {rolling.Completed}";
+            }).ConfigureAwait(false);
+
             await Step("bad input: a command no agent has", async () =>
             {
                 try
@@ -194,6 +287,17 @@ internal static class DemoCommand
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonElement Json(object value) => JsonSerializer.SerializeToElement(value, OrbitMeshJson.Options);
+
+    private static async IAsyncEnumerable<string> Words()
+    {
+        foreach (var word in new[] { "input", "streams", "flow", "to", "the", "agent" })
+        {
+            await Task.Yield();
+            yield return word;
         }
     }
 

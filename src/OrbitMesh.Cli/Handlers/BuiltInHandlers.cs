@@ -17,7 +17,8 @@ internal static class BuiltInHandlers
         .RegisterHandler("echo", command => command.Parameters)
         .RegisterHandler("sleep", SleepAsync)
         .RegisterHandler("system.info", _ => SystemInfo())
-        .RegisterStreamHandler("stream.count", CountAsync);
+        .RegisterStreamHandler("stream.count", CountAsync)
+        .RegisterStreamHandler("stream.echo", EchoInputAsync);
 
     internal static async Task<object?> SleepAsync(MeshCommand command, CancellationToken cancellationToken)
     {
@@ -27,8 +28,24 @@ internal static class BuiltInHandlers
             throw new MeshParameterException($"'ms' must be between 0 and {MaxSleepMs}; it was {ms}.");
         }
 
+        // Sleep in up to ten steps, reporting progress after each (which also renews the job's lease).
         var started = Environment.TickCount64;
-        await Task.Delay(ms, cancellationToken).ConfigureAwait(false);
+        var steps = ms >= 100 ? 10 : 1;
+        for (var step = 1; step <= steps; step++)
+        {
+            var due = (long)ms * step / steps;
+            var wait = due - (Environment.TickCount64 - started);
+            if (wait > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (steps > 1)
+            {
+                await command.ReportProgressAsync(100.0 * step / steps, $"slept {due} of {ms} ms", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         return new { sleptMs = Environment.TickCount64 - started };
     }
 
@@ -46,6 +63,15 @@ internal static class BuiltInHandlers
             runtime = RuntimeInformation.FrameworkDescription,
             uptimeSeconds = Environment.TickCount64 / 1000,
         };
+    }
+
+    /// <summary>Streams back every input item the caller streams to the job.</summary>
+    internal static async IAsyncEnumerable<object?> EchoInputAsync(MeshCommand command, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in command.Input.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
     }
 
     internal static async IAsyncEnumerable<object?> CountAsync(MeshCommand command, [EnumeratorCancellation] CancellationToken cancellationToken)

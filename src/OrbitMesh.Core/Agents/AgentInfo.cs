@@ -40,4 +40,10 @@ public sealed record AgentInfo
 
     /// <summary>The load from the last heartbeat.</summary>
     public AgentLoad? Load { get; init; }
+
+    /// <summary>Jobs the server has assigned to the agent that are not finished.</summary>
+    public int JobsInFlight { get; init; }
+
+    /// <summary>The agent's circuit breaker; <see cref="AgentCircuitState.Open"/> keeps it out of selection.</summary>
+    public AgentCircuitState Circuit { get; init; }
 }

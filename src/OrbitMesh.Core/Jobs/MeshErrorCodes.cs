@@ -32,6 +32,12 @@ public static class MeshErrorCodes
     /// <summary>The agent disconnected before it answered.</summary>
     public const string AgentDisconnected = "agent_disconnected";
 
+    /// <summary>The agent is shutting down and gave the job back; it is retried elsewhere.</summary>
+    public const string AgentShutdown = "agent_shutdown";
+
+    /// <summary>A stream of items or input was interrupted and cannot be resumed.</summary>
+    public const string StreamInterrupted = "stream_interrupted";
+
     /// <summary>The request was malformed.</summary>
     public const string BadRequest = "bad_request";
 

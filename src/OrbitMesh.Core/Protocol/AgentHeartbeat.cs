@@ -17,6 +17,9 @@ public sealed record AgentHeartbeat
     /// <summary>The agent process's working set in bytes.</summary>
     public long WorkingSetBytes { get; init; }
 
+    /// <summary>The jobs the agent holds; their leases are renewed.</summary>
+    public IReadOnlyList<HeldJob>? Jobs { get; init; }
+
     /// <summary>The load as a model.</summary>
     public AgentLoad ToLoad() => new(Math.Max(0, ActiveJobs), Math.Max(1, MaxConcurrentJobs), Math.Clamp(CpuPercent, 0, 100), Math.Max(0, WorkingSetBytes));
 }

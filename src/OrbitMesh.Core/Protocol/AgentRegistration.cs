@@ -29,6 +29,9 @@ public sealed record AgentRegistration
     /// <summary>The agent software's version.</summary>
     public string? Version { get; init; }
 
+    /// <summary>Jobs the agent is still running from before this connection (after a reconnect).</summary>
+    public IReadOnlyList<HeldJob>? Jobs { get; init; }
+
     /// <summary>The protocol version the agent speaks; 1.</summary>
     public int ProtocolVersion { get; init; } = ProtocolLimits.ProtocolVersion;
 }

@@ -15,6 +15,36 @@ public static class HubMethodNames
     /// <summary>Agent → server: report load; renews liveness.</summary>
     public const string Heartbeat = nameof(IServerHub.Heartbeat);
 
+    /// <summary>Agent → server: accept an assignment.</summary>
+    public const string AcknowledgeJob = nameof(IServerHub.AcknowledgeJob);
+
+    /// <summary>Agent → server: refuse an assignment.</summary>
+    public const string RejectJob = nameof(IServerHub.RejectJob);
+
+    /// <summary>Agent → server: progress of a running job.</summary>
+    public const string ReportProgress = nameof(IServerHub.ReportProgress);
+
+    /// <summary>Agent → server: streamed items of a running job.</summary>
+    public const string SendJobItems = nameof(IServerHub.SendJobItems);
+
+    /// <summary>Agent → server: the end of an attempt.</summary>
+    public const string CompleteJob = nameof(IServerHub.CompleteJob);
+
+    /// <summary>Server → agent: run a job.</summary>
+    public const string AssignJob = nameof(IAgentClient.AssignJob);
+
+    /// <summary>Server → agent: stop a job.</summary>
+    public const string CancelJob = nameof(IAgentClient.CancelJob);
+
+    /// <summary>Server → agent: input streamed to a job.</summary>
+    public const string JobInput = nameof(IAgentClient.JobInput);
+
+    /// <summary>Server → agent: run a command, no result.</summary>
+    public const string Notify = nameof(IAgentClient.Notify);
+
+    /// <summary>Server → agent: opaque bytes.</summary>
+    public const string Raw = nameof(IAgentClient.Raw);
+
     /// <summary>Server → agent (with result): execute a command and return its result.</summary>
     public const string Invoke = nameof(IAgentClient.Invoke);
 

@@ -12,4 +12,19 @@ public interface IAgentClient
 
     /// <summary>The server is about to close the connection, and says why.</summary>
     Task Disconnect(DisconnectNotice notice);
+
+    /// <summary>Run a job: acknowledge (or reject) it first.</summary>
+    Task AssignJob(JobAssignment assignment);
+
+    /// <summary>Stop a job (cancelled by the caller, or timed out).</summary>
+    Task CancelJob(JobCancellation cancellation);
+
+    /// <summary>Input the caller streams to a running job.</summary>
+    Task JobInput(JobInputChunk chunk);
+
+    /// <summary>Run a command without a result or a job record (communication-level send).</summary>
+    Task Notify(InvokeRequest request);
+
+    /// <summary>Opaque bytes (communication-level raw send).</summary>
+    Task Raw(RawMessage message);
 }

@@ -12,6 +12,21 @@ public interface IServerHub
     /// </summary>
     Task<RegistrationResult> Register(AgentRegistration registration);
 
-    /// <summary>Reports load and proves liveness. Returns when to send the next one.</summary>
+    /// <summary>Reports load and the jobs it holds (renewing their leases) and proves liveness. Returns when to send the next one.</summary>
     Task<HeartbeatAck> Heartbeat(AgentHeartbeat heartbeat);
+
+    /// <summary>Accepts an assignment. The agent runs the job only when the answer is accepted.</summary>
+    Task<JobReportResult> AcknowledgeJob(JobAck ack);
+
+    /// <summary>Refuses an assignment (busy, unknown command, not allowed); the server tries another agent.</summary>
+    Task<JobReportResult> RejectJob(JobNack nack);
+
+    /// <summary>Reports progress of a running job; renews its lease.</summary>
+    Task<JobReportResult> ReportProgress(JobProgress progress);
+
+    /// <summary>Delivers streamed items of a running job.</summary>
+    Task<JobReportResult> SendJobItems(JobItems items);
+
+    /// <summary>Ends an attempt with a result or an error. Retried by the agent until the server answers.</summary>
+    Task<JobReportResult> CompleteJob(JobCompletion completion);
 }

@@ -13,6 +13,8 @@ internal sealed class AgentEntry
         Capabilities = registration.Capabilities.Distinct(StringComparer.Ordinal).ToArray();
         Groups = registration.Groups.Distinct(StringComparer.Ordinal).ToArray();
         Commands = registration.Commands.Distinct(StringComparer.Ordinal).ToArray();
+        CommandSet = Commands.ToHashSet(StringComparer.Ordinal);
+        MaxConcurrentJobs = registration.MaxConcurrentJobs;
         Metadata = registration.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(registration.Metadata);
         Version = registration.Version;
         ConnectionId = connectionId;
@@ -36,6 +38,16 @@ internal sealed class AgentEntry
 
     public string[] Commands { get; }
 
+    /// <summary>The commands for fast lookup; empty means the agent did not say (it is offered any command and refuses what it cannot run).</summary>
+    public HashSet<string> CommandSet { get; }
+
+    public int MaxConcurrentJobs { get; }
+
+    public AgentCircuitState Circuit { get; set; }
+
+    /// <summary>True when the agent can run <paramref name="command"/> as far as the server knows.</summary>
+    public bool Supports(string command) => CommandSet.Count == 0 || CommandSet.Contains(command);
+
     public Dictionary<string, string> Metadata { get; }
 
     public string? Version { get; }
@@ -54,7 +66,7 @@ internal sealed class AgentEntry
 
     public AgentLoad Load { get; set; }
 
-    public AgentInfo Snapshot()
+    public AgentInfo Snapshot(int jobsInFlight = 0)
     {
         lock (Gate)
         {
@@ -72,6 +84,8 @@ internal sealed class AgentEntry
                 LastHeartbeatAt = LastHeartbeatAt,
                 DisconnectedAt = DisconnectedAt,
                 Load = Load,
+                JobsInFlight = jobsInFlight,
+                Circuit = Circuit,
             };
         }
     }

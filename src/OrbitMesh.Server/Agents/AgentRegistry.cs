@@ -10,18 +10,70 @@ namespace OrbitMesh.Server.Agents;
 /// mutated under their own lock; registration and removal also take the registry's lock so that a
 /// replacement of one id by a newer connection is atomic.
 /// </summary>
-internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegistry> logger) : IAgentRegistry
+internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots slots, ILogger<AgentRegistry> logger) : IAgentRegistry
 {
     private readonly ConcurrentDictionary<string, AgentEntry> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AgentEntry> _byConnection = new(StringComparer.Ordinal);
+    private readonly Index _byCapability = new();
+    private readonly Index _byGroup = new();
+    private readonly Index _byCommand = new();
+    private readonly ConcurrentDictionary<string, AgentEntry> _anyCommand = new(StringComparer.Ordinal);
     private readonly object _registrationLock = new();
 
     public int ConnectedCount => _byConnection.Count;
 
     public IReadOnlyList<AgentInfo> GetAgents() =>
-        _byId.Values.Select(e => e.Snapshot()).OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
+        _byId.Values.Select(Snapshot).OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
 
-    public AgentInfo? GetAgent(string agentId) => _byId.TryGetValue(agentId, out var entry) ? entry.Snapshot() : null;
+    public AgentInfo? GetAgent(string agentId) => _byId.TryGetValue(agentId, out var entry) ? Snapshot(entry) : null;
+
+    /// <summary>A snapshot of an entry with the server's in-flight count.</summary>
+    public AgentInfo Snapshot(AgentEntry entry) => entry.Snapshot(slots.InFlight(entry.Id));
+
+    /// <summary>Every agent with a live, registered connection.</summary>
+    public IEnumerable<AgentEntry> Connected => _byConnection.Values;
+
+    /// <summary>The current entry for an agent id, connected or not.</summary>
+    public AgentEntry? Find(string agentId) => _byId.TryGetValue(agentId, out var entry) ? entry : null;
+
+    /// <summary>
+    /// Connected agents that match a target and can run the command, from the indexes (no scan of the
+    /// whole fleet). Status, capacity and circuit are for the caller to check.
+    /// </summary>
+    public IEnumerable<AgentEntry> Matching(AgentTarget? target, string command)
+    {
+        IEnumerable<AgentEntry> candidates;
+        if (target?.AgentId is { } agentId)
+        {
+            candidates = _byId.TryGetValue(agentId, out var entry) ? [entry] : [];
+        }
+        else if (target?.Capability is { } capability)
+        {
+            candidates = _byCapability.Get(capability);
+        }
+        else if (target?.Group is { } group)
+        {
+            candidates = _byGroup.Get(group);
+        }
+        else
+        {
+            candidates = _byCommand.Get(command).Concat(_anyCommand.Values);
+        }
+
+        return candidates.Where(e => e.ConnectionId is not null && e.Supports(command));
+    }
+
+    /// <summary>Records an agent's circuit state for listings.</summary>
+    public void SetCircuit(string agentId, AgentCircuitState state)
+    {
+        if (_byId.TryGetValue(agentId, out var entry))
+        {
+            lock (entry.Gate)
+            {
+                entry.Circuit = state;
+            }
+        }
+    }
 
     /// <summary>The connection an agent is registered on, when it is connected.</summary>
     public bool TryGetConnectionId(string agentId, out string connectionId)
@@ -62,8 +114,16 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
             }
 
             var entry = new AgentEntry(registration, connectionId, context, now);
+            if (existing is not null)
+            {
+                RemoveFromIndexes(existing);
+                entry.Circuit = existing.Circuit;
+            }
+
             _byId[registration.Id] = entry;
             _byConnection[connectionId] = entry;
+            AddToIndexes(entry);
+            slots.SetLimit(entry.Id, entry.MaxConcurrentJobs);
             return new RegisterOutcome(entry, replaced);
         }
     }
@@ -91,6 +151,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
                 entry.DisconnectedAt = time.GetUtcNow();
             }
 
+            RemoveFromIndexes(entry);
             return entry;
         }
     }
@@ -145,6 +206,68 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
         }
 
         return silent;
+    }
+
+    private void AddToIndexes(AgentEntry entry)
+    {
+        foreach (var capability in entry.Capabilities)
+        {
+            _byCapability.Add(capability, entry);
+        }
+
+        foreach (var group in entry.Groups)
+        {
+            _byGroup.Add(group, entry);
+        }
+
+        foreach (var command in entry.Commands)
+        {
+            _byCommand.Add(command, entry);
+        }
+
+        if (entry.Commands.Length == 0)
+        {
+            _anyCommand[entry.Id] = entry;
+        }
+    }
+
+    private void RemoveFromIndexes(AgentEntry entry)
+    {
+        foreach (var capability in entry.Capabilities)
+        {
+            _byCapability.Remove(capability, entry);
+        }
+
+        foreach (var group in entry.Groups)
+        {
+            _byGroup.Remove(group, entry);
+        }
+
+        foreach (var command in entry.Commands)
+        {
+            _byCommand.Remove(command, entry);
+        }
+
+        _anyCommand.TryRemove(new KeyValuePair<string, AgentEntry>(entry.Id, entry));
+    }
+
+    /// <summary>Key → the connected agents carrying it.</summary>
+    private sealed class Index
+    {
+        private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, AgentEntry>> _map = new(StringComparer.Ordinal);
+
+        public IEnumerable<AgentEntry> Get(string key) => _map.TryGetValue(key, out var agents) ? agents.Values : [];
+
+        public void Add(string key, AgentEntry entry) =>
+            _map.GetOrAdd(key, _ => new ConcurrentDictionary<string, AgentEntry>(StringComparer.Ordinal))[entry.Id] = entry;
+
+        public void Remove(string key, AgentEntry entry)
+        {
+            if (_map.TryGetValue(key, out var agents))
+            {
+                agents.TryRemove(new KeyValuePair<string, AgentEntry>(entry.Id, entry));
+            }
+        }
     }
 
     internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 
 namespace OrbitMesh.Server.Api;
@@ -8,9 +9,47 @@ internal static class ApiResults
     public static IResult Json<T>(T value, int statusCode = StatusCodes.Status200OK) =>
         Results.Json(value, OrbitMeshJson.Options, statusCode: statusCode);
 
-    public static IResult BadRequest(string detail) =>
-        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: detail);
+    public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "bad_request", detail);
 
-    public static IResult NotFound(string detail) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
+    public static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "not_found", detail);
+
+    public static IResult Conflict(string detail) => Problem(StatusCodes.Status409Conflict, "conflict", detail);
+
+    public static IResult Unprocessable(IReadOnlyList<string> errors) =>
+        Results.Problem(
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "The request is invalid",
+            detail: string.Join(" ", errors),
+            extensions: new Dictionary<string, object?> { ["code"] = MeshErrorCodes.BadRequest, ["errors"] = errors });
+
+    public static IResult TooManyRequests(string detail, TimeSpan retryAfter, HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Problem(StatusCodes.Status429TooManyRequests, "queue_full", detail);
+    }
+
+    public static IResult Problem(int status, string code, string detail, JobError? error = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (error?.Type is { } type)
+        {
+            extensions["errorType"] = type;
+        }
+
+        return Results.Problem(statusCode: status, title: TitleFor(status), detail: detail, extensions: extensions);
+    }
+
+    private static string TitleFor(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "Bad request",
+        StatusCodes.Status404NotFound => "Not found",
+        StatusCodes.Status409Conflict => "Conflict",
+        StatusCodes.Status413PayloadTooLarge => "Payload too large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+        StatusCodes.Status422UnprocessableEntity => "Unprocessable",
+        StatusCodes.Status429TooManyRequests => "Too many requests",
+        StatusCodes.Status503ServiceUnavailable => "Unavailable",
+        StatusCodes.Status504GatewayTimeout => "Timed out",
+        _ => "Error",
+    };
 }

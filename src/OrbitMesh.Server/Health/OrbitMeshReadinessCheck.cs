@@ -4,14 +4,19 @@ using OrbitMesh.Server.Hosting;
 
 namespace OrbitMesh.Server.Health;
 
-/// <summary>Ready when the liveness monitor runs and the server is not shutting down.</summary>
-internal sealed class OrbitMeshReadinessCheck(AgentMonitorService monitor, IHostApplicationLifetime lifetime) : IHealthCheck
+/// <summary>Ready when the liveness monitor and the dispatcher run and the server is not shutting down.</summary>
+internal sealed class OrbitMeshReadinessCheck(AgentMonitorService monitor, Jobs.JobDispatcherService dispatcher, IHostApplicationLifetime lifetime) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("The server is shutting down."));
+        }
+
+        if (!dispatcher.IsRunning)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("The job dispatcher is not running."));
         }
 
         return Task.FromResult(monitor.IsRunning

@@ -34,6 +34,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
 
         var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
         api.MapAgentEndpoints();
+        api.MapJobEndpoints();
 
         var live = endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         var ready = endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });

@@ -10,6 +10,9 @@ using OrbitMesh.Server.Health;
 using OrbitMesh.Server.Hosting;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Server.Invocation;
+using OrbitMesh.Server.Jobs;
+using OrbitMesh.Server.Storage;
+using OrbitMesh.Storage;
 using OrbitMesh.Server.Security;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -41,7 +44,14 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrbitMeshServerOptions>, OrbitMeshServerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
+        services.TryAddSingleton<AgentSlots>();
         services.TryAddSingleton<AgentRegistry>();
+        services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<IAgentSelector, LeastLoadedAgentSelector>();
+        services.TryAddSingleton<AgentResilience>();
+        services.TryAddSingleton<JobManager>();
+        services.TryAddSingleton<JobDispatcherService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobDispatcherService>());
         services.TryAddSingleton<IAgentRegistry>(sp => sp.GetRequiredService<AgentRegistry>());
         services.TryAddSingleton<UnregisteredConnections>();
         services.TryAddSingleton<ConnectionCloser>();
@@ -59,7 +69,7 @@ public static class OrbitMeshServiceCollectionExtensions
             hub.KeepAliveInterval = settings.KeepAliveInterval;
             hub.ClientTimeoutInterval = settings.ClientTimeoutInterval;
             hub.EnableDetailedErrors = true; // Exceptions are sanitized by AgentHubFilter; protocol errors then reach the client with their reason.
-            hub.MaximumParallelInvocationsPerClient = 1;
+            hub.MaximumParallelInvocationsPerClient = settings.MaxParallelInvocationsPerAgent;
             hub.StreamBufferCapacity = 64;
             hub.AddFilter<AgentHubFilter>();
         });

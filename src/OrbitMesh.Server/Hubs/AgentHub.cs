@@ -20,6 +20,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     public const string AgentIdItem = "orbitmesh.agentId";
 
     private readonly AgentRegistry _registry;
+    private readonly Jobs.JobManager _jobs;
     private readonly UnregisteredConnections _unregistered;
     private readonly OrbitMeshServerOptions _options;
     private readonly ConnectionCloser _closer;
@@ -28,6 +29,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
     public AgentHub(
         AgentRegistry registry,
+        Jobs.JobManager jobs,
         UnregisteredConnections unregistered,
         IOptions<OrbitMeshServerOptions> options,
         ConnectionCloser closer,
@@ -35,6 +37,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         ILogger<AgentHub> logger)
     {
         _registry = registry;
+        _jobs = jobs;
         _unregistered = unregistered;
         _options = options.Value;
         _closer = closer;
@@ -51,15 +54,17 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     }
 
     /// <inheritdoc />
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         _unregistered.Remove(Context.ConnectionId);
         var agent = _registry.Unregister(Context.ConnectionId);
         if (agent is null)
         {
             Log.UnregisteredDisconnected(_logger, Context.ConnectionId, exception?.Message ?? "closed");
+            return;
         }
-        else if (exception is null)
+
+        if (exception is null)
         {
             Log.AgentDisconnected(_logger, agent.Id, Context.ConnectionId);
         }
@@ -68,7 +73,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
             Log.AgentDisconnectedWithError(_logger, agent.Id, Context.ConnectionId, exception.Message);
         }
 
-        return Task.CompletedTask;
+        await _jobs.OnAgentDisconnectedAsync(agent.Id, Context.ConnectionId).ConfigureAwait(false);
+        RaiseHook(() => _options.RaiseAgentDisconnected(_registry.Snapshot(agent)));
     }
 
     /// <inheritdoc />
@@ -112,6 +118,9 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         }
 
         Log.AgentRegistered(_logger, registration.Id, Context.ConnectionId, outcome.Agent.Capabilities.Length, outcome.Agent.Groups.Length);
+        await _jobs.OnHeldJobsAsync(registration.Id, Context.ConnectionId, registration.Jobs).ConfigureAwait(false);
+        _jobs.OnAgentRegistered();
+        RaiseHook(() => _options.RaiseAgentConnected(_registry.Snapshot(outcome.Agent)));
         return new RegistrationResult
         {
             AgentId = registration.Id,
@@ -125,7 +134,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     }
 
     /// <inheritdoc />
-    public Task<HeartbeatAck> Heartbeat(AgentHeartbeat heartbeat)
+    public async Task<HeartbeatAck> Heartbeat(AgentHeartbeat heartbeat)
     {
         if (heartbeat is null)
         {
@@ -137,13 +146,52 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         if (_registry.Heartbeat(agent, heartbeat.ToLoad()))
         {
             Log.AgentRecovered(_logger, agent.Id);
+            _jobs.OnAgentRegistered();
         }
 
-        return Task.FromResult(new HeartbeatAck
+        await _jobs.OnHeldJobsAsync(agent.Id, Context.ConnectionId, heartbeat.Jobs).ConfigureAwait(false);
+        return new HeartbeatAck
         {
             HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
             ServerTime = _time.GetUtcNow(),
-        });
+        };
+    }
+
+    /// <inheritdoc />
+    public Task<JobReportResult> AcknowledgeJob(JobAck ack) =>
+        ack is null ? Task.FromResult(MissingReport()) : _jobs.AcknowledgeAsync(AgentId, ack);
+
+    /// <inheritdoc />
+    public Task<JobReportResult> RejectJob(JobNack nack) =>
+        nack is null ? Task.FromResult(MissingReport()) : _jobs.RejectAsync(AgentId, nack);
+
+    /// <inheritdoc />
+    public Task<JobReportResult> ReportProgress(JobProgress progress) =>
+        progress is null ? Task.FromResult(MissingReport()) : _jobs.ProgressAsync(AgentId, progress);
+
+    /// <inheritdoc />
+    public Task<JobReportResult> SendJobItems(JobItems items) =>
+        items?.Items is null ? Task.FromResult(MissingReport()) : _jobs.ItemsAsync(AgentId, items);
+
+    /// <inheritdoc />
+    public Task<JobReportResult> CompleteJob(JobCompletion completion) =>
+        completion is null ? Task.FromResult(MissingReport()) : _jobs.CompleteAsync(AgentId, completion);
+
+    private string AgentId => (string)Context.Items[AgentIdItem]!;
+
+    private static JobReportResult MissingReport() =>
+        JobReportResult.Refused(JobReportCodes.InvalidState, "The report is missing.", stop: false);
+
+    private void RaiseHook(Action hook)
+    {
+        try
+        {
+            hook();
+        }
+        catch (Exception ex)
+        {
+            Log.HookFailed(_logger, ex);
+        }
     }
 
     private static partial class Log
@@ -171,5 +219,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
         [LoggerMessage(2008, LogLevel.Information, "Agent {AgentId} is heartbeating again; marked Ready.")]
         public static partial void AgentRecovered(ILogger logger, string agentId);
+
+        [LoggerMessage(2009, LogLevel.Error, "An agent event hook threw.")]
+        public static partial void HookFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
@@ -5,24 +6,198 @@ using Microsoft.Extensions.Options;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Hubs;
+using OrbitMesh.Server.Jobs;
 
 namespace OrbitMesh.Server.Invocation;
 
 /// <summary>
-/// The in-process <see cref="IMeshClient"/>: calls agents through the hub context as SignalR client results.
+/// The in-process <see cref="IMeshClient"/>: durable jobs through the <see cref="JobManager"/>, and
+/// communication-level calls straight through the hub (client results), guarded by each agent's
+/// circuit breaker and retried while the agent is not connected.
 /// </summary>
 internal sealed partial class ServerMeshClient(
     AgentRegistry registry,
+    JobManager jobs,
+    AgentResilience resilience,
     IHubContext<AgentHub, IAgentClient> hub,
     IOptions<OrbitMeshServerOptions> options,
     TimeProvider time,
     ILogger<ServerMeshClient> logger) : IMeshClient
 {
+    // ---- agents ----
+
     public Task<IReadOnlyList<AgentInfo>> GetAgentsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(registry.GetAgents());
 
     public Task<AgentInfo?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default) =>
         Task.FromResult(registry.GetAgent(agentId));
+
+    // ---- execution level ----
+
+    public Task<JobRecord> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default) =>
+        jobs.SubmitAsync(request, failFast: false, watcher: null, input: null, cancellationToken);
+
+    /// <summary>Like <see cref="SubmitAsync"/>, failing fast with <see cref="MeshQueueFullException"/> when the queue is full (REST).</summary>
+    public Task<JobRecord> SubmitOrFailFastAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken) =>
+        jobs.SubmitAsync(request, failFast: true, watcher: null, input, cancellationToken);
+
+    public async Task<JobResult> ExecuteAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        var job = await SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (await jobs.WaitForFinalAsync(job.Id, cancellationToken).ConfigureAwait(false)).ToResult();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await jobs.CancelAsync(job.Id, "cancelled by the caller", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public IAsyncEnumerable<T> StreamAsync<T>(JobRequest request, CancellationToken cancellationToken = default) =>
+        StreamCoreAsync<T>(request, input: null, cancellationToken);
+
+    public IAsyncEnumerable<T> StreamAsync<TInput, T>(JobRequest request, IAsyncEnumerable<TInput> input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return StreamCoreAsync<T>(request, ToJson(input, cancellationToken), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<T> StreamCoreAsync<T>(JobRequest request, IAsyncEnumerable<JsonElement>? input, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var watcher = new JobWatcher();
+        var job = await jobs.SubmitAsync(request with { Pattern = ExecutionPattern.Streaming }, failFast: false, watcher, input, cancellationToken).ConfigureAwait(false);
+        var finished = false;
+        try
+        {
+            await foreach (var jobEvent in watcher.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (jobEvent.Type == JobEventType.Item && jobEvent.Item is { } item)
+                {
+                    yield return item.Deserialize<T>(OrbitMeshJson.Options)!;
+                }
+                else if (jobEvent.IsFinal)
+                {
+                    finished = true;
+                    if (jobEvent.Status != JobStatus.Completed)
+                    {
+                        throw new MeshInvocationException(jobEvent.Error ?? new JobError(MeshErrorCodes.Internal, $"The job ended {jobEvent.Status}."), agentId: jobEvent.AgentId);
+                    }
+
+                    yield break;
+                }
+            }
+
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                await jobs.CancelAsync(job.Id, "the caller stopped reading the stream", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<JsonElement> ToJson<TInput>(IAsyncEnumerable<TInput> input, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in input.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return OrbitMeshJson.ToElement(item) ?? default;
+        }
+    }
+
+    public async Task<IReadOnlyList<AgentJobResult>> ExecuteOnAllAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        var agents = MatchingAgents(request);
+        return await RunOnAgentsAsync(request, agents, MeshIds.New("fan"), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RollingResult> ExecuteRollingAsync(JobRequest request, int batchPercent, CancellationToken cancellationToken = default)
+    {
+        if (batchPercent is < 1 or > 100)
+        {
+            throw new MeshValidationException([$"batchPercent must be between 1 and 100; it was {batchPercent}."]);
+        }
+
+        var agents = MatchingAgents(request);
+        var batchSize = Math.Max(1, (int)Math.Ceiling(agents.Count * batchPercent / 100.0));
+        var correlation = request.CorrelationId ?? MeshIds.New("roll");
+        var batches = new List<IReadOnlyList<AgentJobResult>>();
+        for (var start = 0; start < agents.Count; start += batchSize)
+        {
+            var batch = agents.Skip(start).Take(batchSize).ToList();
+            var results = await RunOnAgentsAsync(request, batch, correlation, cancellationToken).ConfigureAwait(false);
+            batches.Add(results);
+            if (results.Any(r => !r.IsSuccess))
+            {
+                Log.RollingStopped(logger, batches.Count, results.Count(r => !r.IsSuccess));
+                return new RollingResult { Batches = batches, SkippedAgents = agents.Skip(start + batchSize).ToList(), Completed = false };
+            }
+        }
+
+        return new RollingResult { Batches = batches, Completed = true };
+    }
+
+    /// <summary>Ready agents that match the request's target and have a handler for its command; never "all agents" for a target that matches none.</summary>
+    private List<string> MatchingAgents(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var agents = registry.Matching(request.Target, request.Command)
+            .Where(a => a.Status == AgentStatus.Ready)
+            .Select(a => a.Id)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (agents.Count == 0)
+        {
+            throw new MeshInvocationException(new JobError(MeshErrorCodes.NoAgent,
+                $"No ready agent matches {request.Target?.ToString() ?? "any agent"} with a handler for '{request.Command}'."));
+        }
+
+        return agents;
+    }
+
+    private async Task<IReadOnlyList<AgentJobResult>> RunOnAgentsAsync(JobRequest request, IReadOnlyList<string> agents, string correlationId, CancellationToken cancellationToken)
+    {
+        var runs = agents.Select(async agentId =>
+        {
+            var perAgent = request with
+            {
+                Id = MeshIds.NewJobId(),
+                Target = AgentTarget.ForAgent(agentId),
+                IdempotencyKey = request.IdempotencyKey is { } key ? $"{key}:{agentId}" : null,
+                CorrelationId = request.CorrelationId ?? correlationId,
+            };
+            try
+            {
+                return new AgentJobResult(agentId, await ExecuteAsync(perAgent, cancellationToken).ConfigureAwait(false));
+            }
+            catch (OrbitMeshException ex)
+            {
+                return new AgentJobResult(agentId, new JobResult
+                {
+                    JobId = perAgent.Id,
+                    Status = JobStatus.Failed,
+                    AgentId = agentId,
+                    Error = new JobError(ex.Code, ex.Message, ex.GetType().FullName),
+                });
+            }
+        });
+        return await Task.WhenAll(runs).ConfigureAwait(false);
+    }
+
+    public Task<JobRecord?> GetJobAsync(string jobId, CancellationToken cancellationToken = default) => jobs.GetAsync(jobId, cancellationToken);
+
+    public Task<IReadOnlyList<JobRecord>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default) => jobs.QueryAsync(query, cancellationToken);
+
+    public Task<bool> CancelJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        jobs.CancelAsync(jobId, "cancelled by the caller", cancellationToken);
+
+    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, cancellationToken);
+
+    // ---- communication level ----
 
     public async Task<T?> InvokeAsync<T>(string agentId, string command, object? parameters = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
@@ -40,27 +215,31 @@ internal sealed partial class ServerMeshClient(
     /// <summary>Sends one <see cref="IAgentClient.Invoke"/> and returns the handler's JSON result.</summary>
     public async Task<JsonElement?> InvokeRawAsync(string agentId, InvokeRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (!registry.TryGetConnectionId(agentId, out var connectionId))
-        {
-            throw new MeshInvocationException(new JobError(MeshErrorCodes.NoAgent,
-                registry.GetAgent(agentId) is null ? $"No agent with id '{agentId}' is known." : $"Agent '{agentId}' is not connected."), agentId: agentId);
-        }
-
         var limit = timeout ?? options.Value.DefaultInvokeTimeout;
-        using var timeoutCts = new CancellationTokenSource(limit, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         InvokeResult? result;
         try
         {
-            result = await hub.Clients.Client(connectionId)
-                .Invoke(request with { TimeoutMs = (int)Math.Min(int.MaxValue, limit.TotalMilliseconds) }, linked.Token)
-                .ConfigureAwait(false);
+            result = await resilience.InvokeAsync(agentId, async ct =>
+            {
+                var connectionId = ConnectionOf(agentId);
+                using var timeoutCts = new CancellationTokenSource(limit, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
+                try
+                {
+                    return await hub.Clients.Client(connectionId)
+                        .Invoke(request with { TimeoutMs = (int)Math.Min(int.MaxValue, limit.TotalMilliseconds) }, linked.Token)
+                        .ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or HubException && timeoutCts.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"'{request.Command}' did not answer within {limit.TotalMilliseconds:0} ms.", ex);
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or HubException && timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (TimeoutException ex)
         {
             Log.InvokeTimedOut(logger, request.Command, agentId, limit.TotalMilliseconds);
-            throw new MeshInvocationException(new JobError(MeshErrorCodes.Timeout,
-                $"'{request.Command}' did not answer within {limit.TotalMilliseconds:0} ms."), agentId: agentId);
+            throw new MeshInvocationException(new JobError(MeshErrorCodes.Timeout, ex.Message), ex, agentId);
         }
         catch (HubException) when (cancellationToken.IsCancellationRequested)
         {
@@ -70,6 +249,11 @@ internal sealed partial class ServerMeshClient(
         {
             throw new MeshInvocationException(new JobError(MeshErrorCodes.AgentDisconnected,
                 $"The agent disconnected before answering '{request.Command}'."), ex, agentId);
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException ex)
+        {
+            throw new MeshInvocationException(new JobError(MeshErrorCodes.AgentDisconnected,
+                $"Agent '{agentId}' failed too often recently; its circuit is open. Try again later."), ex, agentId);
         }
         catch (HubException ex)
         {
@@ -89,9 +273,32 @@ internal sealed partial class ServerMeshClient(
         return result.Result;
     }
 
+    public async Task SendAsync(string agentId, string command, object? parameters = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        await hub.Clients.Client(ConnectionOf(agentId)).Notify(new InvokeRequest { Command = command, Parameters = OrbitMeshJson.ToElement(parameters) }).ConfigureAwait(false);
+    }
+
+    public async Task SendRawAsync(string agentId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
+        await hub.Clients.Client(ConnectionOf(agentId)).Raw(new RawMessage(payload.ToArray())).ConfigureAwait(false);
+
+    private string ConnectionOf(string agentId)
+    {
+        if (registry.TryGetConnectionId(agentId, out var connectionId))
+        {
+            return connectionId;
+        }
+
+        throw new MeshInvocationException(new JobError(MeshErrorCodes.NoAgent,
+            registry.GetAgent(agentId) is null ? $"No agent with id '{agentId}' is known." : $"Agent '{agentId}' is not connected."), agentId: agentId);
+    }
+
     private static partial class Log
     {
         [LoggerMessage(2060, LogLevel.Warning, "Invocation of '{Command}' on agent {AgentId} timed out after {TimeoutMs:0} ms.")]
         public static partial void InvokeTimedOut(ILogger logger, string command, string agentId, double timeoutMs);
+
+        [LoggerMessage(2061, LogLevel.Warning, "Rolling execution stopped after batch {Batch}: {Failures} agent(s) failed.")]
+        public static partial void RollingStopped(ILogger logger, int batch, int failures);
     }
 }

@@ -1,0 +1,304 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrbitMesh.Api;
+using OrbitMesh.Server.Invocation;
+
+namespace OrbitMesh.Server.Api;
+
+/// <summary>
+/// <c>/api/jobs</c>: submit, get, list, cancel, watch (server-sent events), fan out; and
+/// <c>POST /api/agents/{id}/invoke</c> for communication-level calls.
+/// </summary>
+internal static class JobEndpoints
+{
+    /// <summary>The largest request body the job endpoints read: 4 MiB.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
+
+    public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
+        api.MapPost("/jobs/all", SubmitToAllAsync).WithName("SubmitJobToAll");
+        api.MapGet("/jobs", ListAsync).WithName("ListJobs");
+        api.MapGet("/jobs/{id}", GetAsync).WithName("GetJob");
+        api.MapDelete("/jobs/{id}", CancelAsync).WithName("CancelJob");
+        api.MapGet("/jobs/{id}/events", EventsAsync).WithName("JobEvents");
+        api.MapPost("/agents/{id}/invoke", InvokeAsync).WithName("InvokeAgent");
+        return api;
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, ServerMeshClient mesh)
+    {
+        var (submission, problem) = await ReadBodyAsync<JobSubmission>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(submission!.Command))
+        {
+            return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        try
+        {
+            var request = submission.ToRequest();
+            var input = submission.Input is { } items ? ToAsync(items) : null;
+            var job = await mesh.SubmitOrFailFastAsync(request, input, context.RequestAborted).ConfigureAwait(false);
+            var existing = job.Id != request.Id;
+            var accepted = new JobAccepted
+            {
+                Id = job.Id,
+                Status = job.Status,
+                Existing = existing,
+                Result = existing ? job.Result : null,
+                Error = existing ? job.Error : null,
+            };
+            context.Response.Headers.Location = $"/api/jobs/{Uri.EscapeDataString(job.Id)}";
+            return ApiResults.Json(accepted, existing ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
+        }
+        catch (MeshValidationException ex)
+        {
+            return ApiResults.Unprocessable(ex.Errors);
+        }
+        catch (MeshQueueFullException ex)
+        {
+            return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(1), context);
+        }
+    }
+
+    private static async Task<IResult> SubmitToAllAsync(HttpContext context, ServerMeshClient mesh)
+    {
+        var (submission, problem) = await ReadBodyAsync<JobSubmission>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(submission!.Command))
+        {
+            return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        try
+        {
+            var request = submission.ToRequest();
+            if (submission.BatchPercent is { } percent)
+            {
+                return ApiResults.Json(await mesh.ExecuteRollingAsync(request, percent, context.RequestAborted).ConfigureAwait(false));
+            }
+
+            var results = await mesh.ExecuteOnAllAsync(request, context.RequestAborted).ConfigureAwait(false);
+            return ApiResults.Json(new RollingResult { Batches = [results], Completed = results.All(r => r.IsSuccess) });
+        }
+        catch (MeshValidationException ex)
+        {
+            return ApiResults.Unprocessable(ex.Errors);
+        }
+        catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.NoAgent)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+    }
+
+    private static async Task<IResult> ListAsync(ServerMeshClient mesh, string? status, string? command, string? agentId, string? correlationId, int? limit, CancellationToken cancellationToken)
+    {
+        JobStatus? wanted = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+            {
+                return ApiResults.BadRequest($"Unknown status '{status}'; expected one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.");
+            }
+
+            wanted = parsed;
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return ApiResults.BadRequest("limit must be between 1 and 1000.");
+        }
+
+        var jobs = await mesh.ListJobsAsync(new JobQuery
+        {
+            Status = wanted,
+            Command = command,
+            AgentId = agentId,
+            CorrelationId = correlationId,
+            Limit = limit ?? 100,
+        }, cancellationToken).ConfigureAwait(false);
+        return ApiResults.Json(jobs.Select(JobView.From).ToList());
+    }
+
+    private static async Task<IResult> GetAsync(ServerMeshClient mesh, string id, CancellationToken cancellationToken) =>
+        await mesh.GetJobAsync(id, cancellationToken).ConfigureAwait(false) is { } job
+            ? ApiResults.Json(JobView.From(job))
+            : ApiResults.NotFound($"No job with id '{id}' exists.");
+
+    private static async Task<IResult> CancelAsync(ServerMeshClient mesh, string id, CancellationToken cancellationToken)
+    {
+        var job = await mesh.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return ApiResults.NotFound($"No job with id '{id}' exists.");
+        }
+
+        if (job.IsFinal)
+        {
+            return ApiResults.Conflict($"Job '{id}' already ended {job.Status}.");
+        }
+
+        await mesh.CancelJobAsync(id, cancellationToken).ConfigureAwait(false);
+        var after = await mesh.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? job;
+        return ApiResults.Json(new JobAccepted { Id = id, Status = after.Status }, StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>Server-sent events: one <c>status</c>, <c>progress</c> or <c>item</c> event per job event, until the job's final status.</summary>
+    private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, string id)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (await mesh.GetJobAsync(id, cancellationToken).ConfigureAwait(false) is null)
+        {
+            await ApiResults.NotFound($"No job with id '{id}' exists.").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        var events = mesh.WatchJobAsync(id, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var disposeEvents = events.ConfigureAwait(false);
+        Task<bool>? next = null;
+        try
+        {
+            while (true)
+            {
+                next ??= events.MoveNextAsync().AsTask();
+                var finished = await Task.WhenAny(next, Task.Delay(SseKeepAlive, cancellationToken)).ConfigureAwait(false);
+                if (finished != next)
+                {
+                    await context.Response.WriteAsync(": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                next = null;
+                var jobEvent = events.Current;
+                var text = new StringBuilder()
+                    .Append("id: ").Append(jobEvent.Sequence.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                    .Append("event: ").Append(jobEvent.Type.ToString().ToLowerInvariant()).Append('\n')
+                    .Append("data: ").Append(JsonSerializer.Serialize(jobEvent, OrbitMeshJson.Options)).Append("\n\n")
+                    .ToString();
+                await context.Response.WriteAsync(text, cancellationToken).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+
+    private static async Task<IResult> InvokeAsync(HttpContext context, ServerMeshClient mesh, string id)
+    {
+        var (submission, problem) = await ReadBodyAsync<InvokeSubmission>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(submission!.Command))
+        {
+            return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        if (submission.TimeoutSeconds is <= 0 or > 86_400)
+        {
+            return ApiResults.Unprocessable(["timeoutSeconds must be between 0 and 86400."]);
+        }
+
+        try
+        {
+            var result = await mesh.InvokeRawAsync(id, new Protocol.InvokeRequest { Command = submission.Command, Parameters = submission.Parameters },
+                submission.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, context.RequestAborted).ConfigureAwait(false);
+            return ApiResults.Json(new InvokeAnswer(result));
+        }
+        catch (MeshInvocationException ex)
+        {
+            var status = ex.Code switch
+            {
+                MeshErrorCodes.NoAgent => StatusCodes.Status404NotFound,
+                MeshErrorCodes.Timeout => StatusCodes.Status504GatewayTimeout,
+                MeshErrorCodes.AgentDisconnected or MeshErrorCodes.Busy => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status422UnprocessableEntity,
+            };
+            return ApiResults.Problem(status, ex.Code, ex.Message, ex.Error);
+        }
+    }
+
+    /// <summary>Reads a JSON body with a size limit, answering malformed input with a clear 400 (or 413, 415).</summary>
+    private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpContext context)
+        where T : class
+    {
+        var request = context.Request;
+        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be JSON, not '{contentType}'."));
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes."));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes."));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return (null, ApiResults.BadRequest("The request body is empty; send a JSON object."));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), OrbitMeshJson.Options);
+            return value is null ? (null, ApiResults.BadRequest("The request body is null; send a JSON object.")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
+            return (null, ApiResults.BadRequest($"The request body is not valid: {ex.Message.Split(" Path:")[0]}{where}"));
+        }
+    }
+
+    private static async IAsyncEnumerable<JsonElement> ToAsync(IReadOnlyList<JsonElement> items)
+    {
+        foreach (var item in items)
+        {
+            await Task.CompletedTask.ConfigureAwait(false);
+            yield return item;
+        }
+    }
+}

@@ -1,0 +1,522 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrbitMesh.Protocol;
+using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Hubs;
+using OrbitMesh.Storage;
+
+namespace OrbitMesh.Server.Jobs;
+
+/// <summary>
+/// Owns every job's lifecycle: accepts submissions (idempotency, admission), moves jobs through the
+/// <see cref="JobStateMachine"/> and persists each transition, hands Pending jobs to agents, takes the
+/// agents' reports (acknowledgements, refusals, progress, items, completions) checking their fencing
+/// tokens, enforces leases, timeouts and cancellation, retries with backoff, and tells watchers.
+/// Changes to one job are serialized by its gate; different jobs proceed in parallel.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim without a wait handle needs no disposal; the manager lives as long as the server.")]
+internal sealed partial class JobManager
+{
+    private static readonly TimeSpan WatcherWriteTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FinishedRetention = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, ActiveJob> _active = new(StringComparer.Ordinal);
+    private readonly IJobStore _store;
+    private readonly AgentRegistry _registry;
+    private readonly AgentSlots _slots;
+    private readonly AgentResilience _resilience;
+    private readonly IAgentSelector _selector;
+    private readonly IHubContext<AgentHub, IAgentClient> _hub;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly OrbitMeshServerOptions _options;
+    private readonly JobOptions _jobs;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobManager> _logger;
+    private readonly SemaphoreSlim _admission;
+    private long _nextFencingToken;
+
+    public JobManager(
+        IJobStore store,
+        AgentRegistry registry,
+        AgentSlots slots,
+        AgentResilience resilience,
+        IAgentSelector selector,
+        IHubContext<AgentHub, IAgentClient> hub,
+        IServiceScopeFactory scopes,
+        IOptions<OrbitMeshServerOptions> options,
+        TimeProvider time,
+        ILogger<JobManager> logger)
+    {
+        _store = store;
+        _registry = registry;
+        _slots = slots;
+        _resilience = resilience;
+        _selector = selector;
+        _hub = hub;
+        _scopes = scopes;
+        _options = options.Value;
+        _jobs = _options.Jobs;
+        _time = time;
+        _logger = logger;
+        _admission = new SemaphoreSlim(_jobs.MaxPendingJobs, _jobs.MaxPendingJobs);
+        Queue = new DispatchQueue(_jobs.MaxPendingJobs);
+        Deadlines = new DeadlineQueue();
+
+        // Tokens only need to differ from every earlier token of the same job, also across restarts:
+        // start from the clock (microseconds) so a restarted server never reuses a token.
+        _nextFencingToken = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    }
+
+    public DispatchQueue Queue { get; }
+
+    public DeadlineQueue Deadlines { get; }
+
+    /// <summary>Jobs that are not final and are held in memory.</summary>
+    public int ActiveCount => _active.Count;
+
+    /// <summary>Free admission slots (jobs that may still be submitted before the queue is full).</summary>
+    public int AdmissionAvailable => _admission.CurrentCount;
+
+    // ---- submission ---------------------------------------------------------------------------
+
+    /// <summary>Validates, admits, stores and queues a job; returns the stored job (an existing one for a repeated idempotency key).</summary>
+    public async Task<JobRecord> SubmitAsync(JobRequest request, bool failFast, JobWatcher? watcher, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken)
+    {
+        JobRequestValidator.Validate(request, _jobs);
+
+        if (failFast || _jobs.QueueFullMode == QueueFullMode.FailFast)
+        {
+            if (!_admission.Wait(0, CancellationToken.None))
+            {
+                throw new MeshQueueFullException($"The job queue is full ({_jobs.MaxPendingJobs} jobs are waiting); retry later.", TimeSpan.FromSeconds(1));
+            }
+        }
+        else
+        {
+            await _admission.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = _time.GetUtcNow();
+        var record = JobRecord.FromRequest(request, now);
+        var created = StatusEvent(record, 1, "submitted", now);
+        JobRecord stored;
+        try
+        {
+            stored = await _store.CreateAsync(record, created, _jobs.IdempotencyTtl, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _admission.Release();
+            throw;
+        }
+
+        if (!ReferenceEquals(stored, record))
+        {
+            _admission.Release();
+            Log.IdempotentHit(_logger, stored.Id, request.IdempotencyKey!);
+            if (watcher is not null)
+            {
+                await AttachWatcherAsync(stored.Id, watcher, cancellationToken).ConfigureAwait(false);
+            }
+
+            return _active.TryGetValue(stored.Id, out var live) ? live.Snapshot() : stored;
+        }
+
+        var job = new ActiveJob(record) { Input = input };
+        if (watcher is not null)
+        {
+            job.Watchers.Add(watcher);
+            watcher.TryWrite(created);
+        }
+
+        _active[record.Id] = job;
+        Log.Submitted(_logger, record.Id, record.Command, record.Priority.ToString());
+        await Queue.EnqueueAsync(record.Id, record.Priority, CancellationToken.None).ConfigureAwait(false);
+        return record;
+    }
+
+    // ---- queries --------------------------------------------------------------------------------
+
+    public async Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (_active.TryGetValue(jobId, out var job))
+        {
+            return job.Snapshot();
+        }
+
+        return await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> QueryAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        var stored = await _store.QueryAsync(query, cancellationToken).ConfigureAwait(false);
+        return stored.Select(r => _active.TryGetValue(r.Id, out var live) ? live.Snapshot() : r).ToList();
+    }
+
+    /// <summary>Waits for a job's final record.</summary>
+    public async Task<JobRecord> WaitForFinalAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (_active.TryGetValue(jobId, out var job))
+        {
+            return await job.Final.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var stored = await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeshInvocationException(new JobError(MeshErrorCodes.BadRequest, $"No job with id '{jobId}' exists."));
+        if (stored.IsFinal)
+        {
+            return stored;
+        }
+
+        // Known to the store but not in memory: another server owns it (scale-out); poll until final.
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+            var current = await GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (current is { IsFinal: true })
+            {
+                return current;
+            }
+        }
+    }
+
+    /// <summary>The job's events from its current status on, until its final status.</summary>
+    public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var watcher = new JobWatcher();
+        if (!await AttachWatcherAsync(jobId, watcher, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                yield break;
+            }
+
+            yield return StatusEvent(stored, stored.Version, "current status", stored.UpdatedAt);
+            yield break;
+        }
+
+        try
+        {
+            await foreach (var jobEvent in watcher.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return jobEvent;
+                if (jobEvent.IsFinal)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            await DetachWatcherAsync(jobId, watcher).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> AttachWatcherAsync(string jobId, JobWatcher watcher, CancellationToken cancellationToken)
+    {
+        if (!_active.TryGetValue(jobId, out var job))
+        {
+            return false;
+        }
+
+        await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var snapshot = job.Snapshot();
+            watcher.TryWrite(StatusEvent(snapshot, job.EventSequence, "current status", _time.GetUtcNow()));
+            if (!snapshot.IsFinal)
+            {
+                job.Watchers.Add(watcher);
+            }
+
+            return true;
+        }
+        finally
+        {
+            job.Gate.Release();
+        }
+    }
+
+    private async Task DetachWatcherAsync(string jobId, JobWatcher watcher)
+    {
+        if (_active.TryGetValue(jobId, out var job))
+        {
+            await job.Gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                job.Watchers.Remove(watcher);
+            }
+            finally
+            {
+                job.Gate.Release();
+            }
+        }
+    }
+
+    // ---- cancellation ---------------------------------------------------------------------------
+
+    /// <summary>Cancels a job. Pending and assigned jobs end at once; a running job's agent is told, and it ends when the agent confirms or the grace period ends.</summary>
+    public async Task<bool> CancelAsync(string jobId, string reason, CancellationToken cancellationToken)
+    {
+        if (!_active.TryGetValue(jobId, out var job))
+        {
+            return false;
+        }
+
+        AttemptState? attempt;
+        await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var record = job.Record;
+            if (record.IsFinal || record.CancelRequested)
+            {
+                return !record.IsFinal;
+            }
+
+            var error = new JobError(MeshErrorCodes.Cancelled, reason);
+            attempt = job.Attempt;
+            if (record.Status is JobStatus.Pending or JobStatus.Assigned)
+            {
+                await CommitAsync(job, Change.Start(job, _time.GetUtcNow()).Apply(JobTrigger.Cancel, r => r with { Error = error, CancelRequested = true }, reason)).ConfigureAwait(false);
+            }
+            else
+            {
+                var change = Change.Start(job, _time.GetUtcNow());
+                change.Update(r => r with { CancelRequested = true, Error = error }, "cancellation requested");
+                await CommitAsync(job, change).ConfigureAwait(false);
+                Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.CancelGrace), _time.GetUtcNow() + _jobs.CancelGracePeriod);
+            }
+        }
+        finally
+        {
+            job.Gate.Release();
+        }
+
+        if (attempt is not null)
+        {
+            await TellAgentToStopAsync(attempt, MeshErrorCodes.Cancelled).ConfigureAwait(false);
+        }
+
+        Log.CancelRequested(_logger, jobId, reason);
+        return true;
+    }
+
+    private async Task TellAgentToStopAsync(AttemptState attempt, string reason)
+    {
+        try
+        {
+            await _hub.Clients.Client(attempt.ConnectionId).CancelJob(new JobCancellation(attempt.JobId, attempt.FencingToken, reason)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            Log.StopNotDelivered(_logger, attempt.JobId, attempt.AgentId, ex.Message);
+        }
+    }
+
+    // ---- transitions --------------------------------------------------------------------------
+
+    /// <summary>
+    /// Persists a change (one version, one or more events), then applies its side effects: slots,
+    /// admission, watchers, final completion, hooks, and re-queueing. The caller holds the job's gate.
+    /// </summary>
+    private async Task CommitAsync(ActiveJob job, Change change)
+    {
+        var before = job.Record;
+        var after = change.Record with { Version = before.Version + 1, UpdatedAt = change.Now };
+        if (after.IsFinal && !before.IsFinal)
+        {
+            after = after with { CompletedAt = change.Now, LeaseExpiresAt = null, AckDeadline = null };
+        }
+
+        await _store.SaveAsync(after, change.Events).ConfigureAwait(false);
+        job.Record = after;
+        job.EventSequence = change.Events.Count == 0 ? job.EventSequence : change.Events[^1].Sequence;
+
+        if (before.Status == JobStatus.Pending && after.Status != JobStatus.Pending && job.HoldsAdmission)
+        {
+            job.HoldsAdmission = false;
+            _admission.Release();
+        }
+
+        if (JobStateMachine.IsWithAgent(before.Status) && !JobStateMachine.IsWithAgent(after.Status) && before.AgentId is { } agentId)
+        {
+            _slots.Release(agentId);
+            Queue.Unpark(1);
+        }
+
+        if (JobStateMachine.IsWithAgent(before.Status) && !JobStateMachine.IsWithAgent(after.Status) && job.Attempt is { } attempt)
+        {
+            attempt.Acked.TrySetResult(false);
+            attempt.Outcome.TrySetResult(after.ToResult());
+            await attempt.Ended.CancelAsync().ConfigureAwait(false);
+            job.LeaseExpiresAt = null;
+            job.ProgressPercent = null;
+            job.ProgressMessage = null;
+        }
+
+        foreach (var jobEvent in change.Events)
+        {
+            await PublishAsync(job, jobEvent).ConfigureAwait(false);
+        }
+
+        if (after.IsFinal)
+        {
+            Finish(job, after);
+        }
+        else if (after.Status == JobStatus.Pending && before.Status != JobStatus.Pending)
+        {
+            if (after.NotBefore is { } notBefore && notBefore > change.Now)
+            {
+                Deadlines.Add(new Deadline(job.Id, after.FencingToken, DeadlineKind.NotBefore), notBefore);
+            }
+            else
+            {
+                await Queue.EnqueueAsync(job.Id, after.Priority, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Finish(ActiveJob job, JobRecord final)
+    {
+        foreach (var watcher in job.Watchers)
+        {
+            watcher.Complete();
+        }
+
+        job.Watchers.Clear();
+        job.Final.TrySetResult(final);
+        if (final.Status == JobStatus.Completed)
+        {
+            Log.Completed(_logger, final.Id, final.AgentId ?? "-", final.Attempt);
+            RaiseHook(() => _options.RaiseJobCompleted(final));
+        }
+        else
+        {
+            Log.Ended(_logger, final.Id, final.Status.ToString(), final.Error?.ToString() ?? "-");
+            RaiseHook(() => _options.RaiseJobFailed(final));
+        }
+
+        // Keep the finished job in memory briefly so late watchers and repeated completions find it, then forget it.
+        _ = Task.Delay(FinishedRetention, _time).ContinueWith(_ => _active.TryRemove(new KeyValuePair<string, ActiveJob>(final.Id, job)), TaskScheduler.Default);
+    }
+
+    private void RaiseHook(Action hook)
+    {
+        try
+        {
+            hook();
+        }
+        catch (Exception ex)
+        {
+            Log.HookFailed(_logger, ex);
+        }
+    }
+
+    private async Task PublishAsync(ActiveJob job, JobEvent jobEvent)
+    {
+        if (job.Watchers.Count == 0)
+        {
+            return;
+        }
+
+        List<JobWatcher>? slow = null;
+        foreach (var watcher in job.Watchers)
+        {
+            if (jobEvent.Type == JobEventType.Progress)
+            {
+                // Progress is superseded by the next report: a watcher that is behind misses this one.
+                watcher.TryWrite(jobEvent);
+            }
+            else if (!await watcher.WriteAsync(jobEvent, WatcherWriteTimeout, _time).ConfigureAwait(false))
+            {
+                (slow ??= []).Add(watcher);
+            }
+        }
+
+        if (slow is not null)
+        {
+            foreach (var watcher in slow)
+            {
+                Log.WatcherDropped(_logger, job.Id);
+                job.Watchers.Remove(watcher);
+                watcher.Complete(new MeshInvocationException(new JobError(MeshErrorCodes.Internal, "The watcher fell too far behind the job's events and was dropped.")));
+            }
+        }
+    }
+
+    private static JobEvent NextEvent(ActiveJob job, JobEventType type, DateTimeOffset now) => new()
+    {
+        JobId = job.Id,
+        Sequence = ++job.EventSequence,
+        Type = type,
+        Status = job.Record.Status,
+        AgentId = job.Record.AgentId,
+        Attempt = job.Record.Attempt,
+        Timestamp = now,
+    };
+
+    private static JobEvent StatusEvent(JobRecord record, long sequence, string? message, DateTimeOffset now) => new()
+    {
+        JobId = record.Id,
+        Sequence = sequence,
+        Type = JobEventType.Status,
+        Status = record.Status,
+        AgentId = record.AgentId,
+        Attempt = record.Attempt,
+        Message = message,
+        Result = record.Status == JobStatus.Completed ? record.Result : null,
+        Error = record.Error,
+        Percent = record.ProgressPercent,
+        Timestamp = now,
+    };
+
+    private long NextFencingToken() => Interlocked.Increment(ref _nextFencingToken);
+
+    /// <summary>
+    /// A change to one job: triggers applied in order through the state machine, each producing a status event.
+    /// </summary>
+    private sealed class Change
+    {
+        private Change(ActiveJob job, DateTimeOffset now)
+        {
+            Job = job;
+            Now = now;
+            Record = job.Record;
+            NextSequence = job.EventSequence;
+        }
+
+        public ActiveJob Job { get; }
+
+        public DateTimeOffset Now { get; }
+
+        public JobRecord Record { get; private set; }
+
+        public List<JobEvent> Events { get; } = [];
+
+        private long NextSequence { get; set; }
+
+        public static Change Start(ActiveJob job, DateTimeOffset now) => new(job, now);
+
+        public Change Apply(JobTrigger trigger, Func<JobRecord, JobRecord>? mutate = null, string? message = null)
+        {
+            var to = JobStateMachine.Transition(Record.Status, trigger);
+            Record = (mutate?.Invoke(Record) ?? Record) with { Status = to };
+            Events.Add(StatusEvent(Record, ++NextSequence, message ?? trigger.ToString(), Now));
+            return this;
+        }
+
+        /// <summary>A change that keeps the status (for example, cancellation requested).</summary>
+        public Change Update(Func<JobRecord, JobRecord> mutate, string message)
+        {
+            Record = mutate(Record);
+            Events.Add(StatusEvent(Record, ++NextSequence, message, Now));
+            return this;
+        }
+    }
+}
