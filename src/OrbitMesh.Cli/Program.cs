@@ -9,11 +9,12 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     ServerCommand.Create(),
     AgentCommand.Create(),
     AgentsCommand.Create(),
+    JobsCommand.Create(),
 };
 
 try
 {
-    return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
 }
 catch (CliException ex)
 {

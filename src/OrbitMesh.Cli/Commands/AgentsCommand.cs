@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using OrbitMesh.Cli.Hosting;
+using OrbitMesh.Client;
 using OrbitMesh.Cli.Output;
 
 namespace OrbitMesh.Cli.Commands;
@@ -17,8 +17,8 @@ internal static class AgentsCommand
         var list = new Command("list", "List the agents the server knows.") { server, apiKey, json };
         list.SetAction(async (result, cancellationToken) =>
         {
-            using var api = new ApiHttp(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
-            var agents = await api.GetAsync<List<AgentInfo>>("/api/agents", cancellationToken).ConfigureAwait(false);
+            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            var agents = await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
             Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(agents, OrbitMeshJson.Options) + Environment.NewLine : Render(agents));
             return 0;
         });
@@ -39,10 +39,10 @@ internal static class AgentsCommand
             table.AddRow(
                 agent.Id,
                 agent.Name,
-                agent.Status.ToString(),
+                agent.Circuit == AgentCircuitState.Closed ? agent.Status.ToString() : $"{agent.Status} (circuit {agent.Circuit})",
                 string.Join(",", agent.Capabilities),
                 string.Join(",", agent.Groups),
-                agent.Load is { } load ? $"{load.ActiveJobs}/{load.MaxConcurrentJobs}" : "",
+                agent.Load is { } load ? $"{Math.Max(load.ActiveJobs, agent.JobsInFlight)}/{load.MaxConcurrentJobs}" : "",
                 agent.LastHeartbeatAt?.ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "");
         }
 

@@ -9,6 +9,7 @@ using OrbitMesh.Agent;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Cli.Output;
+using OrbitMesh.Client;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -100,8 +101,8 @@ internal static class DemoCommand
 
             await Step("list agents (REST GET /api/agents)", async () =>
             {
-                using var api = new ApiHttp(serverUrl, apiKey: null);
-                var listed = await api.GetAsync<List<AgentInfo>>("/api/agents", cancellationToken).ConfigureAwait(false);
+                using var remote = new MeshHttpClient(serverUrl);
+                var listed = await remote.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
                 output.WriteLine();
                 output.Write(Indent(AgentsCommand.Render(listed)));
                 return $"{listed.Count} agents listed";

@@ -98,6 +98,32 @@ public sealed record JobView
         };
     }
 
+    /// <summary>The view as a <see cref="JobRecord"/> (for clients of the REST API).</summary>
+    public JobRecord ToRecord() => new()
+    {
+        Id = Id,
+        Command = Command,
+        Status = Status,
+        AgentId = AgentId,
+        Attempt = Attempts,
+        FailedAttempts = FailedAttempts,
+        MaxAttempts = MaxAttempts,
+        Result = Result,
+        Error = Error,
+        ProgressPercent = Progress,
+        ProgressMessage = ProgressMessage,
+        Parameters = Parameters,
+        Target = Target,
+        Pattern = Pattern,
+        Priority = Priority,
+        IdempotencyKey = IdempotencyKey,
+        CorrelationId = CorrelationId,
+        CancelRequested = CancelRequested,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+        CompletedAt = CompletedAt,
+    };
+
     /// <summary>The outcome as a <see cref="JobResult"/>.</summary>
     public JobResult ToResult() => new()
     {

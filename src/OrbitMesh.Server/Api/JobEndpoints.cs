@@ -29,6 +29,8 @@ internal static class JobEndpoints
         api.MapDelete("/jobs/{id}", CancelAsync).WithName("CancelJob");
         api.MapGet("/jobs/{id}/events", EventsAsync).WithName("JobEvents");
         api.MapPost("/agents/{id}/invoke", InvokeAsync).WithName("InvokeAgent");
+        api.MapPost("/agents/{id}/send", SendAsync).WithName("SendToAgent");
+        api.MapPost("/agents/{id}/raw", SendRawAsync).WithName("SendRawToAgent");
         return api;
     }
 
@@ -49,6 +51,16 @@ internal static class JobEndpoints
         {
             var request = submission.ToRequest();
             var input = submission.Input is { } items ? ToAsync(items) : null;
+            if (context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+            {
+                // The caller wants the job's events from its first one: attach the watcher at submission so no item is missed.
+                var (watched, events) = await mesh.SubmitAndWatchAsync(request, input, context.RequestAborted).ConfigureAwait(false);
+                context.Response.Headers.Location = $"/api/jobs/{Uri.EscapeDataString(watched.Id)}";
+                context.Response.Headers["X-OrbitMesh-Job"] = watched.Id;
+                await WriteEventsAsync(context, events).ConfigureAwait(false);
+                return Results.Empty;
+            }
+
             var job = await mesh.SubmitOrFailFastAsync(request, input, context.RequestAborted).ConfigureAwait(false);
             var existing = job.Id != request.Id;
             var accepted = new JobAccepted
@@ -161,19 +173,24 @@ internal static class JobEndpoints
     /// <summary>Server-sent events: one <c>status</c>, <c>progress</c> or <c>item</c> event per job event, until the job's final status.</summary>
     private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, string id)
     {
-        var cancellationToken = context.RequestAborted;
-        if (await mesh.GetJobAsync(id, cancellationToken).ConfigureAwait(false) is null)
+        if (await mesh.GetJobAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
         {
             await ApiResults.NotFound($"No job with id '{id}' exists.").ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
+        await WriteEventsAsync(context, mesh.WatchJobAsync(id, context.RequestAborted)).ConfigureAwait(false);
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<JobEvent> source)
+    {
+        var cancellationToken = context.RequestAborted;
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";
         await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        var events = mesh.WatchJobAsync(id, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var events = source.GetAsyncEnumerator(cancellationToken);
         await using var disposeEvents = events.ConfigureAwait(false);
         Task<bool>? next = null;
         try
@@ -208,6 +225,56 @@ internal static class JobEndpoints
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away.
+        }
+    }
+
+    private static async Task<IResult> SendAsync(HttpContext context, ServerMeshClient mesh, string id)
+    {
+        var (submission, problem) = await ReadBodyAsync<InvokeSubmission>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(submission!.Command))
+        {
+            return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        try
+        {
+            await mesh.SendAsync(id, submission.Command, submission.Parameters, context.RequestAborted).ConfigureAwait(false);
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        }
+        catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.NoAgent)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+    }
+
+    private static async Task<IResult> SendRawAsync(HttpContext context, ServerMeshClient mesh, string id)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            await mesh.SendRawAsync(id, buffer.ToArray(), context.RequestAborted).ConfigureAwait(false);
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        }
+        catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.NoAgent)
+        {
+            return ApiResults.NotFound(ex.Message);
         }
     }
 
@@ -289,7 +356,8 @@ internal static class JobEndpoints
         catch (JsonException ex)
         {
             var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
-            return (null, ApiResults.BadRequest($"The request body is not valid: {ex.Message.Split(" Path:")[0]}{where}"));
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" at {ex.Path}";
+            return (null, ApiResults.BadRequest($"The request body is not valid JSON for this endpoint{path}{where}: {ex.Message.Split(" Path:")[0]}"));
         }
     }
 

@@ -41,6 +41,26 @@ internal sealed partial class ServerMeshClient(
     public Task<JobRecord> SubmitOrFailFastAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken) =>
         jobs.SubmitAsync(request, failFast: true, watcher: null, input, cancellationToken);
 
+    /// <summary>Submits (failing fast when full) with a watcher attached from the start; the events end with the job's final status.</summary>
+    public async Task<(JobRecord Job, IAsyncEnumerable<JobEvent> Events)> SubmitAndWatchAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken)
+    {
+        var watcher = new JobWatcher();
+        var job = await jobs.SubmitAsync(request, failFast: true, watcher, input, cancellationToken).ConfigureAwait(false);
+        return (job, ReadWatcherAsync(watcher, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<JobEvent> ReadWatcherAsync(JobWatcher watcher, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var jobEvent in watcher.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return jobEvent;
+            if (jobEvent.IsFinal)
+            {
+                yield break;
+            }
+        }
+    }
+
     public async Task<JobResult> ExecuteAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
         var job = await SubmitAsync(request, cancellationToken).ConfigureAwait(false);

@@ -119,9 +119,10 @@ internal sealed partial class JobManager
         {
             _admission.Release();
             Log.IdempotentHit(_logger, stored.Id, request.IdempotencyKey!);
-            if (watcher is not null)
+            if (watcher is not null && !await AttachWatcherAsync(stored.Id, watcher, cancellationToken).ConfigureAwait(false))
             {
-                await AttachWatcherAsync(stored.Id, watcher, cancellationToken).ConfigureAwait(false);
+                watcher.TryWrite(StatusEvent(stored, stored.Version, "current status", now));
+                watcher.Complete();
             }
 
             return _active.TryGetValue(stored.Id, out var live) ? live.Snapshot() : stored;
@@ -230,7 +231,11 @@ internal sealed partial class JobManager
         {
             var snapshot = job.Snapshot();
             watcher.TryWrite(StatusEvent(snapshot, job.EventSequence, "current status", _time.GetUtcNow()));
-            if (!snapshot.IsFinal)
+            if (snapshot.IsFinal)
+            {
+                watcher.Complete();
+            }
+            else
             {
                 job.Watchers.Add(watcher);
             }

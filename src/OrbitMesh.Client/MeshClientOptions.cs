@@ -1,0 +1,17 @@
+namespace OrbitMesh.Client;
+
+/// <summary>Settings for <see cref="MeshHttpClient"/>.</summary>
+public sealed class MeshClientOptions
+{
+    /// <summary>The server's base URL, e.g. <c>http://127.0.0.1:5080</c>. Required.</summary>
+    public Uri? Server { get; set; }
+
+    /// <summary>The API key sent as <c>X-Api-Key</c>, when the server requires one.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>How long one HTTP request may take (not server-sent event streams). Default 100 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The most input items <see cref="MeshHttpClient"/> buffers for a remote input stream (they travel in the request body). Default 100,000.</summary>
+    public int MaxInputItems { get; set; } = 100_000;
+}
