@@ -36,3 +36,8 @@ catch (IOException ex)
     await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
     return 1;
 }
+catch (HttpRequestException ex)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}

@@ -231,7 +231,7 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
     public async Task<bool> CancelJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, $"/api/jobs/{Uri.EscapeDataString(jobId)}");
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await SendUncheckedAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
             return false;
@@ -296,7 +296,7 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
     private async Task<T?> GetOrNullAsync<T>(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await SendUncheckedAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return default;
@@ -325,22 +325,7 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        using var timeout = completion == HttpCompletionOption.ResponseContentRead ? new CancellationTokenSource(_options.RequestTimeout) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            response = await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new MeshConnectionException($"Cannot reach the server at {_http.BaseAddress}: {ex.Message}", ex);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new MeshConnectionException("timeout", $"The server at {_http.BaseAddress} did not answer within {_options.RequestTimeout.TotalSeconds:0} s.", null, isRetryable: true);
-        }
-
+        var response = await SendUncheckedAsync(request, completion, cancellationToken).ConfigureAwait(false);
         try
         {
             await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
@@ -350,6 +335,25 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
         {
             response.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Sends, turning transport failures into <see cref="MeshConnectionException"/>; the status is for the caller to check.</summary>
+    private async Task<HttpResponseMessage> SendUncheckedAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        using var timeout = completion == HttpCompletionOption.ResponseContentRead ? new CancellationTokenSource(_options.RequestTimeout) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new MeshConnectionException($"Cannot reach the server at {_http.BaseAddress}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new MeshConnectionException("timeout", $"The server at {_http.BaseAddress} did not answer within {_options.RequestTimeout.TotalSeconds:0} s.", null, isRetryable: true);
         }
     }
 
