@@ -75,6 +75,13 @@ public delegate Task MeshDelegate(MeshContext context);
 /// <c>AddOrbitMesh</c>) and around each handler execution on the agent (<c>UseMiddleware&lt;T&gt;()</c> on the
 /// agent builder). Activated from dependency injection for each execution.
 /// </summary>
+/// <remarks>
+/// On the server, the code after <c>next</c> runs once the attempt has ended and its outcome is
+/// recorded; it observes the outcome (in <see cref="MeshContext.Result"/>) but cannot change it, and it
+/// runs alongside callers learning that outcome. A server middleware that does not call <c>next</c>
+/// ends the attempt with the result it sets. Attempts recovered after a server restart do not run
+/// server middleware again.
+/// </remarks>
 public interface IMeshMiddleware
 {
     /// <summary>Does its work and calls <paramref name="next"/> (or sets <see cref="MeshContext.Result"/> and returns).</summary>
