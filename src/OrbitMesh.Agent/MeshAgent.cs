@@ -90,6 +90,13 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _connection.On<JobInputChunk>(HubMethodNames.JobInput, _runner.OnInputAsync);
         _connection.On<InvokeRequest>(HubMethodNames.Notify, OnNotify);
         _connection.On<RawMessage>(HubMethodNames.Raw, OnRawAsync);
+        Twin = new AgentTwinClient(_connection, _logger);
+        _connection.On<TwinDesired>(HubMethodNames.DesiredPropertiesChanged, desired =>
+        {
+            // Not awaited on the dispatch loop: the callback may take a while, and acknowledging needs the connection.
+            _ = Task.Run(() => Twin.OnDesiredAsync(desired));
+            return Task.CompletedTask;
+        });
         _connection.Reconnecting += OnReconnectingAsync;
         _connection.Reconnected += OnReconnectedAsync;
         _connection.Closed += OnClosedAsync;
@@ -106,6 +113,9 @@ public sealed partial class MeshAgent : IAsyncDisposable
 
     /// <summary>The agent's id.</summary>
     public string Id => _options.EffectiveId;
+
+    /// <summary>The agent's twin: desired properties from the server, reported properties to it.</summary>
+    public AgentTwinClient Twin { get; }
 
     /// <summary>The connection's state.</summary>
     public HubConnectionState State => _connection.State;
@@ -170,6 +180,16 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             try
             {
+                if (IsRegistered)
+                {
+                    await _connection.InvokeAsync(HubMethodNames.ReportStatus, new AgentStatusReport(AgentStatus.Stopping, "draining before stopping"), cancellationToken).ConfigureAwait(false);
+                }
+
+                await _runner.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or HubException)
+            {
+                Log.DrainIncomplete(_logger, ex.Message);
                 await _runner.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
@@ -220,6 +240,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         MaxConcurrentJobs = _options.MaxConcurrentJobs,
         Version = AgentInfoVersion.Value,
         Jobs = _runner.HeldJobs is { Count: > 0 } held ? held : null,
+        DesiredVersion = Twin.DesiredVersion,
     };
 
     private async Task StartConnectionAsync(CancellationToken cancellationToken)

@@ -21,6 +21,11 @@ catch (CliException ex)
     await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
     return ex.ExitCode;
 }
+catch (InvalidOperationException ex) when (ex.Message.StartsWith("No OrbitMesh storage", StringComparison.Ordinal))
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}
 catch (OrbitMeshException ex)
 {
     await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);

@@ -89,11 +89,18 @@ public sealed class OrbitMeshServerOptions
     [Range(1, 1024)]
     public int MaxParallelInvocationsPerAgent { get; set; } = 16;
 
+    /// <summary>Snapshot an agent's twin every this many events. Default 50.</summary>
+    [Range(1, 100_000)]
+    public int TwinSnapshotEvery { get; set; } = 50;
+
     /// <summary>Send exception details (stack traces) of handler failures to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
 
     /// <summary>The execution engine's settings.</summary>
     public Jobs.JobOptions Jobs { get; } = new();
+
+    /// <summary>Compaction of finished jobs.</summary>
+    public Jobs.RetentionOptions Retention { get; } = new();
 
     /// <summary>Circuit breaking and retries of server→agent calls.</summary>
     public Jobs.ResilienceOptions Resilience { get; } = new();

@@ -32,7 +32,7 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
             errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be at least twice KeepAliveInterval ({options.KeepAliveInterval}).");
         }
 
-        foreach (var section in new object[] { options.Jobs, options.Resilience })
+        foreach (var section in new object[] { options.Jobs, options.Resilience, options.Retention })
         {
             var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
             if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true))

@@ -46,7 +46,8 @@ public sealed class TestMeshServer : IAsyncDisposable
         Action<OrbitMeshServerOptions>? configure = null,
         int port = 0,
         Action<IServiceCollection>? services = null,
-        Action<WebApplication>? mapExtra = null)
+        Action<WebApplication>? mapExtra = null,
+        Action<OrbitMesh.Hosting.IOrbitMeshServerBuilder>? storage = null)
     {
         var logs = new CapturedLogs();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -56,11 +57,19 @@ public sealed class TestMeshServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddProvider(logs);
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        builder.Services.AddOrbitMesh(o =>
+        var mesh = builder.Services.AddOrbitMesh(o =>
         {
             o.AgentTokens.Add(AgentToken);
             configure?.Invoke(o);
         });
+        if (storage is null)
+        {
+            mesh.UseInMemoryStorage();
+        }
+        else
+        {
+            storage(mesh);
+        }
         services?.Invoke(builder.Services);
 
         var app = builder.Build();

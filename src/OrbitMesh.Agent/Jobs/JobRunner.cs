@@ -37,6 +37,7 @@ internal sealed partial class JobRunner
     private readonly ConcurrentDictionary<string, JobCompletion> _outbox = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private volatile bool _draining;
+    private int _retryScheduled;
 
     public JobRunner(HubConnection connection, HandlerRegistry handlers, MeshDelegate pipeline, IServiceProvider services, SemaphoreSlim slots, MeshAgentOptions options, ILogger logger)
     {
@@ -57,9 +58,14 @@ internal sealed partial class JobRunner
     /// <summary>Completions not yet confirmed by the server.</summary>
     public int PendingCompletions => _outbox.Count;
 
-    /// <summary>The jobs this agent holds, for heartbeats and registrations.</summary>
+    /// <summary>
+    /// The jobs this agent holds, for heartbeats and registrations: running ones, and finished ones whose
+    /// completion the server has not confirmed yet (so a restarted server keeps them for this agent).
+    /// </summary>
     public IReadOnlyList<HeldJob> HeldJobs =>
-        [.. _running.Values.Select(j => new HeldJob(j.Assignment.JobId, j.Assignment.Attempt, j.Assignment.FencingToken))];
+        [.. _running.Values.Select(j => new HeldJob(j.Assignment.JobId, j.Assignment.Attempt, j.Assignment.FencingToken))
+            .Concat(_outbox.Values.Select(c => new HeldJob(c.JobId, c.Attempt, c.FencingToken)))
+            .DistinctBy(h => h.JobId)];
 
     /// <summary>Handles an assignment. Returns at once: the job runs in the background.</summary>
     public Task OnAssignAsync(JobAssignment assignment)
@@ -404,6 +410,14 @@ internal sealed partial class JobRunner
         try
         {
             var result = await _connection.InvokeAsync<JobReportResult>(HubMethodNames.CompleteJob, completion, cancellationToken).ConfigureAwait(false);
+            if (!result.Accepted && result.Code == JobReportCodes.StorageUnavailable)
+            {
+                // The server could not store it (its disk is full): keep it and try again.
+                Log.CompletionBuffered(_logger, completion.JobId);
+                ScheduleRetry();
+                return false;
+            }
+
             if (!result.Accepted)
             {
                 Log.CompletionRefused(_logger, completion.JobId, result.Code ?? "-", result.Message ?? "-");
@@ -421,6 +435,32 @@ internal sealed partial class JobRunner
             Log.CompletionRefused(_logger, completion.JobId, "error", ex.Message);
             return true;
         }
+    }
+
+    /// <summary>Tries the outbox again a little later (while the server's storage is unavailable).</summary>
+    private void ScheduleRetry()
+    {
+        if (Interlocked.Exchange(ref _retryScheduled, 1) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time).ConfigureAwait(false);
+                Interlocked.Exchange(ref _retryScheduled, 0);
+                if (_connection.State == HubConnectionState.Connected)
+                {
+                    await FlushCompletionsAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+            {
+                Interlocked.Exchange(ref _retryScheduled, 0);
+            }
+        });
     }
 
     private Task RejectAsync(JobAssignment assignment, string code, string message)

@@ -43,6 +43,7 @@ internal static class DemoCommand
         await using var app = ServerHost.Build(new ServerSettings
         {
             Urls = "http://127.0.0.1:0",
+            DataDirectory = dataDirectory,
             AgentTokens = [token],
             LogLevel = logLevel,
             HeartbeatInterval = TimeSpan.FromSeconds(1),

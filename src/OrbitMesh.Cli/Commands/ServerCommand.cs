@@ -20,10 +20,12 @@ internal static class ServerCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Require this key in X-Api-Key on /api requests (default: $ORBITMESH_API_KEY)." };
         var heartbeat = new Option<double?>("--heartbeat-interval") { Description = "Seconds between agent heartbeats (default 5)." };
         var missed = new Option<int?>("--missed-heartbeats") { Description = "Heartbeats an agent may miss before it is Unreachable (default 3)." };
+        var data = new Option<string>("--data") { Description = "The data directory (the SQLite database is orbitmesh.db inside).", DefaultValueFactory = _ => "orbitmesh-data" };
+        var storage = new Option<string>("--storage") { Description = "sqlite (default) or memory (nothing survives a restart).", DefaultValueFactory = _ => "sqlite" };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, tokens, apiKey, heartbeat, missed, logLevel, logFormat };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat };
         command.SetAction(async (result, cancellationToken) =>
         {
             var agentTokens = (result.GetValue(tokens) ?? []).ToList();
@@ -41,6 +43,8 @@ internal static class ServerCommand
             var settings = new ServerSettings
             {
                 Urls = result.GetValue(urls)!,
+                DataDirectory = result.GetValue(data)!,
+                Storage = result.GetValue(storage)!,
                 AgentTokens = agentTokens,
                 ApiKey = result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
@@ -52,7 +56,8 @@ internal static class ServerCommand
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
-            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}");
+            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
+                (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
             if (generated)
             {
                 Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");

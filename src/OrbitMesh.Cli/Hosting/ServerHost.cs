@@ -17,7 +17,7 @@ internal static class ServerHost
 
         // Nothing is protected with Data Protection yet; keep its keys in memory rather than in the user's home directory.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        builder.Services.AddOrbitMesh(o =>
+        var mesh = builder.Services.AddOrbitMesh(o =>
         {
             foreach (var token in settings.AgentTokens)
             {
@@ -35,6 +35,17 @@ internal static class ServerHost
                 o.MissedHeartbeatsAllowed = missed;
             }
         });
+        switch (settings.Storage)
+        {
+            case "sqlite":
+                mesh.UseSqlite(Path.Combine(settings.DataDirectory, "orbitmesh.db"));
+                break;
+            case "memory":
+                mesh.UseInMemoryStorage();
+                break;
+            default:
+                throw new CliException($"--storage '{settings.Storage}' is not supported; use sqlite or memory.");
+        }
 
         var app = builder.Build();
         app.MapOrbitMesh();

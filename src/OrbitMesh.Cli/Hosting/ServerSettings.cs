@@ -7,6 +7,12 @@ internal sealed record ServerSettings
 {
     public string Urls { get; init; } = "http://127.0.0.1:5080";
 
+    /// <summary>Where the server keeps its data (the SQLite file is <c>orbitmesh.db</c> inside).</summary>
+    public string DataDirectory { get; init; } = "orbitmesh-data";
+
+    /// <summary><c>sqlite</c> (the default) or <c>memory</c> (nothing survives a restart).</summary>
+    public string Storage { get; init; } = "sqlite";
+
     public IReadOnlyList<string> AgentTokens { get; init; } = [];
 
     public string? ApiKey { get; init; }

@@ -32,6 +32,9 @@ public sealed record AgentRegistration
     /// <summary>Jobs the agent is still running from before this connection (after a reconnect).</summary>
     public IReadOnlyList<HeldJob>? Jobs { get; init; }
 
+    /// <summary>The desired-properties version the agent has applied (0 when it has none); the server sends what changed since.</summary>
+    public long DesiredVersion { get; init; }
+
     /// <summary>The protocol version the agent speaks; 1.</summary>
     public int ProtocolVersion { get; init; } = ProtocolLimits.ProtocolVersion;
 }

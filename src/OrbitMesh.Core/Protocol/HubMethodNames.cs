@@ -30,6 +30,18 @@ public static class HubMethodNames
     /// <summary>Agent → server: the end of an attempt.</summary>
     public const string CompleteJob = nameof(IServerHub.CompleteJob);
 
+    /// <summary>Agent → server: desired properties applied.</summary>
+    public const string AcknowledgeDesired = nameof(IServerHub.AcknowledgeDesired);
+
+    /// <summary>Agent → server: reported properties.</summary>
+    public const string ReportProperties = nameof(IServerHub.ReportProperties);
+
+    /// <summary>Agent → server: a lifecycle change.</summary>
+    public const string ReportStatus = nameof(IServerHub.ReportStatus);
+
+    /// <summary>Server → agent: desired properties.</summary>
+    public const string DesiredPropertiesChanged = nameof(IAgentClient.DesiredPropertiesChanged);
+
     /// <summary>Server → agent: run a job.</summary>
     public const string AssignJob = nameof(IAgentClient.AssignJob);
 

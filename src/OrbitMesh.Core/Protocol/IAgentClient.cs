@@ -27,4 +27,7 @@ public interface IAgentClient
 
     /// <summary>Opaque bytes (communication-level raw send).</summary>
     Task Raw(RawMessage message);
+
+    /// <summary>The desired properties changed (or the agent reconnected behind them).</summary>
+    Task DesiredPropertiesChanged(TwinDesired desired);
 }

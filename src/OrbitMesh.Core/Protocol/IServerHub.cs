@@ -29,4 +29,13 @@ public interface IServerHub
 
     /// <summary>Ends an attempt with a result or an error. Retried by the agent until the server answers.</summary>
     Task<JobReportResult> CompleteJob(JobCompletion completion);
+
+    /// <summary>Confirms the agent applied the desired properties up to a version.</summary>
+    Task AcknowledgeDesired(TwinAck ack);
+
+    /// <summary>Reports a merge patch of the agent's properties; returns the new reported version.</summary>
+    Task<TwinReportResult> ReportProperties(TwinReport report);
+
+    /// <summary>Reports a lifecycle change: Stopping (draining), Faulted, or Ready (recovered).</summary>
+    Task ReportStatus(AgentStatusReport report);
 }

@@ -132,6 +132,9 @@ public static class JobReportCodes
 
     /// <summary>The job was cancelled.</summary>
     public const string Cancelled = "cancelled";
+
+    /// <summary>The server cannot store the report now (for example, its disk is full); keep it and send it again later.</summary>
+    public const string StorageUnavailable = "storage_unavailable";
 }
 
 /// <summary>Server → agent: stop a job.</summary>

@@ -46,4 +46,13 @@ namespace OrbitMesh.Serialization;
 [JsonSerializable(typeof(AgentJobResult))]
 [JsonSerializable(typeof(IReadOnlyList<AgentJobResult>))]
 [JsonSerializable(typeof(RollingResult))]
+[JsonSerializable(typeof(TwinDesired))]
+[JsonSerializable(typeof(TwinAck))]
+[JsonSerializable(typeof(TwinReport))]
+[JsonSerializable(typeof(TwinReportResult))]
+[JsonSerializable(typeof(AgentStatusReport))]
+[JsonSerializable(typeof(Twins.AgentTwin))]
+[JsonSerializable(typeof(Twins.DesiredPatched))]
+[JsonSerializable(typeof(Twins.ReportedPatched))]
+[JsonSerializable(typeof(Twins.DesiredAcknowledged))]
 public sealed partial class OrbitMeshJsonContext : JsonSerializerContext;

@@ -31,7 +31,23 @@ public interface IJobStore
 
     /// <summary>A job's stored events with a sequence greater than <paramref name="afterSequence"/>, in order.</summary>
     ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterSequence = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>The largest fencing token any stored job carries (0 when none), so a restarted server never reuses one.</summary>
+    ValueTask<long> GetMaxFencingTokenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Compacts finished jobs: deletes the events of jobs that finished before <paramref name="eventsBefore"/>
+    /// (their record stays as the snapshot), deletes jobs that finished before <paramref name="jobsBefore"/>,
+    /// and forgets idempotency keys created before <paramref name="keysBefore"/>. Never touches unfinished jobs.
+    /// </summary>
+    ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset eventsBefore, DateTimeOffset jobsBefore, DateTimeOffset keysBefore, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What a retention pass removed.</summary>
+/// <param name="EventsDeleted">Job events deleted.</param>
+/// <param name="JobsDeleted">Finished jobs deleted.</param>
+/// <param name="KeysDeleted">Expired idempotency keys forgotten.</param>
+public sealed record RetentionResult(int EventsDeleted, int JobsDeleted, int KeysDeleted);
 
 /// <summary>A job changed underneath a write (its stored version was not the expected one).</summary>
 public sealed class JobConcurrencyException : OrbitMeshException

@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.SignalR;
 using OrbitMesh.Protocol;
+using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Agents;
 
 /// <summary>The registry's mutable record of one agent. Mutated only under a lock on itself.</summary>
 internal sealed class AgentEntry
 {
-    public AgentEntry(AgentRegistration registration, string connectionId, HubCallerContext context, DateTimeOffset now)
+    public AgentEntry(AgentRegistration registration, string connectionId, HubCallerContext context, DateTimeOffset now, bool paused = false)
     {
         Id = registration.Id;
         Name = string.IsNullOrWhiteSpace(registration.Name) ? registration.Id : registration.Name;
@@ -21,9 +22,50 @@ internal sealed class AgentEntry
         Context = context;
         ConnectedAt = now;
         LastHeartbeatAt = now;
-        Status = AgentStatus.Ready;
+        Lifecycle = AgentStateMachine.Transition(AgentStateMachine.Transition(AgentStatus.Created, AgentTrigger.Initialize), AgentTrigger.Start);
+        if (paused)
+        {
+            Lifecycle = AgentStateMachine.Transition(Lifecycle, AgentTrigger.Pause);
+        }
         Load = new AgentLoad(0, registration.MaxConcurrentJobs, 0, 0);
     }
+
+    private AgentEntry(StoredAgent stored)
+    {
+        Id = stored.Id;
+        Name = stored.Name ?? stored.Id;
+        Capabilities = [.. stored.Capabilities];
+        Groups = [.. stored.Groups];
+        Commands = [.. stored.Commands];
+        CommandSet = Commands.ToHashSet(StringComparer.Ordinal);
+        Metadata = new Dictionary<string, string>(stored.Metadata);
+        Version = stored.Version;
+        MaxConcurrentJobs = stored.MaxConcurrentJobs;
+        ConnectedAt = stored.LastSeenAt;
+        DisconnectedAt = stored.LastSeenAt;
+        Lifecycle = stored.Paused ? AgentStatus.Paused : stored.Lifecycle;
+        Load = new AgentLoad(0, stored.MaxConcurrentJobs, 0, 0);
+    }
+
+    /// <summary>An agent remembered from storage, not connected.</summary>
+    public static AgentEntry FromStored(StoredAgent stored) => new(stored);
+
+    /// <summary>What storage remembers about this agent.</summary>
+    public StoredAgent ToStored(DateTimeOffset firstSeen, DateTimeOffset now) => new()
+    {
+        Id = Id,
+        Name = Name,
+        Capabilities = Capabilities,
+        Groups = Groups,
+        Commands = Commands,
+        Metadata = Metadata,
+        Version = Version,
+        Lifecycle = Lifecycle,
+        Paused = Lifecycle == AgentStatus.Paused,
+        MaxConcurrentJobs = MaxConcurrentJobs,
+        FirstSeenAt = firstSeen,
+        LastSeenAt = now,
+    };
 
     /// <summary>The lock that guards the mutable properties.</summary>
     public object Gate { get; } = new();
@@ -62,7 +104,29 @@ internal sealed class AgentEntry
 
     public DateTimeOffset? DisconnectedAt { get; set; }
 
-    public AgentStatus Status { get; set; }
+    /// <summary>The lifecycle status (one of the eight of <see cref="AgentStateMachine"/>).</summary>
+    public AgentStatus Lifecycle { get; private set; }
+
+    /// <summary>False while the agent misses its heartbeats.</summary>
+    public bool Reachable { get; set; } = true;
+
+    /// <summary>What listings show: the connection state on top of the lifecycle.</summary>
+    public AgentStatus Status => ConnectionId is null ? AgentStatus.Disconnected : !Reachable ? AgentStatus.Unreachable : Lifecycle;
+
+    /// <summary>True when the agent may be given new work.</summary>
+    public bool AcceptsWork => ConnectionId is not null && Reachable && AgentStateMachine.AcceptsWork(Lifecycle);
+
+    /// <summary>Moves the lifecycle through the state machine; false (and no change) when the table does not allow it.</summary>
+    public bool TryApply(AgentTrigger trigger)
+    {
+        if (!AgentStateMachine.TryTransition(Lifecycle, trigger, out var next))
+        {
+            return false;
+        }
+
+        Lifecycle = next;
+        return true;
+    }
 
     public AgentLoad Load { get; set; }
 

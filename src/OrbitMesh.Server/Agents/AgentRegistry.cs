@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Protocol;
+using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Agents;
 
@@ -63,6 +64,49 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
         return candidates.Where(e => e.ConnectionId is not null && e.Supports(command));
     }
 
+    /// <summary>
+    /// Applies a lifecycle trigger to an agent. Returns the entry when the transition was allowed,
+    /// null when the agent is unknown; throws <see cref="InvalidAgentTransitionException"/> when the table refuses it.
+    /// </summary>
+    public AgentEntry? Apply(string agentId, AgentTrigger trigger)
+    {
+        if (!_byId.TryGetValue(agentId, out var entry))
+        {
+            return null;
+        }
+
+        lock (entry.Gate)
+        {
+            if (!entry.TryApply(trigger))
+            {
+                throw new InvalidAgentTransitionException(entry.Lifecycle, trigger);
+            }
+        }
+
+        return entry;
+    }
+
+    /// <summary>Keeps Ready/Running in step with whether the agent has work in flight.</summary>
+    public void OnActivity(string agentId, int inFlight)
+    {
+        if (_byId.TryGetValue(agentId, out var entry))
+        {
+            lock (entry.Gate)
+            {
+                entry.TryApply(inFlight > 0 ? AgentTrigger.Execute : AgentTrigger.Idle);
+            }
+        }
+    }
+
+    /// <summary>Adds agents remembered from storage (listed Disconnected) that are not connected now.</summary>
+    public void Remember(IEnumerable<StoredAgent> agents)
+    {
+        foreach (var stored in agents)
+        {
+            _byId.TryAdd(stored.Id, AgentEntry.FromStored(stored));
+        }
+    }
+
     /// <summary>Records an agent's circuit state for listings.</summary>
     public void SetCircuit(string agentId, AgentCircuitState state)
     {
@@ -95,7 +139,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
     /// Registers a connection as an agent. When the id is already connected on another connection,
     /// that connection is returned as <see cref="RegisterOutcome.Replaced"/> for the caller to close.
     /// </summary>
-    public RegisterOutcome Register(string connectionId, HubCallerContext context, AgentRegistration registration)
+    public RegisterOutcome Register(string connectionId, HubCallerContext context, AgentRegistration registration, bool paused = false)
     {
         var now = time.GetUtcNow();
         lock (_registrationLock)
@@ -113,7 +157,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
                 }
             }
 
-            var entry = new AgentEntry(registration, connectionId, context, now);
+            var entry = new AgentEntry(registration, connectionId, context, now, paused);
             if (existing is not null)
             {
                 RemoveFromIndexes(existing);
@@ -147,7 +191,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
 
                 entry.ConnectionId = null;
                 entry.Context = null;
-                entry.Status = AgentStatus.Disconnected;
+                entry.TryApply(AgentTrigger.Stopped);
                 entry.DisconnectedAt = time.GetUtcNow();
             }
 
@@ -163,9 +207,9 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
         {
             entry.LastHeartbeatAt = time.GetUtcNow();
             entry.Load = load;
-            if (entry.Status == AgentStatus.Unreachable && entry.ConnectionId is not null)
+            if (!entry.Reachable && entry.ConnectionId is not null)
             {
-                entry.Status = AgentStatus.Ready;
+                entry.Reachable = true;
                 return true;
             }
 
@@ -193,9 +237,9 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
                     silent.Add((entry.Id, context));
                 }
 
-                if (entry.ConnectionId is not null && entry.Status is AgentStatus.Ready or AgentStatus.Running && quiet > unreachableAfter)
+                if (entry.ConnectionId is not null && entry.Reachable && quiet > unreachableAfter)
                 {
-                    entry.Status = AgentStatus.Unreachable;
+                    entry.Reachable = false;
                     Log.AgentUnreachable(logger, entry.Id, quiet.TotalSeconds);
                 }
                 else if (entry.ConnectionId is null && entry.DisconnectedAt is { } disconnectedAt && now - disconnectedAt > retention)

@@ -1,10 +1,14 @@
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Twins;
 
 namespace OrbitMesh.Server.Api;
 
-/// <summary><c>GET /api/agents</c> and <c>GET /api/agents/{id}</c>.</summary>
+/// <summary><c>/api/agents</c>: list, get, pause, resume, and the twin.</summary>
 internal static class AgentEndpoints
 {
     public static RouteGroupBuilder MapAgentEndpoints(this RouteGroupBuilder api)
@@ -35,6 +39,87 @@ internal static class AgentEndpoints
                 ? ApiResults.Json(agent)
                 : ApiResults.NotFound($"No agent with id '{id}' is known to this server.")).WithName("GetAgent");
 
+        api.MapPost("/agents/{id}/pause", (AgentLifecycleService lifecycle, string id, CancellationToken ct) =>
+            ApplyAsync(lifecycle, id, AgentTrigger.Pause, ct)).WithName("PauseAgent");
+
+        api.MapPost("/agents/{id}/resume", (AgentLifecycleService lifecycle, string id, CancellationToken ct) =>
+            ApplyAsync(lifecycle, id, AgentTrigger.Resume, ct)).WithName("ResumeAgent");
+
+        api.MapGet("/agents/{id}/twin", async (HttpContext context, TwinService twins, IAgentRegistry registry, string id) =>
+        {
+            if (registry.GetAgent(id) is null)
+            {
+                return ApiResults.NotFound($"No agent with id '{id}' is known to this server.");
+            }
+
+            var twin = await twins.GetAsync(id, context.RequestAborted).ConfigureAwait(false);
+            context.Response.Headers.ETag = ETag(twin.DesiredVersion);
+            return ApiResults.Json(twin);
+        }).WithName("GetTwin");
+
+        api.MapPatch("/agents/{id}/twin", async (HttpContext context, TwinService twins, IAgentRegistry registry, string id) =>
+        {
+            if (registry.GetAgent(id) is null)
+            {
+                return ApiResults.NotFound($"No agent with id '{id}' is known to this server.");
+            }
+
+            long? ifMatch = null;
+            var header = context.Request.Headers.IfMatch.ToString();
+            if (header.Length > 0 && header != "*")
+            {
+                if (!long.TryParse(header.Trim().Trim('W', '/').Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+                {
+                    return ApiResults.BadRequest($"If-Match '{header}' is not a desired version such as \"3\".");
+                }
+
+                ifMatch = parsed;
+            }
+
+            JsonElement body;
+            try
+            {
+                body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body, OrbitMeshJson.Options, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                return ApiResults.BadRequest($"The body is not valid JSON: {ex.Message.Split(" Path:")[0]}");
+            }
+
+            if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("desired", out var patch) || patch.ValueKind != JsonValueKind.Object)
+            {
+                return ApiResults.Unprocessable(["The body must be {\"desired\": {...}}, a JSON merge patch of the desired properties."]);
+            }
+
+            try
+            {
+                var twin = await twins.PatchDesiredAsync(id, patch, ifMatch, context.RequestAborted).ConfigureAwait(false);
+                context.Response.Headers.ETag = ETag(twin.DesiredVersion);
+                return ApiResults.Json(twin);
+            }
+            catch (TwinVersionMismatchException ex)
+            {
+                context.Response.Headers.ETag = ETag(ex.CurrentVersion);
+                return ApiResults.Problem(StatusCodes.Status412PreconditionFailed, ex.Code, ex.Message);
+            }
+        }).WithName("PatchTwin");
+
         return api;
     }
+
+    private static async Task<IResult> ApplyAsync(AgentLifecycleService lifecycle, string id, AgentTrigger trigger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await lifecycle.ApplyAsync(id, trigger, "requested through the API", cancellationToken).ConfigureAwait(false) is { } agent
+                ? ApiResults.Json(agent)
+                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.");
+        }
+        catch (InvalidAgentTransitionException ex)
+        {
+            return ApiResults.Conflict(ex.Message);
+        }
+    }
+
+    private static string ETag(long version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
 }

@@ -44,6 +44,7 @@ internal static class ApiResults
         StatusCodes.Status400BadRequest => "Bad request",
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status409Conflict => "Conflict",
+        StatusCodes.Status412PreconditionFailed => "Precondition failed",
         StatusCodes.Status413PayloadTooLarge => "Payload too large",
         StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
         StatusCodes.Status422UnprocessableEntity => "Unprocessable",

@@ -82,6 +82,11 @@ internal static class JobEndpoints
         {
             return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(1), context);
         }
+        catch (OrbitMesh.Storage.StorageUnavailableException ex)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "The server cannot store new work right now: " + ex.Message);
+        }
     }
 
     private static async Task<IResult> SubmitToAllAsync(HttpContext context, ServerMeshClient mesh)

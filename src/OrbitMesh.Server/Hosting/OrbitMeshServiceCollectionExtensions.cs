@@ -15,6 +15,8 @@ using OrbitMesh.Server.Storage;
 using OrbitMesh.Storage;
 using OrbitMesh.Server.Security;
 
+using OrbitMesh.Hosting;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the OrbitMesh server.</summary>
@@ -46,7 +48,14 @@ public static class OrbitMeshServiceCollectionExtensions
 
         services.TryAddSingleton<AgentSlots>();
         services.TryAddSingleton<AgentRegistry>();
-        services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<IJobStore>(_ => throw MissingStorage());
+        services.TryAddSingleton<IEventStore>(_ => throw MissingStorage());
+        services.TryAddSingleton<IAgentStore>(_ => throw MissingStorage());
+        services.TryAddSingleton<IStorageHealth>(_ => throw MissingStorage());
+        services.TryAddSingleton<AgentLifecycleService>();
+        services.TryAddSingleton<OrbitMesh.Server.Twins.TwinService>();
+        services.TryAddSingleton<JobRetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
         services.TryAddSingleton<IAgentSelector, LeastLoadedAgentSelector>();
         services.TryAddSingleton<AgentResilience>();
         services.TryAddSingleton<JobManager>();
@@ -82,4 +91,21 @@ public static class OrbitMeshServiceCollectionExtensions
         services.AddProblemDetails();
         return builder;
     }
+
+    /// <summary>
+    /// Keeps jobs, events and agents in memory. Nothing survives a restart: for tests only. Servers use
+    /// <c>.UseSqlite(path)</c> (the embedded default) or PostgreSQL.
+    /// </summary>
+    public static IOrbitMeshServerBuilder UseInMemoryStorage(this IOrbitMeshServerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IJobStore, InMemoryJobStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IEventStore, InMemoryEventStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IAgentStore, InMemoryAgentStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IStorageHealth, AlwaysHealthyStorage>());
+        return builder;
+    }
+
+    private static InvalidOperationException MissingStorage() =>
+        new("No OrbitMesh storage provider is configured: call services.AddOrbitMesh(...).UseSqlite(path) (or .UseInMemoryStorage() in tests).");
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Security;
+using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Hubs;
 
@@ -21,6 +22,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
     private readonly AgentRegistry _registry;
     private readonly Jobs.JobManager _jobs;
+    private readonly AgentLifecycleService _lifecycle;
+    private readonly Twins.TwinService _twins;
     private readonly UnregisteredConnections _unregistered;
     private readonly OrbitMeshServerOptions _options;
     private readonly ConnectionCloser _closer;
@@ -30,6 +33,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     public AgentHub(
         AgentRegistry registry,
         Jobs.JobManager jobs,
+        AgentLifecycleService lifecycle,
+        Twins.TwinService twins,
         UnregisteredConnections unregistered,
         IOptions<OrbitMeshServerOptions> options,
         ConnectionCloser closer,
@@ -38,6 +43,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     {
         _registry = registry;
         _jobs = jobs;
+        _lifecycle = lifecycle;
+        _twins = twins;
         _unregistered = unregistered;
         _options = options.Value;
         _closer = closer;
@@ -74,6 +81,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         }
 
         await _jobs.OnAgentDisconnectedAsync(agent.Id, Context.ConnectionId).ConfigureAwait(false);
+        await _lifecycle.PersistAsync(agent, CancellationToken.None).ConfigureAwait(false);
         RaiseHook(() => _options.RaiseAgentDisconnected(_registry.Snapshot(agent)));
     }
 
@@ -93,7 +101,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
             throw new HubException("Invalid registration: " + reason);
         }
 
-        var outcome = _registry.Register(Context.ConnectionId, Context, registration);
+        var paused = await _lifecycle.IsPausedAsync(registration.Id, Context.ConnectionAborted).ConfigureAwait(false);
+        var outcome = _registry.Register(Context.ConnectionId, Context, registration, paused);
         Context.Items[AgentIdItem] = registration.Id;
         _unregistered.Remove(Context.ConnectionId);
 
@@ -118,8 +127,19 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         }
 
         Log.AgentRegistered(_logger, registration.Id, Context.ConnectionId, outcome.Agent.Capabilities.Length, outcome.Agent.Groups.Length);
+        await _lifecycle.PersistAsync(outcome.Agent, Context.ConnectionAborted).ConfigureAwait(false);
         await _jobs.OnHeldJobsAsync(registration.Id, Context.ConnectionId, registration.Jobs).ConfigureAwait(false);
+        await _jobs.ReleaseUnheldAsync(registration.Id, registration.Jobs).ConfigureAwait(false);
         _jobs.OnAgentRegistered();
+        try
+        {
+            await _twins.SyncAsync(registration.Id, Context.ConnectionId, registration.DesiredVersion, Context.ConnectionAborted).ConfigureAwait(false);
+        }
+        catch (StorageUnavailableException ex)
+        {
+            Log.TwinSyncFailed(_logger, registration.Id, ex.Message);
+        }
+
         RaiseHook(() => _options.RaiseAgentConnected(_registry.Snapshot(outcome.Agent)));
         return new RegistrationResult
         {
@@ -159,23 +179,76 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
     /// <inheritdoc />
     public Task<JobReportResult> AcknowledgeJob(JobAck ack) =>
-        ack is null ? Task.FromResult(MissingReport()) : _jobs.AcknowledgeAsync(AgentId, ack);
+        ack is null ? Task.FromResult(MissingReport()) : Guard(_jobs.AcknowledgeAsync(AgentId, ack));
 
     /// <inheritdoc />
     public Task<JobReportResult> RejectJob(JobNack nack) =>
-        nack is null ? Task.FromResult(MissingReport()) : _jobs.RejectAsync(AgentId, nack);
+        nack is null ? Task.FromResult(MissingReport()) : Guard(_jobs.RejectAsync(AgentId, nack));
 
     /// <inheritdoc />
     public Task<JobReportResult> ReportProgress(JobProgress progress) =>
-        progress is null ? Task.FromResult(MissingReport()) : _jobs.ProgressAsync(AgentId, progress);
+        progress is null ? Task.FromResult(MissingReport()) : Guard(_jobs.ProgressAsync(AgentId, progress));
 
     /// <inheritdoc />
     public Task<JobReportResult> SendJobItems(JobItems items) =>
-        items?.Items is null ? Task.FromResult(MissingReport()) : _jobs.ItemsAsync(AgentId, items);
+        items?.Items is null ? Task.FromResult(MissingReport()) : Guard(_jobs.ItemsAsync(AgentId, items));
 
     /// <inheritdoc />
     public Task<JobReportResult> CompleteJob(JobCompletion completion) =>
-        completion is null ? Task.FromResult(MissingReport()) : _jobs.CompleteAsync(AgentId, completion);
+        completion is null ? Task.FromResult(MissingReport()) : Guard(_jobs.CompleteAsync(AgentId, completion));
+
+    /// <summary>Storage trouble refuses the report without stopping the job: the agent keeps it and tries again.</summary>
+    private static async Task<JobReportResult> Guard(Task<JobReportResult> report)
+    {
+        try
+        {
+            return await report.ConfigureAwait(false);
+        }
+        catch (StorageUnavailableException ex)
+        {
+            return JobReportResult.Refused(JobReportCodes.StorageUnavailable, ex.Message, stop: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task AcknowledgeDesired(TwinAck ack) =>
+        ack is null ? Task.CompletedTask : _twins.AcknowledgeAsync(AgentId, ack.Version, Context.ConnectionAborted);
+
+    /// <inheritdoc />
+    public async Task<TwinReportResult> ReportProperties(TwinReport report)
+    {
+        if (report is null)
+        {
+            throw new HubException("The report is missing.");
+        }
+
+        return new TwinReportResult(await _twins.ReportAsync(AgentId, report.Patch, Context.ConnectionAborted).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
+    public async Task ReportStatus(AgentStatusReport report)
+    {
+        var trigger = report?.Status switch
+        {
+            AgentStatus.Stopping => AgentTrigger.Stop,
+            AgentStatus.Faulted => AgentTrigger.Fault,
+            AgentStatus.Ready => AgentTrigger.Recover,
+            _ => throw new HubException("An agent may report only Stopping, Faulted or Ready (recovered)."),
+        };
+
+        try
+        {
+            await _lifecycle.ApplyAsync(AgentId, trigger, report.Reason ?? "reported by the agent", Context.ConnectionAborted).ConfigureAwait(false);
+            if (trigger == AgentTrigger.Recover)
+            {
+                await _lifecycle.ApplyAsync(AgentId, AgentTrigger.Start, "recovered", Context.ConnectionAborted).ConfigureAwait(false);
+            }
+        }
+        catch (InvalidAgentTransitionException ex)
+        {
+            throw new HubException(ex.Message);
+        }
+    }
 
     private string AgentId => (string)Context.Items[AgentIdItem]!;
 
@@ -222,5 +295,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
         [LoggerMessage(2009, LogLevel.Error, "An agent event hook threw.")]
         public static partial void HookFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2011, LogLevel.Warning, "Could not bring agent {AgentId}'s twin up to date: {Reason}")]
+        public static partial void TwinSyncFailed(ILogger logger, string agentId, string reason);
     }
 }

@@ -166,7 +166,7 @@ internal sealed partial class ServerMeshClient(
     {
         ArgumentNullException.ThrowIfNull(request);
         var agents = registry.Matching(request.Target, request.Command)
-            .Where(a => a.Status == AgentStatus.Ready)
+            .Where(a => a.AcceptsWork)
             .Select(a => a.Id)
             .Order(StringComparer.Ordinal)
             .ToList();

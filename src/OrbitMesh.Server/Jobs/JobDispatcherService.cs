@@ -9,7 +9,7 @@ namespace OrbitMesh.Server.Jobs;
 /// <see cref="DispatchQueue"/> by priority and place them on agents. A second loop enforces deadlines
 /// (leases, timeouts, retry backoff, cancel grace) every 50 ms and re-examines waiting jobs every second.
 /// </summary>
-internal sealed partial class JobDispatcherService(JobManager jobs, IOptions<OrbitMeshServerOptions> options, TimeProvider time, ILogger<JobDispatcherService> logger) : BackgroundService
+internal sealed partial class JobDispatcherService(JobManager jobs, Agents.AgentLifecycleService agents, IOptions<OrbitMeshServerOptions> options, TimeProvider time, ILogger<JobDispatcherService> logger) : BackgroundService
 {
     private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(50);
     private volatile bool _running;
@@ -19,6 +19,9 @@ internal sealed partial class JobDispatcherService(JobManager jobs, IOptions<Orb
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Recover before dispatching, so recovered jobs keep their place and their fencing tokens stay unique.
+        await agents.LoadAsync(stoppingToken).ConfigureAwait(false);
+        await jobs.RecoverAsync(stoppingToken).ConfigureAwait(false);
         var workers = Enumerable.Range(0, options.Value.Jobs.DispatcherParallelism)
             .Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None))
             .Append(Task.Run(() => TickLoopAsync(stoppingToken), CancellationToken.None))

@@ -156,7 +156,7 @@ internal sealed partial class JobManager
                 job.Excluded.Remove(entry.Id);
             }
 
-            if (entry.Status == AgentStatus.Ready && !_resilience.IsOpen(entry.Id))
+            if (entry.AcceptsWork && !_resilience.IsOpen(entry.Id))
             {
                 eligible.Add(entry);
             }
@@ -192,6 +192,7 @@ internal sealed partial class JobManager
         {
             if (_slots.TryReserve(entry.Id))
             {
+                _registry.OnActivity(entry.Id, _slots.InFlight(entry.Id));
                 return (entry, NoAgentReason.None);
             }
         }

@@ -60,6 +60,12 @@ internal sealed partial class JobManager
         [LoggerMessage(2117, LogLevel.Warning, "Agent {AgentId} holds job {JobId} with stale token {FencingToken}; told it to stop.")]
         public static partial void StaleHeldJob(ILogger logger, string jobId, string agentId, long fencingToken);
 
+        [LoggerMessage(2119, LogLevel.Information, "Recovered unfinished jobs: {Pending} pending, {Reassigned} sent back to the queue (not acknowledged), {Running} running (waiting for their agents).")]
+        public static partial void Recovered(ILogger logger, int pending, int reassigned, int running);
+
+        [LoggerMessage(2122, LogLevel.Information, "Agent {AgentId} reconnected without job {JobId}; it goes to another agent.")]
+        public static partial void Unheld(ILogger logger, string jobId, string agentId);
+
         [LoggerMessage(2118, LogLevel.Warning, "Rejected a stale {What} for job {JobId} from agent {AgentId}: token {FencingToken}, current {CurrentToken}. Not recorded.")]
         public static partial void StaleReport(ILogger logger, string what, string jobId, string agentId, long fencingToken, long currentToken);
     }

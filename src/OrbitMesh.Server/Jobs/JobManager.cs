@@ -352,6 +352,7 @@ internal sealed partial class JobManager
         if (JobStateMachine.IsWithAgent(before.Status) && !JobStateMachine.IsWithAgent(after.Status) && before.AgentId is { } agentId)
         {
             _slots.Release(agentId);
+            _registry.OnActivity(agentId, _slots.InFlight(agentId));
             Queue.Unpark(1);
         }
 

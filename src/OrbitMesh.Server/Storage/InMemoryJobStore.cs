@@ -3,8 +3,8 @@ using OrbitMesh.Storage;
 namespace OrbitMesh.Server.Storage;
 
 /// <summary>
-/// Keeps jobs in memory: nothing survives a restart. For tests and throwaway servers; the durable
-/// default is the SQLite provider.
+/// Keeps jobs in memory: nothing survives a restart. For tests only; servers use the SQLite provider
+/// (<c>UseSqlite</c>) or PostgreSQL.
 /// </summary>
 public sealed class InMemoryJobStore(TimeProvider time) : IJobStore
 {
@@ -103,6 +103,49 @@ public sealed class InMemoryJobStore(TimeProvider time) : IJobStore
             IReadOnlyList<JobRecord> result = _jobs.Values.Where(j => !j.IsFinal).ToList();
             return ValueTask.FromResult(result);
         }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> GetMaxFencingTokenAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_jobs.Count == 0 ? 0 : _jobs.Values.Max(j => j.FencingToken));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<RetentionResult> ApplyRetentionAsync(DateTimeOffset eventsBefore, DateTimeOffset jobsBefore, DateTimeOffset keysBefore, CancellationToken cancellationToken = default)
+    {
+        int events = 0, jobs = 0, keys = 0;
+        lock (_gate)
+        {
+            foreach (var job in _jobs.Values.Where(j => j.IsFinal && j.CompletedAt is { } done && done < eventsBefore).ToList())
+            {
+                var list = _events[job.Id];
+                events += list.Count;
+                list.Clear();
+            }
+
+            foreach (var job in _jobs.Values.Where(j => j.IsFinal && j.CompletedAt is { } done && done < jobsBefore).ToList())
+            {
+                _jobs.Remove(job.Id);
+                events += _events[job.Id].Count;
+                _events.Remove(job.Id);
+                jobs++;
+            }
+
+            foreach (var (key, jobId) in _idempotency.ToList())
+            {
+                if (!_jobs.TryGetValue(jobId, out var job) || job.CreatedAt < keysBefore)
+                {
+                    _idempotency.Remove(key);
+                    keys++;
+                }
+            }
+        }
+
+        return ValueTask.FromResult(new RetentionResult(events, jobs, keys));
     }
 
     /// <inheritdoc />

@@ -1,13 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using OrbitMesh.Hosting;
 
 namespace OrbitMesh.Server.Hosting;
-
-/// <summary>Returned by <c>AddOrbitMesh</c>; storage providers and other features chain onto it.</summary>
-public interface IOrbitMeshServerBuilder
-{
-    /// <summary>The service collection.</summary>
-    IServiceCollection Services { get; }
-}
 
 internal sealed class OrbitMeshServerBuilder(IServiceCollection services) : IOrbitMeshServerBuilder
 {

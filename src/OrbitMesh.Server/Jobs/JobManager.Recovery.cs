@@ -1,0 +1,131 @@
+using OrbitMesh.Protocol;
+
+namespace OrbitMesh.Server.Jobs;
+
+/// <summary>
+/// Recovery after a restart (or a crash): every unfinished job is loaded back. Pending jobs are
+/// queued; jobs that were Assigned (their acknowledgement may never have arrived) go back to Pending;
+/// Running jobs keep their assignment with a fresh lease, waiting for their agent to reconnect and
+/// report them (a completion it buffered while the server was down is then accepted).
+/// </summary>
+internal sealed partial class JobManager
+{
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
+        var maxToken = await _store.GetMaxFencingTokenAsync(cancellationToken).ConfigureAwait(false);
+        InterlockedMax(ref _nextFencingToken, maxToken + 1);
+
+        int pending = 0, reassigned = 0, running = 0;
+        var now = _time.GetUtcNow();
+        foreach (var record in unfinished)
+        {
+            var job = new ActiveJob(record) { EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false) };
+            if (!_active.TryAdd(record.Id, job))
+            {
+                continue;
+            }
+
+            job.HoldsAdmission = record.Status == JobStatus.Pending && _admission.Wait(0, CancellationToken.None);
+            switch (record.Status)
+            {
+                case JobStatus.Pending:
+                    pending++;
+                    if (record.NotBefore is { } notBefore && notBefore > now)
+                    {
+                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.NotBefore), notBefore);
+                    }
+                    else
+                    {
+                        await Queue.EnqueueAsync(job.Id, record.Priority, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+
+                case JobStatus.Assigned:
+                    reassigned++;
+                    await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await CommitAsync(job, Change.Start(job, now).Apply(JobTrigger.Reassign, r => r with { AckDeadline = null },
+                            "the server restarted before the agent acknowledged")).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        job.Gate.Release();
+                    }
+
+                    break;
+
+                case JobStatus.Running:
+                    running++;
+                    job.Attempt = new AttemptState(record.Attempt, record.FencingToken, record.AgentId!, connectionId: string.Empty) { JobId = record.Id };
+                    job.Attempt.Acked.TrySetResult(true);
+                    job.LeaseExpiresAt = now + _jobs.LeaseDuration;
+                    _slots.Adopt(record.AgentId!);
+                    Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Lease), job.LeaseExpiresAt.Value);
+                    if (record.TimeoutMs is { } timeoutMs)
+                    {
+                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Timeout), now + TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromSeconds(1));
+                    }
+
+                    if (record.CancelRequested)
+                    {
+                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.CancelGrace), now + _jobs.CancelGracePeriod);
+                    }
+
+                    break;
+            }
+        }
+
+        Log.Recovered(_logger, pending, reassigned, running);
+    }
+
+    /// <summary>
+    /// An agent registered and listed the jobs it still holds (running, or finished with the result not
+    /// yet delivered). Jobs the server has it running that it did not list are not on the agent: they
+    /// go to another agent now instead of waiting for their lease to lapse.
+    /// </summary>
+    public async Task ReleaseUnheldAsync(string agentId, IReadOnlyList<HeldJob>? held)
+    {
+        var holding = held?.Select(h => (h.JobId, h.FencingToken)).ToHashSet() ?? [];
+        foreach (var job in _active.Values)
+        {
+            var record = job.Record;
+            if (record.AgentId != agentId || record.Status != JobStatus.Running || holding.Contains((record.Id, record.FencingToken)))
+            {
+                continue;
+            }
+
+            await job.Gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                record = job.Record;
+                if (record.AgentId == agentId && record.Status == JobStatus.Running && !holding.Contains((record.Id, record.FencingToken)))
+                {
+                    Log.Unheld(_logger, record.Id, agentId);
+                    await CommitAsync(job, Change.Start(job, _time.GetUtcNow()).Apply(JobTrigger.Release, r => r with { LeaseExpiresAt = null },
+                        $"agent '{agentId}' reconnected without it")).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                job.Gate.Release();
+            }
+        }
+    }
+
+    private async Task<long> LastSequenceAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var events = await _store.GetEventsAsync(jobId, 0, cancellationToken).ConfigureAwait(false);
+        return events.Count == 0 ? 1 : events[^1].Sequence;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
