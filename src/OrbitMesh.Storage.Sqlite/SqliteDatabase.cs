@@ -23,6 +23,7 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private volatile string? _problem;
+    private int _disposed;
 
     /// <summary>Opens (or creates) the database, refusing anything that is not a healthy OrbitMesh database of a known schema.</summary>
     public SqliteDatabase(SqliteStorageOptions options, ILogger<SqliteDatabase> logger)
@@ -120,6 +121,11 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         try
         {

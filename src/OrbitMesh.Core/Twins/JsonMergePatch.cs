@@ -20,29 +20,15 @@ public static class JsonMergePatch
     }
 
     /// <summary>
-    /// One patch that does what applying <paramref name="first"/> and then <paramref name="second"/> does.
+    /// A patch that turns <paramref name="from"/> into <paramref name="to"/>: members missing from
+    /// <paramref name="to"/> become null, objects on both sides are compared member by member, anything
+    /// else that differs is replaced. (Merge patches do not compose in general, e.g. "remove a member"
+    /// followed by "set it to an object", so deltas are computed as differences of documents.)
     /// </summary>
-    public static JsonElement Compose(JsonElement first, JsonElement second)
+    public static JsonElement Diff(JsonElement from, JsonElement to)
     {
-        if (second.ValueKind != JsonValueKind.Object || first.ValueKind != JsonValueKind.Object)
-        {
-            return second.Clone();
-        }
-
-        var result = (JsonObject)JsonNode.Parse(first.GetRawText())!;
-        foreach (var property in second.EnumerateObject())
-        {
-            if (property.Value.ValueKind == JsonValueKind.Object && result[property.Name] is JsonObject existing)
-            {
-                result[property.Name] = JsonNode.Parse(Compose(JsonSerializer.SerializeToElement(existing), property.Value).GetRawText());
-            }
-            else
-            {
-                result[property.Name] = property.Value.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(property.Value.GetRawText());
-            }
-        }
-
-        return JsonSerializer.SerializeToElement(result);
+        var node = DiffNode(ToNode(from), ToNode(to));
+        return node is null ? EmptyObject : JsonSerializer.SerializeToElement(node);
     }
 
     /// <summary>True when <paramref name="value"/> is a JSON object (what twin documents and patches must be).</summary>
@@ -71,6 +57,36 @@ public static class JsonMergePatch
         }
 
         return result;
+    }
+
+    private static JsonNode? DiffNode(JsonNode? from, JsonNode? to)
+    {
+        if (to is not JsonObject toObject || from is not JsonObject fromObject)
+        {
+            return to?.DeepClone();
+        }
+
+        var patch = new JsonObject();
+        foreach (var (name, _) in fromObject)
+        {
+            if (!toObject.ContainsKey(name))
+            {
+                patch[name] = null;
+            }
+        }
+
+        foreach (var (name, value) in toObject)
+        {
+            var before = fromObject.TryGetPropertyValue(name, out var existing) ? existing : null;
+            if (fromObject.ContainsKey(name) && JsonNode.DeepEquals(before, value))
+            {
+                continue;
+            }
+
+            patch[name] = before is JsonObject && value is JsonObject ? DiffNode(before, value) : value?.DeepClone();
+        }
+
+        return patch;
     }
 
     private static JsonNode? ToNode(JsonElement element) =>

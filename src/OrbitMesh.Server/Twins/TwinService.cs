@@ -119,12 +119,24 @@ internal sealed partial class TwinService
         }
         else
         {
-            foreach (var domainEvent in await _store.LoadEventsAsync(stream, 1, cancellationToken).ConfigureAwait(false))
+            // Rebuild the document the agent has, then send the difference to the current one.
+            var known = JsonMergePatch.EmptyObject;
+            var events = await _store.LoadEventsAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+            var complete = events.OfType<DesiredPatched>().Select(e => e.Version).DefaultIfEmpty(0).Min() <= 1;
+            foreach (var patched in events.OfType<DesiredPatched>().Where(e => e.Version <= agentVersion))
             {
-                if (domainEvent is DesiredPatched patched && patched.Version > agentVersion)
-                {
-                    delta = JsonMergePatch.Compose(delta, patched.Patch);
-                }
+                known = JsonMergePatch.Apply(known, patched.Patch);
+            }
+
+            if (complete)
+            {
+                delta = JsonMergePatch.Diff(known, twin.Desired);
+            }
+            else
+            {
+                // Early history was pruned: the agent cannot be given a difference, only the whole document.
+                from = 0;
+                delta = twin.Desired;
             }
         }
 
