@@ -103,7 +103,15 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken)
     {
         var operation = new WriteOperation<T>(write);
-        await _queue.Writer.WriteAsync(operation, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _queue.Writer.WriteAsync(operation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new StorageUnavailableException($"The database '{Path}' is closed (the server is stopping); nothing was stored.", ex);
+        }
+
         return await operation.Task.ConfigureAwait(false);
     }
 

@@ -25,6 +25,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
         _connection.On<JobCancellation>(HubMethodNames.CancelJob, c => Cancellations.Enqueue(c));
         _connection.On<JobInputChunk>(HubMethodNames.JobInput, c => Input.Enqueue(c));
         _connection.On<DisconnectNotice>(HubMethodNames.Disconnect, n => Notices.Enqueue(n));
+        _connection.On<TwinDesired>(HubMethodNames.DesiredPropertiesChanged, d => Desired.Enqueue(d));
     }
 
     public string Id { get; }
@@ -37,18 +38,20 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     public ConcurrentQueue<DisconnectNotice> Notices { get; } = new();
 
+    public ConcurrentQueue<TwinDesired> Desired { get; } = new();
+
     public RegistrationResult? Registration { get; private set; }
 
     /// <summary>The jobs the automatic heartbeats report (renewing their leases).</summary>
     public ConcurrentDictionary<string, JobAssignment> Held { get; } = new();
 
-    public static async Task<ScriptedAgent> ConnectAsync(TestMeshServer server, string id, string[] commands, Action<AgentRegistration>? adjust = null, int maxConcurrentJobs = 4)
+    public static async Task<ScriptedAgent> ConnectAsync(TestMeshServer server, string id, string[] commands, Func<AgentRegistration, AgentRegistration>? adjust = null, int maxConcurrentJobs = 4)
     {
         var connection = new HubConnectionBuilder().WithUrl(server.HubUrl).WithAccessToken(TestMeshServer.AgentToken).Build();
         var agent = new ScriptedAgent(connection, id);
         await connection.StartAsync().ConfigureAwait(false);
         var registration = new AgentRegistration { Id = id, Commands = commands, MaxConcurrentJobs = maxConcurrentJobs };
-        adjust?.Invoke(registration);
+        registration = adjust?.Invoke(registration) ?? registration;
         agent.Registration = await connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, registration).ConfigureAwait(false);
         agent._heartbeats = Task.Run(() => agent.HeartbeatLoopAsync(TimeSpan.FromMilliseconds(Math.Max(20, agent.Registration.HeartbeatIntervalMs / 2))));
         return agent;

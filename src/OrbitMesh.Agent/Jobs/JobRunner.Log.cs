@@ -39,6 +39,9 @@ internal sealed partial class JobRunner
         [LoggerMessage(3110, LogLevel.Information, "Disconnected; the completion of job {JobId} is kept and delivered after reconnecting.")]
         public static partial void CompletionBuffered(ILogger logger, string jobId);
 
+        [LoggerMessage(3112, LogLevel.Error, "Gave up delivering the completion of job {JobId} after {Failures} server failures: {Reason}")]
+        public static partial void CompletionAbandoned(ILogger logger, string jobId, int failures, string reason);
+
         [LoggerMessage(3111, LogLevel.Information, "Refusing job {JobId} ({Code}): {Message}")]
         public static partial void Rejecting(ILogger logger, string jobId, string code, string message);
     }

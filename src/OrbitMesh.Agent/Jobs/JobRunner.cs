@@ -38,6 +38,10 @@ internal sealed partial class JobRunner
     private readonly SemaphoreSlim _flushLock = new(1, 1);
     private volatile bool _draining;
     private int _retryScheduled;
+    private readonly ConcurrentDictionary<string, int> _deliveryFailures = new(StringComparer.Ordinal);
+
+    /// <summary>A completion the server keeps failing to take (not refusing) is given up after this many tries.</summary>
+    private const int MaxDeliveryFailures = 50;
 
     public JobRunner(HubConnection connection, HandlerRegistry handlers, MeshDelegate pipeline, IServiceProvider services, SemaphoreSlim slots, MeshAgentOptions options, ILogger logger)
     {
@@ -432,8 +436,18 @@ internal sealed partial class JobRunner
         }
         catch (HubException ex)
         {
-            Log.CompletionRefused(_logger, completion.JobId, "error", ex.Message);
-            return true;
+            // The server failed (it did not refuse): keep the completion and try again, a bounded number of times.
+            var failures = _deliveryFailures.AddOrUpdate(completion.JobId, 1, (_, n) => n + 1);
+            if (failures >= MaxDeliveryFailures)
+            {
+                Log.CompletionAbandoned(_logger, completion.JobId, failures, ex.Message);
+                _deliveryFailures.TryRemove(completion.JobId, out _);
+                return true;
+            }
+
+            Log.CompletionBuffered(_logger, completion.JobId);
+            ScheduleRetry();
+            return false;
         }
     }
 

@@ -101,6 +101,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
             throw new HubException("Invalid registration: " + reason);
         }
 
+        // Jobs the agent reports as held are matched against recovered jobs: wait until recovery loaded them.
+        await _jobs.Recovered.WaitAsync(Context.ConnectionAborted).ConfigureAwait(false);
         var paused = await _lifecycle.IsPausedAsync(registration.Id, Context.ConnectionAborted).ConfigureAwait(false);
         var outcome = _registry.Register(Context.ConnectionId, Context, registration, paused);
         Context.Items[AgentIdItem] = registration.Id;

@@ -114,6 +114,8 @@ internal sealed partial class ServerMeshClient(
         }
         finally
         {
+            // Close the watcher first: a producer waiting for room in it must not hold the job while it is cancelled.
+            watcher.Close();
             if (!finished)
             {
                 await jobs.CancelAsync(job.Id, "the caller stopped reading the stream", CancellationToken.None).ConfigureAwait(false);

@@ -127,4 +127,14 @@ internal sealed class JobWatcher
     }
 
     public void Complete(Exception? error = null) => _channel.Writer.TryComplete(error);
+
+    /// <summary>True once the reader went away; writes to it are skipped.</summary>
+    public bool Closed { get; private set; }
+
+    /// <summary>The reader stopped reading: blocked and future writes fail at once instead of waiting for room.</summary>
+    public void Close()
+    {
+        Closed = true;
+        _channel.Writer.TryComplete();
+    }
 }

@@ -10,7 +10,24 @@ namespace OrbitMesh.Server.Jobs;
 /// </summary>
 internal sealed partial class JobManager
 {
+    /// <summary>Completes once recovery loaded every unfinished job (agents' registrations wait for it).</summary>
+    public Task Recovered => _recovered.Task;
+
     public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RecoverCoreAsync(cancellationToken).ConfigureAwait(false);
+            _recovered.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            _recovered.TrySetException(ex);
+            throw;
+        }
+    }
+
+    private async Task RecoverCoreAsync(CancellationToken cancellationToken)
     {
         var unfinished = await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
         var maxToken = await _store.GetMaxFencingTokenAsync(cancellationToken).ConfigureAwait(false);

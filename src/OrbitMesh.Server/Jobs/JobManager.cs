@@ -38,6 +38,7 @@ internal sealed partial class JobManager
     private readonly TimeProvider _time;
     private readonly ILogger<JobManager> _logger;
     private readonly SemaphoreSlim _admission;
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextFencingToken;
 
     public JobManager(
@@ -215,6 +216,7 @@ internal sealed partial class JobManager
         }
         finally
         {
+            watcher.Close();
             await DetachWatcherAsync(jobId, watcher).ConfigureAwait(false);
         }
     }
@@ -434,6 +436,12 @@ internal sealed partial class JobManager
         List<JobWatcher>? slow = null;
         foreach (var watcher in job.Watchers)
         {
+            if (watcher.Closed)
+            {
+                (slow ??= []).Add(watcher);
+                continue;
+            }
+
             if (jobEvent.Type == JobEventType.Progress)
             {
                 // Progress is superseded by the next report: a watcher that is behind misses this one.
@@ -449,7 +457,11 @@ internal sealed partial class JobManager
         {
             foreach (var watcher in slow)
             {
-                Log.WatcherDropped(_logger, job.Id);
+                if (!watcher.Closed)
+                {
+                    Log.WatcherDropped(_logger, job.Id);
+                }
+
                 job.Watchers.Remove(watcher);
                 watcher.Complete(new MeshInvocationException(new JobError(MeshErrorCodes.Internal, "The watcher fell too far behind the job's events and was dropped.")));
             }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Execution;
 using OrbitMesh.Server.Jobs;
 

@@ -209,12 +209,14 @@ public sealed class ExecutionPatternTests
     [Fact]
     public async Task Cancel_FromTheCallersToken_ReachesTheHandlerAndFreesTheSlot()
     {
+        var handlerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlerCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestMeshServer.StartAsync();
         await using var agent = server.NewAgent("a1").WithMaxConcurrentJobs(1)
             .RegisterHandler("wait", async (_, ct) =>
             {
                 using var registration = ct.Register(() => handlerCancelled.TrySetResult());
+                handlerStarted.TrySetResult();
                 await Task.Delay(Timeout.Infinite, ct);
                 return null;
             })
@@ -224,7 +226,7 @@ public sealed class ExecutionPatternTests
 
         using var cts = new CancellationTokenSource();
         var running = server.Mesh.ExecuteAsync(new JobRequest { Command = "wait" }, cts.Token);
-        await Wait.UntilAsync(() => agent.ActiveJobs == 1, "the job to start");
+        await Wait.ForAsync(handlerStarted.Task, "the handler to start");
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);

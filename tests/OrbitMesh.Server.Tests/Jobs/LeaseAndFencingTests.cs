@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 
 namespace OrbitMesh.Server.Tests.Jobs;
@@ -75,12 +74,16 @@ public sealed class LeaseAndFencingTests
     public async Task LongJob_HeartbeatsKeepItsLease_ItRunsOnce()
     {
         var runs = 0;
-        await using var server = await TestMeshServer.StartAsync(FastLeases);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            o.Jobs.LeaseDuration = TimeSpan.FromMilliseconds(1000);
+        });
         await using var agent = server.NewAgent("steady")
             .RegisterHandler("long", async (_, ct) =>
             {
                 Interlocked.Increment(ref runs);
-                await Task.Delay(TimeSpan.FromMilliseconds(2500), ct); // four lease durations, no progress reports
+                await Task.Delay(TimeSpan.FromMilliseconds(3000), ct); // three lease durations, no progress reports
                 return "done";
             })
             .Build();
@@ -132,8 +135,8 @@ public sealed class LeaseAndFencingTests
 
         // Replay the exact assignment the agent already ran, as a duplicated message would.
         var record = (await server.Mesh.GetJobAsync(result.JobId))!;
-        var hub = server.Services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<Hubs.AgentHub, IAgentClient>>();
-        var registry = (Agents.AgentRegistry)server.Registry;
+        var hub = server.Services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OrbitMesh.Server.Hubs.AgentHub, IAgentClient>>();
+        var registry = (OrbitMesh.Server.Agents.AgentRegistry)server.Registry;
         Assert.True(registry.TryGetConnectionId("once", out var connectionId));
         await hub.Clients.Client(connectionId).AssignJob(new JobAssignment
         {

@@ -1,0 +1,113 @@
+namespace OrbitMesh.Server.Tests.Recovery;
+
+/// <summary>
+/// A server stopped and started again on the same SQLite file keeps every unfinished job, and each
+/// completes exactly once: pending ones run, running ones finish on the agent that has them (even
+/// when they finish while the server is down).
+/// </summary>
+public sealed class RecoveryTests
+{
+    private static string NewDatabase() => Path.Combine(Path.GetTempPath(), "orbitmesh-recovery-" + Guid.NewGuid().ToString("N")[..8], "orbitmesh.db");
+
+    [Fact]
+    public async Task PendingJob_SurvivesARestart_AndRuns()
+    {
+        var db = NewDatabase();
+        string jobId;
+        await using (var server = await TestMeshServer.StartAsync(o => o.Jobs.NoAgentTimeout = TimeSpan.FromMinutes(5), storage: b => b.UseSqlite(db)))
+        {
+            jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "later", IdempotencyKey = "pending-key" })).Id;
+        }
+
+        await using var restarted = await TestMeshServer.StartAsync(storage: b => b.UseSqlite(db));
+        Assert.Equal(jobId, (await restarted.Mesh.SubmitAsync(new JobRequest { Command = "later", IdempotencyKey = "pending-key" })).Id);
+        await using var agent = restarted.NewAgent("late").RegisterHandler("later", _ => "ran after the restart").Build();
+        await agent.ConnectAsync();
+
+        await Wait.UntilAsync(async () => (await restarted.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Completed, "the recovered job to complete");
+        Assert.True(restarted.Logs.Contains(2119), "recovery is logged");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunningJob_SurvivesARestart_AndCompletesOnce(bool finishWhileTheServerIsDown)
+    {
+        var db = NewDatabase();
+        var port = FreePort.Next();
+        var runs = 0;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await TestMeshServer.StartAsync(port: port, storage: b => b.UseSqlite(db));
+        await using var agent = server.NewAgent("holder").RegisterHandler("long", async (_, ct) =>
+        {
+            Interlocked.Increment(ref runs);
+            started.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            return "finished";
+        }).Build();
+        await agent.ConnectAsync();
+        var jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "long" })).Id;
+        // Running on the server is not enough: the acknowledgement's answer must have reached the agent, so wait for the handler itself.
+        await Wait.ForAsync(started.Task, "the handler to start");
+
+        await server.DisposeAsync();
+        await Wait.UntilAsync(() => agent.State != OrbitMesh.Transport.HubConnectionState.Connected, "the agent to notice the server went away");
+        if (finishWhileTheServerIsDown)
+        {
+            release.SetResult();
+            await Wait.UntilAsync(() => agent.PendingCompletions == 1, "the completion to wait in the agent's outbox");
+        }
+
+        await using var restarted = await TestMeshServer.StartAsync(port: port, storage: b => b.UseSqlite(db));
+        await Wait.UntilAsync(() => agent.IsRegistered, "the agent to reconnect");
+        release.TrySetResult();
+
+        await Wait.UntilAsync(async () => (await restarted.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Completed, "the job to complete");
+        var record = (await restarted.Mesh.GetJobAsync(jobId))!;
+        Assert.Equal(1, runs);
+        Assert.Equal(1, record.Attempt);
+        Assert.Equal("finished", record.Result!.Value.GetString());
+        await Wait.UntilAsync(() => agent.PendingCompletions == 0, "the agent to drop the confirmed completion");
+    }
+
+    [Fact]
+    public async Task AssignedButNotAcknowledged_IsSentAgainAfterARestart()
+    {
+        var db = NewDatabase();
+        var port = FreePort.Next();
+        string jobId;
+        await using (var server = await TestMeshServer.StartAsync(port: port, storage: b => b.UseSqlite(db)))
+        {
+            await using var mute = await ScriptedAgent.ConnectAsync(server, "mute", ["work"]);
+            jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "work" })).Id;
+            await mute.NextAssignmentAsync();
+        }
+
+        await using var restarted = await TestMeshServer.StartAsync(port: port, storage: b => b.UseSqlite(db));
+        await using var worker = restarted.NewAgent("worker").RegisterHandler("work", _ => "done").Build();
+        await worker.ConnectAsync();
+
+        await Wait.UntilAsync(async () => (await restarted.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Completed, "the job to complete elsewhere");
+        Assert.Equal(2, (await restarted.Mesh.GetJobAsync(jobId))!.Attempt);
+    }
+
+    [Fact]
+    public async Task FencingTokens_KeepIncreasingAcrossRestarts()
+    {
+        var db = NewDatabase();
+        long before;
+        await using (var server = await TestMeshServer.StartAsync(storage: b => b.UseSqlite(db)))
+        {
+            await using var agent = server.NewAgent("a").RegisterHandler("x", _ => 1).Build();
+            await agent.ConnectAsync();
+            before = (await server.Mesh.GetJobAsync((await server.Mesh.ExecuteAsync(new JobRequest { Command = "x" })).JobId))!.FencingToken;
+        }
+
+        await using var restarted = await TestMeshServer.StartAsync(storage: b => b.UseSqlite(db));
+        await using var again = restarted.NewAgent("a").RegisterHandler("x", _ => 1).Build();
+        await again.ConnectAsync();
+        var after = (await restarted.Mesh.GetJobAsync((await restarted.Mesh.ExecuteAsync(new JobRequest { Command = "x" })).JobId))!.FencingToken;
+        Assert.True(after > before, $"{after} should exceed {before}");
+    }
+}
