@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,17 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private readonly MeshDelegate _pipeline;
     private readonly JobRunner _runner;
     private readonly Func<ReadOnlyMemory<byte>, Task>? _rawHandler;
+    private readonly Channel<InvokeRequest> _notifications =
+        Channel.CreateBounded<InvokeRequest>(new BoundedChannelOptions(NotificationQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+    private Task _notificationLoop = Task.CompletedTask;
+
+    /// <summary>Sent commands waiting to run, at most; beyond it the connection's reading waits (backpressure to the server).</summary>
+    internal const int NotificationQueueCapacity = 1024;
     private Task _heartbeatLoop = Task.CompletedTask;
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
@@ -88,7 +100,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _connection.On<JobAssignment>(HubMethodNames.AssignJob, _runner.OnAssignAsync);
         _connection.On<JobCancellation>(HubMethodNames.CancelJob, _runner.OnCancelAsync);
         _connection.On<JobInputChunk>(HubMethodNames.JobInput, _runner.OnInputAsync);
-        _connection.On<InvokeRequest>(HubMethodNames.Notify, OnNotify);
+        _connection.On<InvokeRequest>(HubMethodNames.Notify, OnNotifyAsync);
         _connection.On<RawMessage>(HubMethodNames.Raw, OnRawAsync);
         Twin = new AgentTwinClient(_connection, _logger);
         _connection.On<TwinDesired>(HubMethodNames.DesiredPropertiesChanged, desired =>
@@ -168,6 +180,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         }
 
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopping.Token), CancellationToken.None);
+        _notificationLoop = Task.Run(() => NotificationLoopAsync(_stopping.Token), CancellationToken.None);
     }
 
     /// <summary>
@@ -206,7 +219,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _heartbeatLoop.ConfigureAwait(false);
+            await Task.WhenAll(_heartbeatLoop, _notificationLoop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -344,9 +357,22 @@ public sealed partial class MeshAgent : IAsyncDisposable
             return InvokeResult.Fail(new JobError(MeshErrorCodes.Busy, $"Agent '{Id}' is running {_options.MaxConcurrentJobs} commands, its limit."));
         }
 
+        try
+        {
+            return await RunOnceAsync(request, handler, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Runs a handler once through the agent middleware, for an invocation or a sent command.</summary>
+    private async Task<InvokeResult> RunOnceAsync(InvokeRequest request, HandlerRegistration handler, CancellationToken cancellationToken)
+    {
         Interlocked.Increment(ref _activeJobs);
         using var timeout = request.TimeoutMs is > 0 and var ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _time) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token, cancellationToken);
         var scope = _services.CreateAsyncScope();
         try
         {
@@ -384,7 +410,6 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             await scope.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _activeJobs);
-            _slots.Release();
         }
     }
 
@@ -406,7 +431,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
         context.Result = new JobResult { JobId = context.JobId, Status = JobStatus.Completed, Result = OrbitMeshJson.ToElement(result) };
     }
 
-    private void OnNotify(InvokeRequest request)
+    /// <summary>Queues a sent command; waiting here (when the queue is full) slows the connection down instead of dropping it.</summary>
+    private async Task OnNotifyAsync(InvokeRequest request)
     {
         if (request is null || !_handlers.TryGet(request.Command, out _))
         {
@@ -414,15 +440,35 @@ public sealed partial class MeshAgent : IAsyncDisposable
             return;
         }
 
-        // Fire and forget: run it like an invocation and drop the result.
-        _ = Task.Run(async () =>
+        try
         {
-            var result = await OnInvokeAsync(request).ConfigureAwait(false);
-            if (!result.Success)
+            await _notifications.Writer.WriteAsync(request, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Runs sent commands one at a time, in the order they arrived.</summary>
+    private async Task NotificationLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var request in _notifications.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                Log.NotifyFailed(_logger, request.Command, result.Error?.Message ?? "-");
+                if (_handlers.TryGet(request.Command, out var handler))
+                {
+                    var result = await RunOnceAsync(request, handler, cancellationToken).ConfigureAwait(false);
+                    if (!result.Success)
+                    {
+                        Log.NotifyFailed(_logger, request.Command, result.Error?.Message ?? "-");
+                    }
+                }
             }
-        });
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task OnRawAsync(RawMessage message)

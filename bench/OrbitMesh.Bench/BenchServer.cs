@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.SignalR;
+using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Jobs;
+using OrbitMesh.Storage.Sqlite;
+
+namespace OrbitMesh.Bench;
+
+/// <summary>
+/// The server role: an OrbitMesh server, plus a bare SignalR hub (the baselines) and a caller hub that
+/// drives the mesh through the in-process <see cref="IMeshClient"/>, so callers in the load process
+/// reach the mesh over the same transport as the baseline.
+/// </summary>
+internal static class BenchServer
+{
+    public const string Token = "bench-agent-token";
+
+    public static async Task<int> RunAsync(int port, string storage, string? data, int heartbeatMs)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Error);
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        var mesh = builder.Services.AddOrbitMesh(o =>
+        {
+            o.AgentTokens.Add(Token);
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(heartbeatMs);
+            o.Jobs.MaxPendingJobs = 100_000;
+            o.Jobs.DispatcherParallelism = 4;
+            o.Retention.EventsAfter = TimeSpan.Zero;
+            o.Retention.Interval = TimeSpan.FromHours(1);
+        });
+        if (storage == "sqlite")
+        {
+            mesh.UseSqlite(Path.Combine(data ?? Path.GetTempPath(), "orbitmesh.db"));
+        }
+        else
+        {
+            mesh.UseInMemoryStorage();
+        }
+
+        builder.Services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = 1024 * 1024;
+            o.MaximumParallelInvocationsPerClient = 128;
+        });
+
+        var app = builder.Build();
+        app.MapOrbitMesh();
+        app.MapHub<BareHub>("/bare");
+        app.MapHub<CallerHub>("/bench");
+        app.MapGet("/bench/stats", (IAgentRegistry registry) => Results.Json(new
+        {
+            connected = registry.ConnectedCount,
+            rssBytes = Rss(),
+            gcHeapBytes = GC.GetTotalMemory(false),
+        }));
+        app.MapPost("/bench/retention", async (JobRetentionService retention, IServiceProvider services) =>
+        {
+            var result = await retention.RunOnceAsync(CancellationToken.None);
+            if (services.GetService<SqliteDatabase>() is { } database)
+            {
+                await database.CompactFileAsync(CancellationToken.None);
+            }
+
+            return Results.Json(result);
+        });
+        app.MapGet("/bench/dbsize", (IServiceProvider services) => Results.Json(new { bytes = services.GetService<SqliteDatabase>()?.SizeBytes ?? 0 }));
+
+        await app.StartAsync();
+        Console.WriteLine("READY " + Environment.ProcessId);
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    public static long Rss()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+}
+
+/// <summary>A bare hub: what plain SignalR costs, for the baselines.</summary>
+internal sealed class BareHub : Hub
+{
+#pragma warning disable CA1822 // SignalR only binds instance methods.
+    public string Echo(string value) => value;
+#pragma warning restore CA1822
+
+    public async Task Burst(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await Clients.Caller.SendAsync("Tick", i);
+        }
+    }
+}
+
+/// <summary>The caller's way into the mesh, over SignalR like the baseline.</summary>
+internal sealed class CallerHub(IMeshClient mesh) : Hub
+{
+    public Task<JsonElement> Invoke(string agentId, string value) =>
+        mesh.InvokeAsync<JsonElement>(agentId, "echo", new { value });
+
+    public async Task<string> Execute(string command)
+    {
+        var result = await mesh.ExecuteAsync(new JobRequest { Command = command });
+        return result.Status.ToString();
+    }
+
+    public async Task<int> Notify(string agentId, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await mesh.SendAsync(agentId, "tick");
+        }
+
+        return count;
+    }
+
+    public async Task<long> Stream(int count)
+    {
+        long items = 0;
+        await foreach (var _ in mesh.StreamAsync<int>(new JobRequest { Command = "count", Parameters = JsonSerializer.SerializeToElement(new { n = count }) }))
+        {
+            items++;
+        }
+
+        return items;
+    }
+}

@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrbitMesh.Agent;
+using OrbitMesh.Transport;
+
+namespace OrbitMesh.Bench;
+
+/// <summary>The scenarios. Each measures its baseline in the same run and returns its metrics.</summary>
+internal static class Scenarios
+{
+    private static readonly TimeSpan ScenarioLimit = TimeSpan.FromMinutes(5);
+
+    public static readonly IReadOnlyDictionary<string, Func<BenchSettings, Task<Dictionary<string, double>>>> All =
+        new Dictionary<string, Func<BenchSettings, Task<Dictionary<string, double>>>>(StringComparer.Ordinal)
+        {
+            ["connections"] = ConnectionsAsync,
+            ["request-response"] = RequestResponseAsync,
+            ["fire-and-forget"] = FireAndForgetAsync,
+            ["streaming"] = StreamingAsync,
+            ["jobs-persisted"] = JobsPersistedAsync,
+        };
+
+    /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>
+    public static async Task<Dictionary<string, double>> ConnectionsAsync(BenchSettings settings)
+    {
+        var n = settings.Agents;
+        var metrics = new Dictionary<string, double> { ["agents"] = n };
+
+        await using (var server = await ServerProcess.StartAsync("sqlite"))
+        {
+            await Settle();
+            var before = server.RssBytes();
+            var agents = new List<MeshAgent>(n);
+            var watch = Stopwatch.StartNew();
+            await ForEachAsync(Enumerable.Range(0, n), 128, async i =>
+            {
+                var agent = new MeshAgentBuilder()
+                    .WithServer(server.Url)
+                    .WithToken(BenchServer.Token)
+                    .WithId($"load-{i:D6}")
+                    .WithCapabilities("bench")
+                    .RegisterHandler("echo", c => c.Parameters)
+                    .Configure(o => o.RetryInitialConnection = true)
+                    .Build();
+                await agent.ConnectAsync();
+                lock (agents)
+                {
+                    agents.Add(agent);
+                }
+            });
+            await WaitUntilAsync(async () => await server.ConnectedAgentsAsync() >= n, ScenarioLimit);
+            metrics["seconds_until_all_registered"] = watch.Elapsed.TotalSeconds;
+            metrics["registrations_per_second"] = n / watch.Elapsed.TotalSeconds;
+            await Settle();
+            var after = server.RssBytes();
+            metrics["server_rss_before_mb"] = before / 1048576.0;
+            metrics["server_rss_after_mb"] = after / 1048576.0;
+            metrics["kb_per_agent"] = (after - before) / 1024.0 / n;
+            await ForEachAsync(agents, 256, a => a.DisposeAsync().AsTask());
+        }
+
+        await using (var bare = await ServerProcess.StartAsync("memory"))
+        {
+            await Settle();
+            var before = bare.RssBytes();
+            var connections = new List<HubConnection>(n);
+            var watch = Stopwatch.StartNew();
+            await ForEachAsync(Enumerable.Range(0, n), 128, async _ =>
+            {
+                var connection = new HubConnectionBuilder().WithUrl(new Uri(bare.Url, "/bare")).Build();
+                await connection.StartAsync();
+                await connection.InvokeAsync<string>("Echo", "hello");
+                lock (connections)
+                {
+                    connections.Add(connection);
+                }
+            });
+            metrics["baseline_seconds_until_all_connected"] = watch.Elapsed.TotalSeconds;
+            await Settle();
+            var after = bare.RssBytes();
+            metrics["baseline_kb_per_connection"] = (after - before) / 1024.0 / n;
+            metrics["memory_ratio_to_baseline"] = metrics["kb_per_agent"] / Math.Max(0.001, metrics["baseline_kb_per_connection"]);
+            await ForEachAsync(connections, 256, c => c.DisposeAsync().AsTask());
+        }
+
+        return metrics;
+    }
+
+    /// <summary>Communication-level invocations through the whole path (caller → server → agent → server → caller) with 2 agents, at concurrency 1 and 64; baseline: bare hub echo.</summary>
+    public static async Task<Dictionary<string, double>> RequestResponseAsync(BenchSettings settings)
+    {
+        var metrics = new Dictionary<string, double>();
+        await using var server = await ServerProcess.StartAsync("memory");
+        var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 128);
+        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await caller.StartAsync();
+        await using var bare = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bare")).Build();
+        await bare.StartAsync();
+
+        foreach (var concurrency in new[] { 1, 64 })
+        {
+            var (mesh, meshLatency) = await Latency.MeasureAsync(concurrency, settings.Warmup, settings.Duration,
+                worker => caller.InvokeAsync<JsonElement>("Invoke", agents[worker % 2].Id, "x"));
+            var (baseline, baseLatency) = await Latency.MeasureAsync(concurrency, settings.Warmup, settings.Duration,
+                _ => bare.InvokeAsync<string>("Echo", "x"));
+            metrics[$"c{concurrency}_ops_per_second"] = mesh;
+            metrics[$"c{concurrency}_p50_ms"] = meshLatency.PercentileMs(50);
+            metrics[$"c{concurrency}_p99_ms"] = meshLatency.PercentileMs(99);
+            metrics[$"c{concurrency}_baseline_ops_per_second"] = baseline;
+            metrics[$"c{concurrency}_baseline_p50_ms"] = baseLatency.PercentileMs(50);
+            metrics[$"c{concurrency}_baseline_p99_ms"] = baseLatency.PercentileMs(99);
+            metrics[$"c{concurrency}_ratio_to_baseline"] = mesh / baseline;
+        }
+
+        await DisposeAllAsync(agents);
+        return metrics;
+    }
+
+    /// <summary>Messages sent to an agent with <c>SendAsync</c>, counted when its handler ran; baseline: bare hub sends to a bare client.</summary>
+    public static async Task<Dictionary<string, double>> FireAndForgetAsync(BenchSettings settings)
+    {
+        var count = settings.Messages;
+        var metrics = new Dictionary<string, double> { ["messages"] = count };
+        await using var server = await ServerProcess.StartAsync("memory");
+        var received = 0L;
+        var agent = new MeshAgentBuilder().WithServer(server.Url).WithToken(BenchServer.Token).WithId("ff-agent")
+            .RegisterHandler("tick", _ =>
+            {
+                Interlocked.Increment(ref received);
+                return null;
+            })
+            .Build();
+        await agent.ConnectAsync();
+        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await caller.StartAsync();
+
+        var watch = Stopwatch.StartNew();
+        await caller.InvokeAsync<int>("Notify", "ff-agent", count);
+        await WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref received) >= count), ScenarioLimit);
+        metrics["messages_per_second"] = count / watch.Elapsed.TotalSeconds;
+        await agent.DisposeAsync();
+
+        var ticks = 0L;
+        await using var bare = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bare")).Build();
+        bare.On<int>("Tick", _ => Interlocked.Increment(ref ticks));
+        await bare.StartAsync();
+        watch.Restart();
+        await bare.InvokeAsync("Burst", count);
+        await WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref ticks) >= count), ScenarioLimit);
+        metrics["baseline_messages_per_second"] = count / watch.Elapsed.TotalSeconds;
+        metrics["ratio_to_baseline"] = metrics["messages_per_second"] / metrics["baseline_messages_per_second"];
+        return metrics;
+    }
+
+    /// <summary>Items streamed by one agent's handler to a caller of <c>StreamAsync</c>.</summary>
+    public static async Task<Dictionary<string, double>> StreamingAsync(BenchSettings settings)
+    {
+        var count = settings.Messages * 2;
+        await using var server = await ServerProcess.StartAsync("memory");
+        var agents = await StartAgentsAsync(server, 1, maxConcurrentJobs: 8);
+        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await caller.StartAsync();
+        await caller.InvokeAsync<long>("Stream", 1000);
+
+        var watch = Stopwatch.StartNew();
+        var items = await caller.InvokeAsync<long>("Stream", count);
+        var seconds = watch.Elapsed.TotalSeconds;
+        await DisposeAllAsync(agents);
+        return new Dictionary<string, double> { ["items"] = items, ["items_per_second"] = items / seconds };
+    }
+
+    /// <summary>
+    /// Durable no-op jobs end to end (submit, persist, dispatch, acknowledge, complete, persist, answer)
+    /// with 2 agents on SQLite; baseline: the same on the in-memory store. Also the database size after
+    /// the run and after compaction.
+    /// </summary>
+    public static async Task<Dictionary<string, double>> JobsPersistedAsync(BenchSettings settings)
+    {
+        var metrics = new Dictionary<string, double> { ["jobs"] = settings.Jobs };
+        foreach (var storage in new[] { "sqlite", "memory" })
+        {
+            var prefix = storage == "sqlite" ? string.Empty : "baseline_";
+            await using var server = await ServerProcess.StartAsync(storage);
+            var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
+            await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+            await caller.StartAsync();
+            for (var i = 0; i < 200; i++)
+            {
+                await caller.InvokeAsync<string>("Execute", "noop");
+            }
+
+            var latency = new Latency();
+            var remaining = settings.Jobs;
+            var watch = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+            {
+                while (Interlocked.Decrement(ref remaining) >= 0)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    var status = await caller.InvokeAsync<string>("Execute", "noop");
+                    latency.Add(Stopwatch.GetTimestamp() - start);
+                    if (status != "Completed")
+                    {
+                        throw new InvalidOperationException($"A benchmark job ended {status}.");
+                    }
+                }
+            })));
+            var seconds = watch.Elapsed.TotalSeconds;
+            metrics[prefix + "jobs_per_second"] = settings.Jobs / seconds;
+            metrics[prefix + "p50_ms"] = latency.PercentileMs(50);
+            metrics[prefix + "p99_ms"] = latency.PercentileMs(99);
+
+            var single = new Latency();
+            for (var i = 0; i < 500; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await caller.InvokeAsync<string>("Execute", "noop");
+                single.Add(Stopwatch.GetTimestamp() - start);
+            }
+
+            metrics[prefix + "c1_p50_ms"] = single.PercentileMs(50);
+            metrics[prefix + "c1_p99_ms"] = single.PercentileMs(99);
+
+            if (storage == "sqlite")
+            {
+                metrics["db_mb_after_run"] = await server.DatabaseBytesAsync() / 1048576.0;
+                var retention = await server.RunRetentionAsync();
+                metrics["events_compacted"] = retention.GetProperty("eventsDeleted").GetInt32();
+                metrics["db_mb_after_compaction"] = await server.DatabaseBytesAsync() / 1048576.0;
+            }
+
+            await DisposeAllAsync(agents);
+        }
+
+        metrics["ratio_to_baseline"] = metrics["jobs_per_second"] / metrics["baseline_jobs_per_second"];
+        return metrics;
+    }
+
+    private static async Task<List<MeshAgent>> StartAgentsAsync(ServerProcess server, int count, int maxConcurrentJobs)
+    {
+        var agents = new List<MeshAgent>();
+        for (var i = 0; i < count; i++)
+        {
+            var agent = new MeshAgentBuilder()
+                .WithServer(server.Url)
+                .WithToken(BenchServer.Token)
+                .WithId($"bench-agent-{i}")
+                .WithMaxConcurrentJobs(maxConcurrentJobs)
+                .WithLoggerFactory(NullLoggerFactory.Instance)
+                .RegisterHandler("echo", c => c.Parameters)
+                .RegisterHandler("noop", _ => null)
+                .RegisterStreamHandler("count", Count)
+                .Build();
+            await agent.ConnectAsync();
+            agents.Add(agent);
+        }
+
+        await WaitUntilAsync(async () => await server.ConnectedAgentsAsync() >= count, TimeSpan.FromSeconds(30));
+        return agents;
+    }
+
+    private static async IAsyncEnumerable<object?> Count(MeshCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var n = command.GetParameter<int>("n");
+        for (var i = 0; i < n; i++)
+        {
+            if ((i & 1023) == 0)
+            {
+                await Task.Yield();
+            }
+
+            yield return i;
+        }
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<MeshAgent> agents)
+    {
+        foreach (var agent in agents)
+        {
+            await agent.DisposeAsync();
+        }
+    }
+
+    private static async Task ForEachAsync<T>(IEnumerable<T> items, int parallelism, Func<T, Task> action) =>
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (item, _) => await action(item));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (watch.Elapsed > limit)
+            {
+                throw new TimeoutException($"The scenario did not reach its goal within {limit.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Lets the server's memory settle (allocations of the previous step collected) before it is measured.</summary>
+    private static Task Settle() => Task.Delay(TimeSpan.FromSeconds(2));
+}
+
+/// <summary>Sizes of the scenarios.</summary>
+internal sealed record BenchSettings
+{
+    public int Agents { get; init; } = 10_000;
+
+    public int Messages { get; init; } = 200_000;
+
+    public int Jobs { get; init; } = 20_000;
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(8);
+}
