@@ -14,12 +14,15 @@ internal static class AgentEndpoints
             AgentStatus? wanted = null;
             if (!string.IsNullOrEmpty(status))
             {
-                if (!Enum.TryParse<AgentStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+                // Match a single name: Enum.TryParse also takes numbers and comma-separated combinations
+                // ("Ready,Paused" parses as Stopped).
+                var name = Array.Find(Enum.GetNames<AgentStatus>(), n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase));
+                if (name is null)
                 {
                     return ApiResults.BadRequest($"Unknown status '{status}'; expected one of: {string.Join(", ", Enum.GetNames<AgentStatus>())}.");
                 }
 
-                wanted = parsed;
+                wanted = Enum.Parse<AgentStatus>(name);
             }
 
             var agents = registry.GetAgents()
