@@ -55,7 +55,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
                 {
                     if (existing.ConnectionId is { } oldConnection && oldConnection != connectionId)
                     {
-                        replaced = new ReplacedConnection(oldConnection, existing.Context!);
+                        replaced = new ReplacedConnection(oldConnection, existing.Context!, existing);
                         _byConnection.TryRemove(oldConnection, out _);
                     }
                 }
@@ -149,7 +149,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, ILogger<AgentRegi
 
     internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced);
 
-    internal sealed record ReplacedConnection(string ConnectionId, HubCallerContext Context);
+    internal sealed record ReplacedConnection(string ConnectionId, HubCallerContext Context, AgentEntry Previous);
 
     private static partial class Log
     {
