@@ -70,6 +70,32 @@ public sealed class OrbitMeshServerOptionsTests
         Assert.Contains("must be at least twice KeepAliveInterval", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1000, false)]
+    [InlineData(1001, true)]
+    public async Task StartAsync_ClientTimeoutMustBeLongerThanTheHeartbeat(int clientTimeoutMs, bool starts)
+    {
+        await using var app = OrbitMeshHost.Build(o =>
+        {
+            o.AgentTokens.Add(Token);
+            o.HeartbeatInterval = TimeSpan.FromSeconds(1);
+            o.KeepAliveInterval = TimeSpan.FromMilliseconds(100);
+            o.ClientTimeoutInterval = TimeSpan.FromMilliseconds(clientTimeoutMs);
+        });
+
+        var error = await Record.ExceptionAsync(() => app.StartAsync());
+
+        if (starts)
+        {
+            Assert.Null(error);
+            await app.StopAsync();
+        }
+        else
+        {
+            Assert.Contains("must be longer than HeartbeatInterval (00:00:01)", Assert.IsType<OptionsValidationException>(error).Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task StartAsync_ShortApiKey_Fails()
     {
