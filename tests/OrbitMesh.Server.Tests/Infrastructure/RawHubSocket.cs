@@ -36,23 +36,28 @@ internal sealed class RawHubSocket : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public const string JsonHandshake = "{\"protocol\":\"json\",\"version\":1}\u001e";
+
     /// <summary>Opens the WebSocket with the test token and completes the handshake.</summary>
-    public static async Task<RawHubSocket> ConnectAsync(TestMeshServer server, string? token = TestMeshServer.AgentToken)
+    public static async Task<RawHubSocket> ConnectAsync(TestMeshServer server)
+    {
+        var raw = await OpenAsync(server);
+        await raw.SendTextAsync(JsonHandshake);
+        var handshake = await raw.NextAsync(_ => true, "the handshake response");
+        Assert.Equal(JsonValueKind.Object, handshake.ValueKind);
+        Assert.False(handshake.TryGetProperty("error", out _), "the server rejected the handshake: " + handshake);
+        return raw;
+    }
+
+    /// <summary>Opens the WebSocket with the test token, without the SignalR handshake.</summary>
+    public static async Task<RawHubSocket> OpenAsync(TestMeshServer server)
     {
         var socket = new ClientWebSocket();
-        if (token is not null)
-        {
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
-        }
-
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + TestMeshServer.AgentToken);
         var uri = new UriBuilder(server.HubUrl) { Scheme = "ws" }.Uri;
         await Wait.ForAsync(socket.ConnectAsync(uri, CancellationToken.None), "the WebSocket to open");
         var raw = new RawHubSocket(socket);
         raw._receiveLoop = Task.Run(raw.ReceiveLoopAsync);
-        await raw.SendTextAsync("{\"protocol\":\"json\",\"version\":1}" + RecordSeparator);
-        var handshake = await raw.NextAsync(_ => true, "the handshake response");
-        Assert.Equal(JsonValueKind.Object, handshake.ValueKind);
-        Assert.False(handshake.TryGetProperty("error", out _), "the server rejected the handshake: " + handshake);
         return raw;
     }
 
