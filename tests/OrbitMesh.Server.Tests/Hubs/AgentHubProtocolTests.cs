@@ -70,7 +70,7 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
         Assert.StartsWith("Connection closed with an error. " + reason, close.GetProperty("error").GetString(), StringComparison.Ordinal);
         await _server.WaitForAgentAsync("sloppy", AgentStatus.Disconnected);
         var logged = reason[(reason.IndexOf(':', StringComparison.Ordinal) + 2)..];
-        Assert.True(_server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("sloppy", StringComparison.Ordinal) && e.Message.Contains(logged, StringComparison.Ordinal)), "the disconnect and its reason are logged (2006)");
+        await Wait.UntilAsync(() => _server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("sloppy", StringComparison.Ordinal) && e.Message.Contains(logged, StringComparison.Ordinal)), "the disconnect and its reason are logged (2006)");
         await Witness.AssertServedAsync(_server);
     }
 
@@ -273,7 +273,7 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => Wait.ForAsync(call, "the call to fail"));
         await _server.WaitForAgentAsync("bloated", AgentStatus.Disconnected);
-        Assert.True(_server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("bloated", StringComparison.Ordinal) && e.Message.Contains("maximum message size", StringComparison.Ordinal)));
+        await Wait.UntilAsync(() => _server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("bloated", StringComparison.Ordinal) && e.Message.Contains("maximum message size", StringComparison.Ordinal)), "the disconnect and its reason are logged (2006)");
         await Witness.AssertServedAsync(_server);
     }
 
@@ -286,7 +286,7 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<MeshInvocationException>(() => Wait.ForAsync(_server.Mesh.InvokeAsync<string>("big-mouth", "dump"), "the failure"));
 
         Assert.Equal(MeshErrorCodes.AgentDisconnected, error.Code);
-        Assert.True(_server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("big-mouth", StringComparison.Ordinal) && e.Message.Contains("maximum message size", StringComparison.Ordinal)));
+        await Wait.UntilAsync(() => _server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("big-mouth", StringComparison.Ordinal) && e.Message.Contains("maximum message size", StringComparison.Ordinal)), "the disconnect and its reason are logged (2006)");
         await Witness.AssertServedAsync(_server);
     }
 

@@ -59,7 +59,7 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
         var headers = socket.HttpResponseHeaders!;
         Assert.Equal(AgentTokenAuthenticationHandler.UnknownToken, Assert.Single(headers["X-OrbitMesh-Error"]));
         Assert.Contains("error_description=\"" + AgentTokenAuthenticationHandler.UnknownToken + "\"", string.Join(",", headers["WWW-Authenticate"]), StringComparison.Ordinal);
-        Assert.Equal(0, _server.Services.GetRequiredService<Agents.UnregisteredConnections>().Count);
+        Assert.Equal(0, _server.Services.GetRequiredService<OrbitMesh.Server.Agents.UnregisteredConnections>().Count);
     }
 
     [Fact]
