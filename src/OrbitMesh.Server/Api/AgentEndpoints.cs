@@ -34,9 +34,14 @@ internal static class AgentEndpoints
         }).WithName("ListAgents");
 
         api.MapGet("/agents/{id}", (IAgentRegistry registry, string id) =>
-            registry.GetAgent(id) is { } agent
+        {
+            // The server decodes every escape in the path except %2F, which would change its segments;
+            // agent ids may contain '/', so decode that one here.
+            id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            return registry.GetAgent(id) is { } agent
                 ? ApiResults.Json(agent)
-                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.")).WithName("GetAgent");
+                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.");
+        }).WithName("GetAgent");
 
         return api;
     }
