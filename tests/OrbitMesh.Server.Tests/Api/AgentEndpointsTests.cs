@@ -138,6 +138,20 @@ public sealed class AgentEndpointsTests : IAsyncLifetime
         Assert.Equal("node ä#1", found.GetProperty("id").GetString());
     }
 
+    [Theory]
+    [InlineData("rack/7/node")]
+    [InlineData("100%")]
+    [InlineData("a+b c")]
+    public async Task GetAgent_IdWithReservedCharacters_IsFoundWhenEscaped(string id)
+    {
+        await using var agent = await RawAgent.ConnectAsync(_server);
+        await agent.RegisterAsync(Registrations.Valid(id));
+
+        var found = await GetJsonAsync("/api/agents/" + Uri.EscapeDataString(id));
+
+        Assert.Equal(id, found.GetProperty("id").GetString());
+    }
+
     [Fact]
     public async Task ListAgents_ReflectsReplacement()
     {
