@@ -87,7 +87,7 @@ public sealed class AgentHubReplacementTests
     [Fact]
     public async Task Register_DuplicateIdWithMeshAgents_TheReplacedAgentClosesWithReplacedAndStaysDown()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ReplacedConnectionGracePeriod = TimeSpan.FromSeconds(2));
+        await using var server = await TestMeshServer.StartAsync(o => o.ReplacedConnectionGracePeriod = TimeSpan.FromMilliseconds(300));
         var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var reconnecting = 0;
         await using var original = server.NewAgent("twin").RegisterHandler("who", _ => "original").Build();
@@ -116,8 +116,12 @@ public sealed class AgentHubReplacementTests
         Assert.False(original.IsRegistered);
         Assert.Equal(0, Volatile.Read(ref reconnecting));
 
-        // The replaced agent closed by itself on the notice, so the server had nothing to abort.
+        // The replaced agent closed by itself on the notice, so the server has nothing to abort, even
+        // once the grace period is over.
         await Wait.UntilAsync(() => server.Logs.Contains(e => e.EventId.Id == 2007), "the old connection's close was handled");
+        var noticeSeen = DateTimeOffset.UtcNow;
+        await Wait.UntilAsync(() => DateTimeOffset.UtcNow > noticeSeen + TimeSpan.FromMilliseconds(900), "three grace periods passed");
+        Assert.False(server.Logs.Contains(2031), "a connection that closed by itself is not aborted");
         Assert.Equal("newcomer", await server.Mesh.InvokeAsync<string>("twin", "who"));
         Assert.True(server.Services.GetRequiredService<AgentRegistry>().TryGetConnectionId("twin", out var connectionId));
         Assert.Equal(newcomer.Registration.ConnectionId, connectionId);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Server.Tests.Infrastructure;
+using OrbitMesh.Transport;
 
 namespace OrbitMesh.Server.Tests.Options;
 
@@ -171,6 +172,20 @@ public sealed class OrbitMeshServerOptionsTests
         Assert.Equal([Token], options.AgentTokens);
         Assert.Equal(7, options.MissedHeartbeatsAllowed);
         Assert.Single(app.Services.GetServices<IValidateOptions<OrbitMeshServerOptions>>().OfType<OrbitMeshServerOptionsValidator>());
+    }
+
+    [Fact]
+    public async Task MapOrbitMesh_CustomHubPath_MapsTheHubThereOnly()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.HubPath = "/fleet/hub");
+
+        await using var agent = await RawAgent.ConnectAsync(server, b => b.WithUrl(new Uri(server.Url, "/fleet/hub")));
+        var result = await agent.RegisterAsync(Registrations.Valid("relocated"));
+        await using var lost = new HubConnectionBuilder().WithUrl(server.HubUrl).WithAccessToken(TestMeshServer.AgentToken).Build();
+        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => Wait.ForAsync(lost.StartAsync(), "the connect to the default path to fail"));
+
+        Assert.Equal("relocated", result.AgentId);
+        Assert.Equal("not_found", error.Code);
     }
 
     [Theory]
