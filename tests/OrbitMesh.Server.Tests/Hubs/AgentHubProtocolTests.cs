@@ -153,10 +153,9 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
     [Fact]
     public async Task UnknownMessageType_WedgesOnlyThatConnectionUntilTheLivenessMonitorClosesIt()
     {
-        // SignalR skips unknown message types when it parses them, but with a message size limit (always
-        // set) it then re-reads the same bytes forever and processes nothing more from that connection.
-        // The connection is not closed by SignalR; OrbitMesh's liveness monitor closes it once its
-        // heartbeats stop arriving.
+        // SignalR's JSON protocol skips unknown message types, but the hub then processes nothing more
+        // from that connection (not even after more messages arrive) and does not close it either.
+        // OrbitMesh's liveness monitor closes it once its heartbeats stop arriving.
         await using var server = await TestMeshServer.StartAsync(o =>
         {
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
