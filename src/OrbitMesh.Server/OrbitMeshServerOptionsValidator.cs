@@ -32,6 +32,11 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
             errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be at least twice KeepAliveInterval ({options.KeepAliveInterval}).");
         }
 
+        if (options.ClientTimeoutInterval <= options.HeartbeatInterval)
+        {
+            errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be longer than HeartbeatInterval ({options.HeartbeatInterval}): the server closes agent connections that send no heartbeat for that long.");
+        }
+
         foreach (var section in new object[] { options.Jobs, options.Resilience, options.Retention })
         {
             var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();

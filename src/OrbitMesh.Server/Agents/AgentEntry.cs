@@ -11,9 +11,10 @@ internal sealed class AgentEntry
     {
         Id = registration.Id;
         Name = string.IsNullOrWhiteSpace(registration.Name) ? registration.Id : registration.Name;
-        Capabilities = registration.Capabilities.Distinct(StringComparer.Ordinal).ToArray();
-        Groups = registration.Groups.Distinct(StringComparer.Ordinal).ToArray();
-        Commands = registration.Commands.Distinct(StringComparer.Ordinal).ToArray();
+        // The lists are null when a registration's JSON leaves them out or sends null (the validator allows that).
+        Capabilities = (registration.Capabilities ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        Groups = (registration.Groups ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        Commands = (registration.Commands ?? []).Distinct(StringComparer.Ordinal).ToArray();
         CommandSet = Commands.ToHashSet(StringComparer.Ordinal);
         MaxConcurrentJobs = registration.MaxConcurrentJobs;
         Metadata = registration.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(registration.Metadata);

@@ -151,7 +151,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
                 {
                     if (existing.ConnectionId is { } oldConnection && oldConnection != connectionId)
                     {
-                        replaced = new ReplacedConnection(oldConnection, existing.Context!);
+                        replaced = new ReplacedConnection(oldConnection, existing.Context!, existing);
                         _byConnection.TryRemove(oldConnection, out _);
                     }
                 }
@@ -316,7 +316,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
 
     internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced);
 
-    internal sealed record ReplacedConnection(string ConnectionId, HubCallerContext Context);
+    internal sealed record ReplacedConnection(string ConnectionId, HubCallerContext Context, AgentEntry Previous);
 
     private static partial class Log
     {

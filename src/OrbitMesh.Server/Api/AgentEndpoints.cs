@@ -18,12 +18,15 @@ internal static class AgentEndpoints
             AgentStatus? wanted = null;
             if (!string.IsNullOrEmpty(status))
             {
-                if (!Enum.TryParse<AgentStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+                // Match a single name: Enum.TryParse also takes numbers and comma-separated combinations
+                // ("Ready,Paused" parses as Stopped).
+                var name = Array.Find(Enum.GetNames<AgentStatus>(), n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase));
+                if (name is null)
                 {
                     return ApiResults.BadRequest($"Unknown status '{status}'; expected one of: {string.Join(", ", Enum.GetNames<AgentStatus>())}.");
                 }
 
-                wanted = parsed;
+                wanted = Enum.Parse<AgentStatus>(name);
             }
 
             var agents = registry.GetAgents()
@@ -35,9 +38,14 @@ internal static class AgentEndpoints
         }).WithName("ListAgents");
 
         api.MapGet("/agents/{id}", (IAgentRegistry registry, string id) =>
-            registry.GetAgent(id) is { } agent
+        {
+            // The server decodes every escape in the path except %2F, which would change its segments;
+            // agent ids may contain '/', so decode that one here.
+            id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            return registry.GetAgent(id) is { } agent
                 ? ApiResults.Json(agent)
-                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.")).WithName("GetAgent");
+                : ApiResults.NotFound($"No agent with id '{id}' is known to this server.");
+        }).WithName("GetAgent");
 
         api.MapPost("/agents/{id}/pause", (AgentLifecycleService lifecycle, string id, CancellationToken ct) =>
             ApplyAsync(lifecycle, id, AgentTrigger.Pause, ct)).WithName("PauseAgent");

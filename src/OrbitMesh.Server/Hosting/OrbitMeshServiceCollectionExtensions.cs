@@ -70,7 +70,11 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<AgentMonitorService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentMonitorService>());
 
-        services.AddSignalR().AddJsonProtocol(o => OrbitMeshJson.Configure(o.PayloadSerializerOptions));
+        // AddHubOptions registers SignalR's per-hub options setup; without it the hub ignores
+        // HubOptions<AgentHub> (its filter, message size limit, detailed errors and parallelism).
+        services.AddSignalR()
+            .AddJsonProtocol(o => OrbitMeshJson.Configure(o.PayloadSerializerOptions))
+            .AddHubOptions<AgentHub>(_ => { });
         services.AddOptions<HubOptions<AgentHub>>().Configure<IOptions<OrbitMeshServerOptions>>((hub, mesh) =>
         {
             var settings = mesh.Value;

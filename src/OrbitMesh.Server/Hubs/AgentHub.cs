@@ -122,6 +122,19 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         if (outcome.Replaced is { } replaced)
         {
             Log.AgentReplaced(_logger, registration.Id, replaced.ConnectionId, Context.ConnectionId);
+
+            // The old connection stays open for its grace period; it must not receive the agent's group traffic meanwhile.
+            await Groups.RemoveFromGroupAsync(replaced.ConnectionId, AgentGroups.All).ConfigureAwait(false);
+            foreach (var capability in replaced.Previous.Capabilities)
+            {
+                await Groups.RemoveFromGroupAsync(replaced.ConnectionId, AgentGroups.Capability(capability)).ConfigureAwait(false);
+            }
+
+            foreach (var group in replaced.Previous.Groups)
+            {
+                await Groups.RemoveFromGroupAsync(replaced.ConnectionId, AgentGroups.Group(group)).ConfigureAwait(false);
+            }
+
             _closer.Close(replaced.Context, new DisconnectNotice(
                 DisconnectCodes.Replaced,
                 $"Another connection registered as agent '{registration.Id}'; this one is closed and must not reconnect.",

@@ -289,7 +289,13 @@ internal sealed partial class ServerMeshClient(
 
         if (!result.Success)
         {
-            throw new MeshInvocationException(result.Error ?? new JobError(MeshErrorCodes.HandlerFailed, "The handler failed without saying why."), agentId: agentId);
+            var error = result.Error ?? new JobError(MeshErrorCodes.HandlerFailed, "The handler failed without saying why.");
+            if (!options.Value.IncludeErrorDetails && error.Details is not null)
+            {
+                error = error with { Details = null }; // The agent sent a stack trace; this server does not pass them on.
+            }
+
+            throw new MeshInvocationException(error, agentId: agentId);
         }
 
         return result.Result;
