@@ -1,9 +1,7 @@
-using OrbitMesh.Protocol;
-
 namespace OrbitMesh.Core.Tests.Errors;
 
 /// <summary>The exception hierarchy: codes, retryability and messages.</summary>
-public sealed class ExceptionTests
+public sealed class OrbitMeshExceptionTests
 {
     [Fact]
     public void OrbitMeshException_Defaults_AreInternalAndNotRetryable()
@@ -174,24 +172,5 @@ public sealed class ExceptionTests
         Assert.Equal("failed here", withMessage.Message);
         Assert.Equal(MeshErrorCodes.HandlerFailed, withMessage.Error.Code);
         Assert.IsType<InvalidOperationException>(withInner.InnerException);
-    }
-
-    [Fact]
-    public void DisconnectCodes_AreStable()
-    {
-        Assert.Equal("replaced", DisconnectCodes.Replaced);
-        Assert.Equal("server_shutdown", DisconnectCodes.ServerShutdown);
-        Assert.Equal("registration_timeout", DisconnectCodes.RegistrationTimeout);
-        Assert.Equal("revoked", DisconnectCodes.Revoked);
-    }
-
-    [Fact]
-    public void HubMethodNames_MatchTheContractMethods()
-    {
-        Assert.Equal("/mesh", HubMethodNames.HubPath);
-        Assert.Equal("Register", HubMethodNames.Register);
-        Assert.Equal("Heartbeat", HubMethodNames.Heartbeat);
-        Assert.Equal("Invoke", HubMethodNames.Invoke);
-        Assert.Equal("Disconnect", HubMethodNames.Disconnect);
     }
 }

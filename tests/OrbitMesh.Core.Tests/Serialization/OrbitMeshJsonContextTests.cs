@@ -9,7 +9,7 @@ namespace OrbitMesh.Core.Tests.Serialization;
 /// The wire contracts: every protocol type and model round-trips through <see cref="OrbitMeshJson.Options"/>
 /// and through the source-generated <see cref="OrbitMeshJsonContext"/>, and has the documented shape.
 /// </summary>
-public sealed class OrbitMeshJsonContractTests
+public sealed class OrbitMeshJsonContextTests
 {
     private static readonly DateTimeOffset Time = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
