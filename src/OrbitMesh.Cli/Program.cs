@@ -11,9 +11,17 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AgentsCommand.Create(),
 };
 
-// Failures reach the catch blocks below, which print one line; System.CommandLine's default handler
-// would catch them first and print "Unhandled exception:" with the stack trace.
-var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+var invocation = new InvocationConfiguration
+{
+    // Failures reach the catch blocks below, which print one line; System.CommandLine's default handler
+    // would catch them first and print "Unhandled exception:" with the stack trace.
+    EnableDefaultExceptionHandler = false,
+
+    // Ctrl+C and SIGTERM cancel the command's token, so that the server and the agent shut down cleanly
+    // (System.CommandLine 2.0.0 handles neither unless a timeout is set). Longer than the server's
+    // 10 s shutdown timeout; a command still running after it exits with 130 or 143.
+    ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
+};
 
 try
 {
