@@ -260,6 +260,35 @@ public sealed class MeshAgentConnectionTests
     }
 
     [Fact]
+    public async Task DisposeAsync_WhileAHandlerIgnoresCancellation_TheHandlerFinishesLaterWithoutErrors()
+    {
+        await using var server = await TestMeshServer.StartAsync();
+        var (factory, logs) = AgentLogs();
+        using var loggers = factory;
+        var started = Signal<bool>();
+
+        // Completed on the test thread, so the rest of the invocation runs before SetResult returns.
+        var release = new TaskCompletionSource<bool>();
+        var agent = server.NewAgent("conn-stubborn").WithLoggerFactory(factory).RegisterHandler("stubborn", async (c, ct) =>
+        {
+            started.TrySetResult(true);
+            await release.Task;
+            return "late";
+        }).Build();
+        await agent.ConnectAsync();
+        var call = server.Mesh.InvokeAsync<string>("conn-stubborn", "stubborn", timeout: TimeSpan.FromSeconds(15));
+        await Wait.ForAsync(started.Task, "the handler to start");
+
+        await agent.DisposeAsync();
+        release.SetResult(true);
+
+        var error = await Assert.ThrowsAsync<MeshInvocationException>(() => Wait.ForAsync(call, "the caller to learn the agent left"));
+        Assert.Equal(MeshErrorCodes.AgentDisconnected, error.Code);
+        Assert.Equal(0, agent.ActiveJobs);
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
     public async Task StopAsync_BeforeConnecting_DoesNotRaiseClosed()
     {
         var closed = 0;
