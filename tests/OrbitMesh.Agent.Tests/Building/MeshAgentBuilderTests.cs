@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Agent.Tests.Building;
@@ -262,16 +261,6 @@ public sealed class MeshAgentBuilderTests
             .Build();
 
         Assert.Equal(2, applied);
-    }
-
-    [Fact]
-    public async Task WithServices_AreUsedForHandlers()
-    {
-        await using var services = new ServiceCollection().BuildServiceProvider();
-
-        await using var agent = Valid().WithServices(services).RegisterHandler<EchoHandler>("echo").Build();
-
-        Assert.Contains("echo", agent.Commands);
     }
 
     private sealed class EchoHandler : IMeshHandler

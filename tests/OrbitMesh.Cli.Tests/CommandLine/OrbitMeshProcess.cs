@@ -15,12 +15,13 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
     private readonly Task<string> _stderr;
     private readonly object _gate = new();
     private readonly System.Text.StringBuilder _liveStdout = new();
+    private readonly System.Text.StringBuilder _liveStderr = new();
 
     private OrbitMeshProcess(Process process)
     {
         _process = process;
         _stdout = ReadAsync(process.StandardOutput, _liveStdout);
-        _stderr = process.StandardError.ReadToEndAsync();
+        _stderr = ReadAsync(process.StandardError, _liveStderr);
     }
 
     public static string DllPath { get; } = Path.Combine(AppContext.BaseDirectory, "orbitmesh.dll");
@@ -76,7 +77,21 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
 
     public async Task<Result> WaitAsync(TimeSpan? timeout = null)
     {
-        await Wait.ForAsync(_process.WaitForExitAsync(), $"orbitmesh {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} to exit", timeout ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await Wait.ForAsync(_process.WaitForExitAsync(), $"orbitmesh {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} to exit", timeout ?? TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException ex)
+        {
+            string output;
+            lock (_gate)
+            {
+                output = $"stdout:\n{_liveStdout}\nstderr:\n{_liveStderr}";
+            }
+
+            throw new TimeoutException($"{ex.Message}\n{output}", ex);
+        }
+
         return new Result(_process.ExitCode, await _stdout, await _stderr);
     }
 

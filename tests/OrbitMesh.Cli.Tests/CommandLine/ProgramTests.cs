@@ -143,10 +143,10 @@ public sealed class ProgramTests
         Assert.Equal("[]", accepted.Stdout.Trim());
     }
 
-    [Theory]
-    [InlineData("TERM")]
-    [InlineData("INT")]
-    public async Task Agent_ConnectsWithTheBuiltInHandlersAndStopsCleanlyOnSigtermOrCtrlC(string signal)
+    // SIGTERM only: SIGINT (Ctrl+C) takes the same path in System.CommandLine, but a test runner started
+    // in the background by a shell ignores SIGINT, and so do the processes it starts.
+    [Fact]
+    public async Task Agent_ConnectsWithTheBuiltInHandlersAndStopsCleanlyOnSigterm()
     {
         await using var server = await TestMeshServer.StartAsync();
         await using var process = OrbitMeshProcess.Start(
@@ -162,7 +162,7 @@ public sealed class ProgramTests
         Assert.Equal("hi", await server.Mesh.InvokeAsync<string>("cli-process", "echo", "hi"));
         await Wait.UntilAsync(() => process.StdoutSoFar.Contains("Agent cli-process connected", StringComparison.Ordinal), "the agent to say it connected");
 
-        await process.SignalAsync(signal);
+        await process.SignalAsync("TERM");
         var result = await process.WaitAsync();
 
         Assert.Equal(0, result.ExitCode);
