@@ -238,7 +238,9 @@ public sealed partial class MeshAgent : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
-        _slots.Dispose();
+
+        // _slots is not disposed: a handler that ignores cancellation may still finish and release its
+        // slot after this, and a SemaphoreSlim whose wait handle was never used holds nothing to free.
         _ownedServices?.Dispose();
     }
 

@@ -12,9 +12,21 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     JobsCommand.Create(),
 };
 
+var invocation = new InvocationConfiguration
+{
+    // Failures reach the catch blocks below, which print one line; System.CommandLine's default handler
+    // would catch them first and print "Unhandled exception:" with the stack trace.
+    EnableDefaultExceptionHandler = false,
+
+    // Ctrl+C and SIGTERM cancel the command's token, so that the server and the agent shut down cleanly
+    // (System.CommandLine 2.0.0 handles neither unless a timeout is set). Longer than the server's
+    // 10 s shutdown timeout; a command still running after it exits with 130 or 143.
+    ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
+};
+
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+    return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
 }
 catch (CliException ex)
 {
@@ -44,5 +56,16 @@ catch (IOException ex)
 catch (HttpRequestException ex)
 {
     await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}
+catch (OperationCanceledException)
+{
+    // Interrupted before the command finished.
+    return 1;
+}
+catch (Exception ex)
+{
+    // Unexpected: keep the details.
+    await Console.Error.WriteLineAsync("error: unexpected failure: " + ex).ConfigureAwait(false);
     return 1;
 }

@@ -66,9 +66,9 @@ public sealed class MeshCommand
     /// <summary>The services of this execution's scope.</summary>
     public IServiceProvider Services { get; }
 
-    /// <summary>True when the parameters are an object with this property.</summary>
+    /// <summary>True when the parameters are an object with this property (matched case-insensitively, like <see cref="GetParameter{T}(string)"/>).</summary>
     public bool HasParameter(string name) =>
-        Parameters is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out _);
+        Parameters is { ValueKind: JsonValueKind.Object } && TryGetProperty(name, out _);
 
     /// <summary>
     /// Reads one named parameter as <typeparamref name="T"/>. Throws <see cref="MeshParameterException"/>

@@ -31,13 +31,15 @@ public static class OrbitMeshJson
     /// Adds OrbitMesh's source-generated contract metadata in front of existing options (for example a
     /// hub protocol's payload options shared with other hubs), keeping reflection for every other type.
     /// Naming and other settings are left as they are; OrbitMesh's enums carry their own string converter.
+    /// The few contracts whose properties have non-default initializers are read by reflection, so that
+    /// a property absent from the JSON keeps its documented default.
     /// </summary>
     public static void Configure(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.TypeInfoResolverChain.Contains(OrbitMeshJsonContext.Default))
+        if (!options.TypeInfoResolverChain.Contains(OrbitMeshContractResolver.Instance))
         {
-            options.TypeInfoResolverChain.Insert(0, OrbitMeshJsonContext.Default);
+            options.TypeInfoResolverChain.Insert(0, OrbitMeshContractResolver.Instance);
         }
 
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())

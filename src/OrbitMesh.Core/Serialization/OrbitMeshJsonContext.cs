@@ -7,6 +7,11 @@ namespace OrbitMesh.Serialization;
 /// <summary>
 /// Source-generated serialization metadata for every contract type that crosses the wire.
 /// </summary>
+/// <remarks>
+/// Prefer <see cref="OrbitMeshJson.Options"/> or <see cref="OrbitMeshJson.Configure"/>: used directly,
+/// this context reads a property that is absent from the JSON as its type's default rather than the
+/// property's initializer (for example <see cref="AgentRegistration.MaxConcurrentJobs"/> becomes 0).
+/// </remarks>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AgentInfo))]
 [JsonSerializable(typeof(IReadOnlyList<AgentInfo>))]
