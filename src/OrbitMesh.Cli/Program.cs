@@ -13,7 +13,9 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
 
 try
 {
-    return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    // The default exception handler would print a stack trace and exit 1 before the catches below see
+    // the exception; turn it off so every failure ends as one 'error:' line with its exit code.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
 }
 catch (CliException ex)
 {
@@ -33,5 +35,16 @@ catch (Microsoft.Extensions.Options.OptionsValidationException ex)
 catch (IOException ex)
 {
     await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+    return 1;
+}
+catch (OperationCanceledException)
+{
+    // Ctrl+C or SIGTERM while a command was still starting: stop quietly, as System.CommandLine did.
+    return 1;
+}
+catch (Exception ex)
+{
+    // Anything unexpected keeps its stack trace, as System.CommandLine's default handler printed it.
+    await Console.Error.WriteLineAsync("error: unexpected failure: " + ex).ConfigureAwait(false);
     return 1;
 }
