@@ -13,9 +13,18 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
 
 try
 {
-    // The default exception handler would print a stack trace and exit 1 before the catches below see
-    // the exception; turn it off so every failure ends as one 'error:' line with its exit code.
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+    var invocation = new InvocationConfiguration
+    {
+        // The default exception handler would print a stack trace and exit 1 before the catches below see
+        // the exception; turn it off so every failure ends as one 'error:' line with its exit code.
+        EnableDefaultExceptionHandler = false,
+
+        // System.CommandLine 2.0.0 documents a 2 s default but leaves this null, and null means Ctrl+C and
+        // SIGTERM are not handled at all: the process died at once instead of cancelling the command's
+        // token (an agent never closed its connection). Give a command this long to stop cleanly.
+        ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
+    };
+    return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
 }
 catch (CliException ex)
 {
