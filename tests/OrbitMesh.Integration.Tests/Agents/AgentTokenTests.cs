@@ -12,7 +12,7 @@ public sealed class AgentTokenTests(ITestOutputHelper output)
     public async Task AgentWithWrongToken_ExitsWithAClearError()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next());
+        var server = await mesh.StartServerAsync();
         using var api = new MeshApi(server.Url);
 
         var agent = await mesh.StartAgentAsync(server.Url, "intruder", token: "not-the-token-0000", waitUntilConnected: false);

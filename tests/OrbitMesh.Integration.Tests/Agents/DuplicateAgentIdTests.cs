@@ -12,7 +12,7 @@ public sealed class DuplicateAgentIdTests(ITestOutputHelper output)
     public async Task DuplicateAgentId_SecondReplacesFirst_FirstExitsAndDoesNotReconnect()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), ["--heartbeat-interval", "0.5"]);
+        var server = await mesh.StartServerAsync(extraArguments: ["--heartbeat-interval", "0.5"]);
         using var api = new MeshApi(server.Url);
         var first = await mesh.StartAgentAsync(server.Url, Id, ["first"]);
         var firstListing = await api.WaitForAgentAsync(Id, a => a.Status == AgentStatus.Ready, "the first agent is Ready", MeshProcesses.StartTimeout);

@@ -13,7 +13,7 @@ public sealed class AgentsListTests(ITestOutputHelper output)
     public async Task AgentsListCli_ShowsTheConnectedAgents()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), ["--heartbeat-interval", "0.5"]);
+        var server = await mesh.StartServerAsync(extraArguments: ["--heartbeat-interval", "0.5"]);
         using var api = new MeshApi(server.Url);
         await Task.WhenAll(
             mesh.StartAgentAsync(server.Url, "list-a", ["linux", "gpu"], ["blue"]),

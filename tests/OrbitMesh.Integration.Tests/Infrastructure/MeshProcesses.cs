@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace OrbitMesh.Integration.Tests.Infrastructure;
@@ -14,7 +15,7 @@ public sealed record ServerProcess(CliProcess Process, int Port, Uri Url)
 /// <c>dotnet orbitmesh.dll ...</c> on 127.0.0.1. Disposing it kills whatever still runs (SIGKILL)
 /// and writes every process's output to the test's output.
 /// </summary>
-public sealed class MeshProcesses(ITestOutputHelper output) : IAsyncDisposable
+public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisposable
 {
     /// <summary>How long a process may take to start and print its first line on a slow, shared machine.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
@@ -50,11 +51,12 @@ public sealed class MeshProcesses(ITestOutputHelper output) : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts <c>orbitmesh server</c> on 127.0.0.1:<paramref name="port"/> with this test's token (unless
-    /// <paramref name="withToken"/> is false) and waits until it prints that it listens. When the port is
-    /// briefly unavailable (a killed server's socket), starting is retried for a bounded time.
+    /// Starts <c>orbitmesh server</c> on 127.0.0.1:<paramref name="port"/> (0: a free port the server
+    /// picks itself, read back from what it prints) with this test's token (unless <paramref name="withToken"/>
+    /// is false) and waits until it prints that it listens. When the port is briefly unavailable (a killed
+    /// server's socket), starting is retried for a bounded time.
     /// </summary>
-    public async Task<ServerProcess> StartServerAsync(int port, IEnumerable<string>? extraArguments = null, bool withToken = true)
+    public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true)
     {
         var url = $"http://127.0.0.1:{port}";
         List<string> arguments = ["server", "--urls", url];
@@ -77,8 +79,11 @@ public sealed class MeshProcesses(ITestOutputHelper output) : IAsyncDisposable
                 StartTimeout);
             if (server.StdoutLines.FirstOrDefault(IsListeningLine) is { } line)
             {
-                Assert.Contains(url, line, StringComparison.Ordinal);
-                return new ServerProcess(server, port, new Uri(url + "/"));
+                var listening = ListeningUrl().Match(line);
+                Assert.True(listening.Success, $"No 127.0.0.1 URL in '{line}'.");
+                var actualPort = int.Parse(listening.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(port == 0 || actualPort == port, $"The server listens on {actualPort}, not {port}.");
+                return new ServerProcess(server, actualPort, new Uri($"http://127.0.0.1:{actualPort}/"));
             }
 
             var portBusy = server.StderrLines.Any(l => l.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
@@ -154,4 +159,7 @@ public sealed class MeshProcesses(ITestOutputHelper output) : IAsyncDisposable
 
     private static bool IsListeningLine(string line) =>
         line.StartsWith("OrbitMesh server ", StringComparison.Ordinal) && line.Contains(" listening on ", StringComparison.Ordinal);
+
+    [GeneratedRegex(@" listening on http://127\.0\.0\.1:(?<port>\d+)")]
+    private static partial Regex ListeningUrl();
 }

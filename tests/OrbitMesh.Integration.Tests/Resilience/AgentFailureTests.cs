@@ -23,7 +23,7 @@ public sealed class AgentFailureTests(ITestOutputHelper output)
     public async Task AgentKilled_ServerMarksItDisconnectedWithinTheHeartbeatWindow()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), ServerArguments);
+        var server = await mesh.StartServerAsync(extraArguments: ServerArguments);
         using var api = new MeshApi(server.Url);
         var agents = await Task.WhenAll(
             mesh.StartAgentAsync(server.Url, "victim", ["linux"]),
@@ -60,7 +60,7 @@ public sealed class AgentFailureTests(ITestOutputHelper output)
     public async Task AgentFrozenWithSigstop_ServerMarksItUnreachable_AndReadyAgainWhenItResumes()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), ServerArguments);
+        var server = await mesh.StartServerAsync(extraArguments: ServerArguments);
         using var api = new MeshApi(server.Url);
         var frozen = await mesh.StartAgentAsync(server.Url, "frozen");
         await api.WaitForReadyAsync(["frozen"], "the agent is Ready", MeshProcesses.StartTimeout);

@@ -24,9 +24,9 @@ public sealed class ServerRestartTests(ITestOutputHelper output)
     public async Task ServerKilledWithSigkill_AgentsReconnectByThemselves()
     {
         await using var mesh = new MeshProcesses(output);
-        var port = FreePort.Next();
         string[] serverArguments = ["--heartbeat-interval", "0.5"];
-        var server = await mesh.StartServerAsync(port, serverArguments);
+        var server = await mesh.StartServerAsync(extraArguments: serverArguments);
+        var port = server.Port; // Every successor listens on the very same port.
         using var api = new MeshApi(server.Url);
         var ids = Agents.Select(a => a.Id).ToArray();
 

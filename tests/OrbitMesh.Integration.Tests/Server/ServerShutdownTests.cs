@@ -12,7 +12,7 @@ public sealed class ServerShutdownTests(ITestOutputHelper output)
     public async Task Sigterm_AgentStopsCleanly_ThenTheServerStopsAndExitsZero()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), ["--heartbeat-interval", "0.5"]);
+        var server = await mesh.StartServerAsync(extraArguments: ["--heartbeat-interval", "0.5"]);
         using var api = new MeshApi(server.Url);
         var agent = await mesh.StartAgentAsync(server.Url, "polite");
         await api.WaitForReadyAsync(["polite"], "the agent is Ready", MeshProcesses.StartTimeout);

@@ -13,7 +13,7 @@ public sealed partial class ServerStartupTests(ITestOutputHelper output)
     public async Task Server_WithoutAnyToken_PrintsAGeneratedTokenThatAgentsCanUse()
     {
         await using var mesh = new MeshProcesses(output);
-        var server = await mesh.StartServerAsync(FreePort.Next(), withToken: false);
+        var server = await mesh.StartServerAsync(withToken: false);
         var line = await server.Process.WaitForStdoutAsync(l => l.Contains("generated token", StringComparison.Ordinal), "the server prints the generated token");
         var token = GeneratedToken().Match(line) is { Success: true } match ? match.Groups["token"].Value : throw new InvalidOperationException($"No token in '{line}'.");
         Assert.NotEqual(mesh.Token, token);
