@@ -73,10 +73,18 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
         for (var attempt = 1; ; attempt++)
         {
             var server = Start("server", [.. arguments]);
-            await Wait.UntilAsync(
-                () => server.HasExited || server.StdoutLines.Any(IsListeningLine),
-                $"{server.Name} listens on {url} or exits",
-                StartTimeout);
+            try
+            {
+                await Wait.UntilAsync(
+                    () => server.HasExited || server.StdoutLines.Any(IsListeningLine),
+                    $"{server.Name} listens on {url} or exits",
+                    StartTimeout);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"{ex.Message}\n{server.Describe()}", ex);
+            }
+
             if (server.StdoutLines.FirstOrDefault(IsListeningLine) is { } line)
             {
                 var listening = ListeningUrl().Match(line);
