@@ -25,7 +25,14 @@ public static class Wait
     }
 
     /// <summary>Polls an asynchronous condition until it holds.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string because, TimeSpan? timeout = null)
+    public static Task UntilAsync(Func<Task<bool>> condition, string because, TimeSpan? timeout = null) =>
+        UntilAsync(condition, because, timeout, TimeSpan.FromMilliseconds(10));
+
+    /// <summary>
+    /// Polls an asynchronous condition every <paramref name="pollInterval"/> until it holds (a longer
+    /// interval suits conditions that cost a request to another process).
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string because, TimeSpan? timeout, TimeSpan pollInterval)
     {
         var limit = timeout ?? DefaultTimeout;
         var watch = Stopwatch.StartNew();
@@ -36,7 +43,7 @@ public static class Wait
                 throw new TimeoutException($"Timed out after {limit.TotalSeconds:0.#} s waiting until {because}.");
             }
 
-            await Task.Delay(10).ConfigureAwait(false);
+            await Task.Delay(pollInterval).ConfigureAwait(false);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Server;
@@ -63,15 +64,10 @@ internal static class ServerCommand
                 Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
             }
 
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            // The host's console lifetime takes SIGINT/SIGTERM first (the newest signal registration wins
+            // and cancels the rest), so System.CommandLine's token is never cancelled by a signal: wait for
+            // the host to be asked to stop (the signal) or for the token, then stop it.
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         });
         return command;
