@@ -6,7 +6,14 @@ public sealed class MeshServerFixture : IAsyncLifetime
     public TestMeshServer Server { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Server = await TestMeshServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(200));
+        Server = await TestMeshServer.StartAsync(o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
+
+            // The server passes an agent's error details (stack traces) on to callers only when allowed;
+            // these tests check what the agent sends, so the server lets it through.
+            o.IncludeErrorDetails = true;
+        });
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }

@@ -138,7 +138,7 @@ public sealed class ProgramTests
         var accepted = await OrbitMeshProcess.RunAsync("agents", "list", "--json", "--server", server.Url.ToString(), "--api-key", "secret-key");
 
         Assert.NotEqual(0, refused.ExitCode);
-        Assert.Equal("error: The server answered 401: This API requires the X-Api-Key header.", Assert.Single(refused.StderrLines));
+        Assert.Equal("error: The server refused the request (401): This API requires the X-Api-Key header.", Assert.Single(refused.StderrLines));
         Assert.Equal(0, accepted.ExitCode);
         Assert.Equal("[]", accepted.Stdout.Trim());
     }
@@ -155,7 +155,7 @@ public sealed class ProgramTests
 
         await server.WaitForAgentAsync("cli-process", AgentStatus.Ready);
         var listed = server.Registry.GetAgent("cli-process")!;
-        Assert.Equal(["echo", "sleep", "stream.count", "system.info"], listed.Commands);
+        Assert.Equal(["echo", "sleep", "stream.count", "stream.echo", "system.info"], listed.Commands);
         Assert.Equal(["gpu"], listed.Capabilities);
         Assert.Equal(["blue"], listed.Groups);
         Assert.Equal(2, listed.Load!.MaxConcurrentJobs);
@@ -175,7 +175,7 @@ public sealed class ProgramTests
     public async Task Server_ServesAgentsAndStopsCleanlyOnSigterm()
     {
         var port = FreePort.Next();
-        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--agent-token", "cli-token", "--log-level", "Warning");
+        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--agent-token", "cli-token", "--log-level", "Warning");
         await Wait.UntilAsync(() => process.StdoutSoFar.Contains("listening on", StringComparison.Ordinal), "the server to start");
         Assert.DoesNotContain("generated token", process.StdoutSoFar, StringComparison.Ordinal);
 
@@ -196,7 +196,7 @@ public sealed class ProgramTests
     public async Task Server_WithoutToken_PrintsAGeneratedOne()
     {
         var port = FreePort.Next();
-        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--log-level", "Warning");
+        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--log-level", "Warning");
 
         const string Pattern = "generated token: ([0-9a-f]{32})";
         await Wait.UntilAsync(() => Regex.IsMatch(process.StdoutSoFar, Pattern), "the server to print its generated token");

@@ -21,13 +21,19 @@ public sealed partial class DemoCommandTests
         Assert.Matches("All [0-9]+ steps passed\\.", text);
         Assert.DoesNotContain("[FAIL]", text, StringComparison.Ordinal);
         var passed = text.Split('\n').Where(l => l.StartsWith("  [ok]   ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(7, passed.Count);
-        foreach (var step in new[] { "connect 3 agents", "list agents", "echo on agent-1", "system.info on every agent", "stream.count on agent-2", "timeout", "bad input" })
+        string[] steps =
+        [
+            "connect 3 agents", "list agents", "echo on agent-1", "system.info on every agent", "stream.count on agent-2", "timeout",
+            "job, request-response", "job, fire-and-forget", "job, long-running", "job, streaming", "job, input stream", "job, workflow step",
+            "job, cancellation", "job, timeout", "job, idempotency", "fan-out", "rolling", "bad input",
+        ];
+        Assert.Equal(steps.Length, passed.Count);
+        foreach (var step in steps)
         {
             Assert.Contains(passed, l => l.Contains(step, StringComparison.Ordinal));
         }
 
-        Assert.Contains("All 7 steps passed.", text, StringComparison.Ordinal);
+        Assert.Contains($"All {steps.Length} steps passed.", text, StringComparison.Ordinal);
         Assert.Contains("[1, 2, 3, 4, 5]", text, StringComparison.Ordinal);
         var directory = DataDirectory().Match(text).Groups[1].Value.TrimEnd('\r');
         Assert.StartsWith(Path.Combine(Path.GetTempPath(), "orbitmesh-demo-"), directory, StringComparison.Ordinal);

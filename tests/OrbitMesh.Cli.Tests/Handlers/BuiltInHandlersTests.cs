@@ -32,9 +32,9 @@ public sealed class BuiltInHandlersTests(BuiltInAgentFixture fixture) : IClassFi
     }
 
     [Fact]
-    public void AddBuiltInHandlers_RegistersTheFourCommands()
+    public void AddBuiltInHandlers_RegistersTheBuiltInCommands()
     {
-        Assert.Equal(["echo", "sleep", "stream.count", "system.info"], fixture.Agent.Commands.Order(StringComparer.Ordinal));
+        Assert.Equal(["echo", "sleep", "stream.count", "stream.echo", "system.info"], fixture.Agent.Commands.Order(StringComparer.Ordinal));
     }
 
     [Fact]

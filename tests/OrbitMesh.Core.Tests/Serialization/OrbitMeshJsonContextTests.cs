@@ -50,7 +50,7 @@ public sealed class OrbitMeshJsonContextTests
         };
 
         var back = AssertWire(info, OrbitMeshJsonContext.Default.AgentInfo,
-            """{"id":"agent-1","name":"Agent One","status":"Ready","capabilities":["gpu","linux"],"groups":["blue"],"commands":["echo"],"metadata":{"region":"eu"},"version":"0.1.0","connectedAt":"2026-01-02T03:04:05+00:00","lastHeartbeatAt":"2026-01-02T03:04:10+00:00","load":{"activeJobs":1,"maxConcurrentJobs":4,"cpuPercent":12.5,"workingSetBytes":2048,"utilization":0.25}}""");
+            """{"id":"agent-1","name":"Agent One","status":"Ready","capabilities":["gpu","linux"],"groups":["blue"],"commands":["echo"],"metadata":{"region":"eu"},"version":"0.1.0","connectedAt":"2026-01-02T03:04:05+00:00","lastHeartbeatAt":"2026-01-02T03:04:10+00:00","load":{"activeJobs":1,"maxConcurrentJobs":4,"cpuPercent":12.5,"workingSetBytes":2048,"utilization":0.25},"jobsInFlight":0,"circuit":"Closed"}""");
 
         Assert.Equal(AgentStatus.Ready, back.Status);
         Assert.Equal(["gpu", "linux"], back.Capabilities);
@@ -64,7 +64,7 @@ public sealed class OrbitMeshJsonContextTests
     {
         var json = JsonSerializer.Serialize(new AgentInfo { Id = "a", Name = "a" }, OrbitMeshJson.Options);
 
-        Assert.Equal("""{"id":"a","name":"a","status":"Created","capabilities":[],"groups":[],"commands":[],"metadata":{},"connectedAt":"0001-01-01T00:00:00+00:00"}""", json);
+        Assert.Equal("""{"id":"a","name":"a","status":"Created","capabilities":[],"groups":[],"commands":[],"metadata":{},"connectedAt":"0001-01-01T00:00:00+00:00","jobsInFlight":0,"circuit":"Closed"}""", json);
     }
 
     [Fact]
@@ -233,7 +233,7 @@ public sealed class OrbitMeshJsonContextTests
         };
 
         var back = AssertWire(registration, OrbitMeshJsonContext.Default.AgentRegistration,
-            """{"id":"agent-1","name":"One","capabilities":["gpu"],"groups":["blue","green"],"commands":["echo","sleep"],"metadata":{"zone":"a"},"maxConcurrentJobs":8,"version":"0.1.0","protocolVersion":1}""");
+            """{"id":"agent-1","name":"One","capabilities":["gpu"],"groups":["blue","green"],"commands":["echo","sleep"],"metadata":{"zone":"a"},"maxConcurrentJobs":8,"version":"0.1.0","desiredVersion":0,"protocolVersion":1}""");
 
         Assert.Equal(["echo", "sleep"], back.Commands);
         Assert.Equal("a", back.Metadata!["zone"]);

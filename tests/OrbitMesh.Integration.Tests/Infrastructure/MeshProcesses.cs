@@ -27,6 +27,12 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     /// <summary>The CLI next to the tests (copied there by the project reference).</summary>
     public static string CliDll { get; } = Path.Combine(AppContext.BaseDirectory, "orbitmesh.dll");
 
+    /// <summary>
+    /// This test's data directory: every server it starts keeps its SQLite database here (so a restarted
+    /// server finds what its predecessor stored, and tests never see each other's agents or jobs).
+    /// </summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("orbitmesh-itest-").FullName;
+
     /// <summary>A fresh agent token for this test.</summary>
     public string Token { get; } = "itest-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
@@ -59,7 +65,7 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true)
     {
         var url = $"http://127.0.0.1:{port}";
-        List<string> arguments = ["server", "--urls", url];
+        List<string> arguments = ["server", "--urls", url, "--data", DataDirectory];
         if (withToken)
         {
             arguments.AddRange(["--agent-token", Token]);
@@ -163,6 +169,14 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
 
         // Kill everything still running at once (SIGKILL) and wait until each is gone.
         await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            output.WriteLine($"[test] could not delete {DataDirectory}: {ex.Message}");
+        }
     }
 
     private static bool IsListeningLine(string line) =>

@@ -35,7 +35,7 @@ public sealed partial class ServerStartupTests(ITestOutputHelper output)
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
 
-        var server = mesh.Start("server", "server", "--urls", $"http://127.0.0.1:{port}", "--agent-token", mesh.Token);
+        var server = mesh.Start("server", "server", "--urls", $"http://127.0.0.1:{port}", "--data", mesh.DataDirectory, "--agent-token", mesh.Token);
         var exitCode = await server.WaitForExitAsync("the server to give up on a port in use", TimeSpan.FromSeconds(30));
 
         Assert.True(exitCode != 0, server.Describe());

@@ -19,7 +19,7 @@ public sealed class AgentRegistryTests : IDisposable
     public AgentRegistryTests()
     {
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
-        _registry = new AgentRegistry(_time, _loggerFactory.CreateLogger<AgentRegistry>());
+        _registry = new AgentRegistry(_time, new OrbitMesh.Server.Jobs.AgentSlots(), _loggerFactory.CreateLogger<AgentRegistry>());
     }
 
     public void Dispose() => _loggerFactory.Dispose();

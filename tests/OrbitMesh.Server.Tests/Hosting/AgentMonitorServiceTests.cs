@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Hosting;
 using OrbitMesh.Server.Tests.Infrastructure;

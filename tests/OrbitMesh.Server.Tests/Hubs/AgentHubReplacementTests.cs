@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Hubs;

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Hubs;

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace OrbitMesh.Server.Tests.Infrastructure;
@@ -19,7 +18,7 @@ internal static class OrbitMeshHost
     public static WebApplication Build(Action<OrbitMeshServerOptions> configure)
     {
         var builder = CreateBuilder();
-        builder.Services.AddOrbitMesh(configure);
+        builder.Services.AddOrbitMesh(configure).UseInMemoryStorage();
         return builder.Build();
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Server.Tests.Infrastructure;
 using OrbitMesh.Transport;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Security;
 using OrbitMesh.Server.Tests.Infrastructure;
