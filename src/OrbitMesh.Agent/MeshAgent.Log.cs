@@ -47,5 +47,8 @@ public sealed partial class MeshAgent
 
         [LoggerMessage(3014, LogLevel.Debug, "Ignored a raw message: no raw handler is registered.")]
         public static partial void RawIgnored(ILogger logger);
+
+        [LoggerMessage(3015, LogLevel.Debug, "Registering with {Count} held jobs: {Jobs}")]
+        public static partial void RegisteringWithHeldJobs(ILogger logger, int count, string jobs);
     }
 }

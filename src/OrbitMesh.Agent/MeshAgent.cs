@@ -291,7 +291,13 @@ public sealed partial class MeshAgent : IAsyncDisposable
         RegistrationResult result;
         try
         {
-            result = await _connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, BuildRegistration(), cancellationToken).ConfigureAwait(false);
+            var registration = BuildRegistration();
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.RegisteringWithHeldJobs(_logger, registration.Jobs?.Count ?? 0, string.Join(", ", registration.Jobs?.Select(j => $"{j.JobId}#{j.Attempt}/{j.FencingToken}") ?? []));
+            }
+
+            result = await _connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, registration, cancellationToken).ConfigureAwait(false);
         }
         catch (HubException ex)
         {

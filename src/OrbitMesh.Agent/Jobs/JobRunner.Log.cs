@@ -44,5 +44,11 @@ internal sealed partial class JobRunner
 
         [LoggerMessage(3111, LogLevel.Information, "Refusing job {JobId} ({Code}): {Message}")]
         public static partial void Rejecting(ILogger logger, string jobId, string code, string message);
+
+        [LoggerMessage(3113, LogLevel.Debug, "Job {JobId} attempt {Attempt} (token {FencingToken}) acknowledged; running it.")]
+        public static partial void Running(ILogger logger, string jobId, int attempt, long fencingToken);
+
+        [LoggerMessage(3114, LogLevel.Debug, "Job {JobId} attempt {Attempt} finished (success: {Success}); delivering its completion.")]
+        public static partial void Finished(ILogger logger, string jobId, int attempt, bool success);
     }
 }

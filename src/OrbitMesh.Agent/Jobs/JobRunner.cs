@@ -228,7 +228,9 @@ internal sealed partial class JobRunner
                 return;
             }
 
+            Log.Running(_logger, assignment.JobId, assignment.Attempt, assignment.FencingToken);
             var completion = await ExecuteAsync(job).ConfigureAwait(false);
+            Log.Finished(_logger, assignment.JobId, assignment.Attempt, completion.Success);
             _outbox[assignment.JobId] = completion;
             if (await TryDeliverAsync(completion, CancellationToken.None).ConfigureAwait(false))
             {

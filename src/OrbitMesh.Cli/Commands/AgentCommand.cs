@@ -21,7 +21,7 @@ internal static class AgentCommand
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
 
-        var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count).")
+        var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
             server, token, id, name, capabilities, groups, maxJobs, logLevel, logFormat,
         };
