@@ -144,7 +144,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         Log.AgentRegistered(_logger, registration.Id, Context.ConnectionId, outcome.Agent.Capabilities.Length, outcome.Agent.Groups.Length);
         await _lifecycle.PersistAsync(outcome.Agent, Context.ConnectionAborted).ConfigureAwait(false);
         await _jobs.OnHeldJobsAsync(registration.Id, Context.ConnectionId, registration.Jobs).ConfigureAwait(false);
-        await _jobs.ReleaseUnheldAsync(registration.Id, registration.Jobs).ConfigureAwait(false);
+        await _jobs.ReleaseUnheldAsync(registration.Id, Context.ConnectionId, registration.Jobs).ConfigureAwait(false);
         _jobs.OnAgentRegistered();
         try
         {

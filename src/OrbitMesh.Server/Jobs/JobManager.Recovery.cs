@@ -99,17 +99,19 @@ internal sealed partial class JobManager
     }
 
     /// <summary>
-    /// An agent registered and listed the jobs it still holds (running, or finished with the result not
-    /// yet delivered). Jobs the server has it running that it did not list are not on the agent: they
-    /// go to another agent now instead of waiting for their lease to lapse.
+    /// An agent registered on <paramref name="connectionId"/> and listed the jobs it still holds (running,
+    /// or finished with the result not yet delivered). Jobs the server has it running from before this
+    /// registration that it did not list are not on the agent: they go to another agent now instead of
+    /// waiting for their lease to lapse. Jobs assigned on this very connection are left alone: the agent
+    /// becomes selectable as soon as it is in the registry, so a job may be assigned and acknowledged
+    /// while its registration (whose list was made before) is still being processed.
     /// </summary>
-    public async Task ReleaseUnheldAsync(string agentId, IReadOnlyList<HeldJob>? held)
+    public async Task ReleaseUnheldAsync(string agentId, string connectionId, IReadOnlyList<HeldJob>? held)
     {
         var holding = held?.Select(h => (h.JobId, h.FencingToken)).ToHashSet() ?? [];
         foreach (var job in _active.Values)
         {
-            var record = job.Record;
-            if (record.AgentId != agentId || record.Status != JobStatus.Running || holding.Contains((record.Id, record.FencingToken)))
+            if (!IsUnheld(job, agentId, connectionId, holding))
             {
                 continue;
             }
@@ -117,10 +119,9 @@ internal sealed partial class JobManager
             await job.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                record = job.Record;
-                if (record.AgentId == agentId && record.Status == JobStatus.Running && !holding.Contains((record.Id, record.FencingToken)))
+                if (IsUnheld(job, agentId, connectionId, holding))
                 {
-                    Log.Unheld(_logger, record.Id, agentId);
+                    Log.Unheld(_logger, job.Id, agentId);
                     await CommitAsync(job, Change.Start(job, _time.GetUtcNow()).Apply(JobTrigger.Release, r => r with { LeaseExpiresAt = null },
                         $"agent '{agentId}' reconnected without it")).ConfigureAwait(false);
                 }
@@ -129,6 +130,15 @@ internal sealed partial class JobManager
             {
                 job.Gate.Release();
             }
+        }
+
+        static bool IsUnheld(ActiveJob job, string agentId, string connectionId, HashSet<(string JobId, long FencingToken)> holding)
+        {
+            var record = job.Record;
+            return record.AgentId == agentId
+                && record.Status == JobStatus.Running
+                && job.Attempt?.ConnectionId != connectionId
+                && !holding.Contains((record.Id, record.FencingToken));
         }
     }
 

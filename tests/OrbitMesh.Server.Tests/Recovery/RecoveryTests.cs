@@ -110,4 +110,32 @@ public sealed class RecoveryTests
         var after = (await restarted.Mesh.GetJobAsync((await restarted.Mesh.ExecuteAsync(new JobRequest { Command = "x" })).JobId))!.FencingToken;
         Assert.True(after > before, $"{after} should exceed {before}");
     }
+
+    /// <summary>
+    /// Found by the crash-recovery integration test: an agent is selectable as soon as the registry has
+    /// it, so a job can be assigned and acknowledged on its new connection while its registration (with
+    /// a list of held jobs made before) is still being processed. That job must not be taken away as
+    /// "not held" (it would run twice); jobs from an earlier connection that the agent did not list are.
+    /// </summary>
+    [Fact]
+    public async Task ReleaseUnheld_KeepsJobsAssignedOnTheRegisteringConnection_ReleasesOlderOnes()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.Jobs.NoAgentTimeout = TimeSpan.FromMinutes(5));
+        await using var agent = await ScriptedAgent.ConnectAsync(server, "registering", ["work"]);
+        var jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "work" })).Id;
+        var assignment = await agent.NextAssignmentAsync();
+        Assert.True((await agent.AckAsync(assignment)).Accepted);
+        var jobs = server.Services.GetRequiredService<OrbitMesh.Server.Jobs.JobManager>();
+
+        await jobs.ReleaseUnheldAsync("registering", agent.Registration!.ConnectionId, held: null);
+        Assert.Equal(JobStatus.Running, (await server.Mesh.GetJobAsync(jobId))!.Status);
+
+        await jobs.ReleaseUnheldAsync("registering", "an-earlier-connection", held: [new OrbitMesh.Protocol.HeldJob(jobId, assignment.Attempt, assignment.FencingToken)]);
+        Assert.Equal(JobStatus.Running, (await server.Mesh.GetJobAsync(jobId))!.Status);
+
+        await jobs.ReleaseUnheldAsync("registering", "an-earlier-connection", held: null);
+        var released = (await server.Mesh.GetJobAsync(jobId))!;
+        Assert.NotEqual(JobStatus.Running, released.Status);
+        Assert.True(released.FencingToken > assignment.FencingToken || released.Status == JobStatus.Pending, $"released job is {released.Status} with token {released.FencingToken}");
+    }
 }
