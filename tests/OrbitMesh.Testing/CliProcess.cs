@@ -89,21 +89,24 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>dotnet <paramref name="appDll"/> <paramref name="arguments"/></c>. <c>ORBITMESH_*</c>
     /// variables are not inherited (a developer's settings must not change what a test runs); add
-    /// variables with <paramref name="environment"/> (a null value removes one).
+    /// variables with <paramref name="environment"/> (a null value removes one). With
+    /// <paramref name="launcher"/> (a program and its arguments, such as <c>setpriv</c> to run as another
+    /// user), that program is started with <c>dotnet <paramref name="appDll"/> ...</c> after its own arguments.
     /// </summary>
     public static CliProcess Start(
         string name,
         string appDll,
         IEnumerable<string> arguments,
         ITestOutputHelper? output = null,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        IReadOnlyList<string>? launcher = null)
     {
         if (!File.Exists(appDll))
         {
             throw new FileNotFoundException($"The app to run is not there: {appDll}.", appDll);
         }
 
-        var info = new ProcessStartInfo(DotnetHost)
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : DotnetHost)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -113,6 +116,16 @@ public sealed class CliProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = Path.GetDirectoryName(appDll)!,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var argument in launcher.Skip(1))
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            info.ArgumentList.Add(DotnetHost);
+        }
+
         info.ArgumentList.Add(appDll);
         foreach (var argument in arguments)
         {

@@ -65,13 +65,19 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true)
     {
         var url = $"http://127.0.0.1:{port}";
-        List<string> arguments = ["server", "--urls", url, "--data", DataDirectory];
+        var extra = extraArguments?.ToList() ?? [];
+        List<string> arguments = ["server", "--urls", url];
+        if (!extra.Contains("--data"))
+        {
+            arguments.AddRange(["--data", DataDirectory]);
+        }
+
         if (withToken)
         {
             arguments.AddRange(["--agent-token", Token]);
         }
 
-        arguments.AddRange(extraArguments ?? []);
+        arguments.AddRange(extra);
 
         const int MaxAttempts = 20;
         var retryFor = TimeSpan.FromSeconds(15);
