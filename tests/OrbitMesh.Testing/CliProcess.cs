@@ -87,26 +87,38 @@ public sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts <c>dotnet <paramref name="appDll"/> <paramref name="arguments"/></c>. <c>ORBITMESH_*</c>
-    /// variables are not inherited (a developer's settings must not change what a test runs); add
-    /// variables with <paramref name="environment"/> (a null value removes one). With
-    /// <paramref name="launcher"/> (a program and its arguments, such as <c>setpriv</c> to run as another
-    /// user), that program is started with <c>dotnet <paramref name="appDll"/> ...</c> after its own arguments.
+    /// Starts <c>dotnet <paramref name="appDll"/> <paramref name="arguments"/></c> in the app's directory
+    /// (see <see cref="StartProgram"/> for the environment it gets).
     /// </summary>
     public static CliProcess Start(
         string name,
         string appDll,
         IEnumerable<string> arguments,
         ITestOutputHelper? output = null,
-        IReadOnlyDictionary<string, string?>? environment = null,
-        IReadOnlyList<string>? launcher = null)
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         if (!File.Exists(appDll))
         {
             throw new FileNotFoundException($"The app to run is not there: {appDll}.", appDll);
         }
 
-        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : DotnetHost)
+        return StartProgram(name, DotnetHost, [appDll, .. arguments], Path.GetDirectoryName(appDll)!, output, environment);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="program"/> with <paramref name="arguments"/>. <c>ORBITMESH_*</c> and proxy
+    /// variables are not inherited (a developer's settings must not change what a test runs); add
+    /// variables with <paramref name="environment"/> (a null value removes one).
+    /// </summary>
+    public static CliProcess StartProgram(
+        string name,
+        string program,
+        IEnumerable<string> arguments,
+        string workingDirectory,
+        ITestOutputHelper? output = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -114,19 +126,8 @@ public sealed class CliProcess : IAsyncDisposable
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = Path.GetDirectoryName(appDll)!,
+            WorkingDirectory = workingDirectory,
         };
-        if (launcher is { Count: > 0 })
-        {
-            foreach (var argument in launcher.Skip(1))
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            info.ArgumentList.Add(DotnetHost);
-        }
-
-        info.ArgumentList.Add(appDll);
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -185,7 +186,7 @@ public sealed class CliProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _ = cli.ObserveExitAsync(); // After the reads began, so that the exit is reported only once all output is in.
-        cli.Log($"started: {DotnetHost} {string.Join(' ', info.ArgumentList.Select(Quote))}");
+        cli.Log($"started: {program} {string.Join(' ', info.ArgumentList.Select(Quote))}");
         return cli;
     }
 

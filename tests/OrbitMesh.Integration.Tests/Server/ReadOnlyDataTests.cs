@@ -91,9 +91,13 @@ public sealed class ReadOnlyDataTests(ITestOutputHelper output)
             File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.OtherExecute | UnixFileMode.OtherRead);
         }
 
-        var launcher = new[] { "setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups" };
-        return CliProcess.Start("server-as-nobody", MeshProcesses.CliDll, arguments, output,
-            new Dictionary<string, string?> { ["HOME"] = Path.GetTempPath(), ["DOTNET_CLI_HOME"] = Path.GetTempPath() }, launcher);
+        return CliProcess.StartProgram(
+            "server-as-nobody",
+            "setpriv",
+            [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", CliProcess.DotnetHost, MeshProcesses.CliDll, .. arguments],
+            Path.GetDirectoryName(MeshProcesses.CliDll)!,
+            output,
+            new Dictionary<string, string?> { ["HOME"] = Path.GetTempPath(), ["DOTNET_CLI_HOME"] = Path.GetTempPath() });
     }
 
     private static bool IsRoot() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
