@@ -20,6 +20,9 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     /// <summary>The key under which the registered agent's id is kept in <see cref="HubCallerContext.Items"/>.</summary>
     public const string AgentIdItem = "orbitmesh.agentId";
 
+    /// <summary>The key of the registered agent's metadata (<c>IReadOnlyDictionary&lt;string, string&gt;</c>) in <see cref="HubCallerContext.Items"/>.</summary>
+    public const string MetadataItem = "orbitmesh.metadata";
+
     private readonly AgentRegistry _registry;
     private readonly Jobs.JobManager _jobs;
     private readonly AgentLifecycleService _lifecycle;
@@ -106,6 +109,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         var paused = await _lifecycle.IsPausedAsync(registration.Id, Context.ConnectionAborted).ConfigureAwait(false);
         var outcome = _registry.Register(Context.ConnectionId, Context, registration, paused);
         Context.Items[AgentIdItem] = registration.Id;
+        Context.Items[MetadataItem] = outcome.Agent.Metadata.AsReadOnly();
         _unregistered.Remove(Context.ConnectionId);
 
         await Groups.AddToGroupAsync(Context.ConnectionId, AgentGroups.All).ConfigureAwait(false);

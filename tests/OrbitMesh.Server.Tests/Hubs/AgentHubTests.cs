@@ -50,6 +50,19 @@ public sealed class AgentHubTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_KeepsTheIdAndMetadataInTheConnectionItems()
+    {
+        await using var agent = await RawAgent.ConnectAsync(_server);
+        await agent.RegisterAsync(Registrations.Valid("node-items") with { Metadata = new Dictionary<string, string> { ["rack"] = "7", ["zone"] = "eu-1" } });
+
+        var context = _server.Services.GetRequiredService<AgentRegistry>().Find("node-items")!.Context!;
+        Assert.Equal("node-items", context.Items[AgentHub.AgentIdItem]);
+        var metadata = Assert.IsAssignableFrom<IReadOnlyDictionary<string, string>>(context.Items[AgentHub.MetadataItem]);
+        Assert.Equal("7", metadata["rack"]);
+        Assert.Equal("eu-1", metadata["zone"]);
+    }
+
+    [Fact]
     public async Task Register_Valid_TheAgentIsListedWithWhatItRegistered()
     {
         await using var agent = await RawAgent.ConnectAsync(_server);
