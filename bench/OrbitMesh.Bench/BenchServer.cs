@@ -62,7 +62,7 @@ internal static class BenchServer
         app.MapGet("/bench/stats", (IAgentRegistry registry) => Results.Json(new
         {
             connected = registry.ConnectedCount,
-            rssBytes = Rss(),
+            rssBytes = ResidentMemory.Bytes(Environment.ProcessId),
             gcHeapBytes = GC.GetTotalMemory(false),
         }));
         app.MapPost("/bench/retention", async (JobRetentionService retention, IServiceProvider services) =>
@@ -80,19 +80,6 @@ internal static class BenchServer
         await app.StartAsync();
         Console.WriteLine("READY " + Environment.ProcessId);
         await app.WaitForShutdownAsync();
-        return 0;
-    }
-
-    public static long Rss()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
         return 0;
     }
 }

@@ -79,19 +79,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(process, chosenPort, data);
     }
 
-    /// <summary>The server process's resident memory, from /proc.</summary>
-    public long RssBytes()
-    {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return 0;
-    }
+    /// <summary>The server process's resident memory.</summary>
+    public long RssBytes() => ResidentMemory.Bytes(_process.Id);
 
     public async Task<int> ConnectedAgentsAsync() =>
         (await _http.GetFromJsonAsync<JsonElement>("/bench/stats")).GetProperty("connected").GetInt32();
@@ -141,6 +130,23 @@ internal sealed class ServerProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A process's resident memory (VmRSS), from /proc.</summary>
+internal static class ResidentMemory
+{
+    public static long Bytes(int processId)
+    {
+        foreach (var line in File.ReadLines($"/proc/{processId}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
     }
 }
 
