@@ -21,14 +21,10 @@ public sealed class ReadOnlyDataTests(ITestOutputHelper output)
         File.SetUnixFileMode(data, ReadOnlyDirectory);
         try
         {
-            await using var server = StartUnprivileged(mesh, data);
-            var exitCode = await server.WaitForExitAsync("the server to refuse a read-only data directory", TimeSpan.FromSeconds(30));
+            var error = await RefusedStartAsync(mesh, data, "the server to refuse a read-only data directory");
 
-            Assert.True(exitCode != 0, server.Describe());
-            var error = Assert.Single(server.StderrLines, l => l.StartsWith("error:", StringComparison.Ordinal));
             Assert.Contains(Path.Combine(data, "orbitmesh.db"), error, StringComparison.Ordinal);
             Assert.Contains("writable", error, StringComparison.Ordinal);
-            Assert.DoesNotContain(server.StdoutLines, l => l.Contains("listening on", StringComparison.Ordinal));
             Assert.Empty(Directory.GetFileSystemEntries(data));
         }
         finally
@@ -58,11 +54,8 @@ public sealed class ReadOnlyDataTests(ITestOutputHelper output)
         File.SetUnixFileMode(data, ReadOnlyDirectory);
         try
         {
-            await using var server = StartUnprivileged(mesh, data);
-            var exitCode = await server.WaitForExitAsync("the server to refuse a read-only database", TimeSpan.FromSeconds(30));
+            var error = await RefusedStartAsync(mesh, data, "the server to refuse a read-only database");
 
-            Assert.True(exitCode != 0, server.Describe());
-            var error = Assert.Single(server.StderrLines, l => l.StartsWith("error:", StringComparison.Ordinal));
             Assert.Contains(db, error, StringComparison.Ordinal);
             Assert.Contains("writ", error, StringComparison.Ordinal);
             Assert.Equal(before, File.ReadAllBytes(db));
@@ -75,6 +68,17 @@ public sealed class ReadOnlyDataTests(ITestOutputHelper output)
 
     private static UnixFileMode ReadOnlyDirectory =>
         UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    /// <summary>Starts the server unprivileged on <paramref name="data"/>, expects it to exit non-zero without listening, and returns its one error line.</summary>
+    private async Task<string> RefusedStartAsync(MeshProcesses mesh, string data, string because)
+    {
+        await using var server = StartUnprivileged(mesh, data);
+        var exitCode = await server.WaitForExitAsync(because, TimeSpan.FromSeconds(30));
+
+        Assert.True(exitCode != 0, server.Describe());
+        Assert.DoesNotContain(server.StdoutLines, l => l.Contains("listening on", StringComparison.Ordinal));
+        return Assert.Single(server.StderrLines, l => l.StartsWith("error:", StringComparison.Ordinal));
+    }
 
     /// <summary><c>orbitmesh server --data DIR</c> as a user that file permissions apply to.</summary>
     private CliProcess StartUnprivileged(MeshProcesses mesh, string data)
