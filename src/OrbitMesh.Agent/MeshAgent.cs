@@ -314,7 +314,10 @@ public sealed partial class MeshAgent : IAsyncDisposable
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(_heartbeatInterval, _time, cancellationToken).ConfigureAwait(false);
+            // Each beat comes after 90 to 100 % of the interval (never late): agents that registered in
+            // the same instant, as after a server restart, drift apart instead of beating in lockstep.
+            var delay = _heartbeatInterval * (0.9 + (0.1 * Random.Shared.NextDouble()));
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             if (!IsRegistered)
             {
                 continue;

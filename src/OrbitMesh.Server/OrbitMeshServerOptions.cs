@@ -35,6 +35,18 @@ public sealed class OrbitMeshServerOptions
     /// <summary>Default <see cref="ReplacedConnectionGracePeriod"/>: 1 s.</summary>
     public static readonly TimeSpan DefaultReplacedConnectionGracePeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>Default <see cref="MaxConcurrentHandshakes"/>: 128.</summary>
+    public const int DefaultMaxConcurrentHandshakes = 128;
+
+    /// <summary>Default <see cref="HandshakeRetryAfter"/>: 2 s.</summary>
+    public static readonly TimeSpan DefaultHandshakeRetryAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>Default <see cref="MaxHeartbeatsPerSecond"/>: 1,000.</summary>
+    public const int DefaultMaxHeartbeatsPerSecond = 1000;
+
+    /// <summary>Default <see cref="RestartGracePeriod"/>: 60 s.</summary>
+    public static readonly TimeSpan DefaultRestartGracePeriod = TimeSpan.FromSeconds(60);
+
     /// <summary>The path the agent hub is mapped at. Default <c>/mesh</c>.</summary>
     [Required]
     [RegularExpression("^/[A-Za-z0-9/_-]*$", ErrorMessage = "HubPath must start with '/' and contain only letters, digits, '/', '_' and '-'.")]
@@ -92,6 +104,33 @@ public sealed class OrbitMeshServerOptions
     /// <summary>Snapshot an agent's twin every this many events. Default 50.</summary>
     [Range(1, 100_000)]
     public int TwinSnapshotEvery { get; set; } = 50;
+
+    /// <summary>
+    /// Reconnect admission control: how many agent connections may be in handshake (connected, not yet
+    /// registered) at once. Further connects are answered 503 with <see cref="HandshakeRetryAfter"/>. Default 128.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentHandshakes { get; set; } = DefaultMaxConcurrentHandshakes;
+
+    /// <summary>The <c>Retry-After</c> sent with a refused connect (whole seconds, at least 1). Default 2 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "HandshakeRetryAfter must be between 1 s and 10 min.")]
+    public TimeSpan HandshakeRetryAfter { get; set; } = DefaultHandshakeRetryAfter;
+
+    /// <summary>
+    /// Heartbeats per second the server aims to receive at most. As the fleet grows past
+    /// <c>MaxHeartbeatsPerSecond × HeartbeatInterval</c> agents, the interval the server gives agents
+    /// grows with it (connected agents ÷ this rate), and so do the liveness thresholds. Default 1,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxHeartbeatsPerSecond { get; set; } = DefaultMaxHeartbeatsPerSecond;
+
+    /// <summary>
+    /// After a (re)start, how long the server waits for its agents to come back before it treats them
+    /// as lost: jobs recovered as Running keep their lease at least this long, and jobs waiting for an
+    /// agent that has not returned yet do not fail for want of one. Default 60 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "RestartGracePeriod must be between 0 and 1 h.")]
+    public TimeSpan RestartGracePeriod { get; set; } = DefaultRestartGracePeriod;
 
     /// <summary>Send exception details (stack traces) of handler failures to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }

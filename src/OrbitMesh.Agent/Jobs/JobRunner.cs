@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OrbitMesh.Diagnostics;
 using OrbitMesh.Execution;
 using OrbitMesh.Protocol;
 using OrbitMesh.Transport;
@@ -207,6 +209,16 @@ internal sealed partial class JobRunner
     private async Task RunAsync(RunningJob job)
     {
         var assignment = job.Assignment;
+        using var logScope = _logger.BeginScope(new MeshLogScope(_agentId, assignment.JobId));
+        using var activity = OrbitMeshDiagnostics.StartActivity(OrbitMeshDiagnostics.ExecuteActivity, ActivityKind.Consumer, assignment.TraceParent);
+        if (activity is not null)
+        {
+            activity.SetTag(OrbitMeshDiagnostics.JobIdTag, assignment.JobId);
+            activity.SetTag(OrbitMeshDiagnostics.CommandTag, assignment.Command);
+            activity.SetTag(OrbitMeshDiagnostics.AgentIdTag, _agentId);
+            activity.SetTag(OrbitMeshDiagnostics.AttemptTag, assignment.Attempt);
+        }
+
         try
         {
             JobReportResult ack;
@@ -230,6 +242,11 @@ internal sealed partial class JobRunner
 
             Log.Running(_logger, assignment.JobId, assignment.Attempt, assignment.FencingToken);
             var completion = await ExecuteAsync(job).ConfigureAwait(false);
+            if (!completion.Success)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, completion.Error?.Message);
+            }
+
             Log.Finished(_logger, assignment.JobId, assignment.Attempt, completion.Success);
             _outbox[assignment.JobId] = completion;
             if (await TryDeliverAsync(completion, CancellationToken.None).ConfigureAwait(false))

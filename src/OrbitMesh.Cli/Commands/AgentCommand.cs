@@ -20,10 +20,11 @@ internal static class AgentCommand
         var maxJobs = new Option<int>("--max-concurrent-jobs") { Description = "Commands run at once.", DefaultValueFactory = _ => MeshAgentOptions.DefaultMaxConcurrentJobs };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
+        var otlp = CommonOptions.OtlpEndpoint();
 
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
-            server, token, id, name, capabilities, groups, maxJobs, logLevel, logFormat,
+            server, token, id, name, capabilities, groups, maxJobs, logLevel, logFormat, otlp,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,6 +35,7 @@ internal static class AgentCommand
                 throw new CliException("--token is required (or set ORBITMESH_TOKEN): agents never connect anonymously.");
             }
 
+            using var telemetry = CliTelemetry.Start("orbitmesh-agent", CommonOptions.OtlpEndpointValue(result, otlp), metrics: false);
             using var loggerFactory = CliLogging.CreateFactory(result.GetValue(logLevel), result.GetValue(logFormat) == "json");
             var builder = new MeshAgentBuilder()
                 .WithServer(serverUri)

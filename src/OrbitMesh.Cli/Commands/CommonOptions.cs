@@ -34,6 +34,14 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "text",
     }.AcceptOnlyFromAmong("text", "json");
 
+    public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
+    {
+        Description = "Export traces (and the server's metrics) over OTLP/HTTP to this collector base URL, e.g. http://127.0.0.1:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no export).",
+    };
+
+    public static string? OtlpEndpointValue(System.CommandLine.ParseResult result, Option<string?> option) =>
+        result.GetValue(option) ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
+
     public static Uri ParseServer(string value)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))

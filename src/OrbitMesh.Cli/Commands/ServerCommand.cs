@@ -25,8 +25,9 @@ internal static class ServerCommand
         var storage = new Option<string>("--storage") { Description = "sqlite (default) or memory (nothing survives a restart).", DefaultValueFactory = _ => "sqlite" };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
+        var otlp = CommonOptions.OtlpEndpoint();
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp };
         command.SetAction(async (result, cancellationToken) =>
         {
             var agentTokens = (result.GetValue(tokens) ?? []).ToList();
@@ -52,8 +53,10 @@ internal static class ServerCommand
                 MissedHeartbeats = result.GetValue(missed),
                 LogLevel = result.GetValue(logLevel),
                 JsonLogs = result.GetValue(logFormat) == "json",
+                OtlpEndpoint = CommonOptions.OtlpEndpointValue(result, otlp),
             };
 
+            using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);

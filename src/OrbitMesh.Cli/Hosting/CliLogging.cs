@@ -10,6 +10,7 @@ internal static class CliLogging
     public static void Configure(ILoggingBuilder logging, LogLevel level, bool json)
     {
         logging.ClearProviders();
+        logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft.AspNetCore", level < LogLevel.Warning ? LogLevel.Warning : level);
         logging.AddFilter("Microsoft.Hosting.Lifetime", level < LogLevel.Warning ? LogLevel.Warning : level);

@@ -24,4 +24,7 @@ internal sealed record ServerSettings
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public bool JsonLogs { get; init; }
+
+    /// <summary>Where to export traces and metrics over OTLP/HTTP; null for no export.</summary>
+    public string? OtlpEndpoint { get; init; }
 }

@@ -32,6 +32,9 @@ public sealed record JobRecord
     /// <summary>Ties the job to a larger run.</summary>
     public string? CorrelationId { get; init; }
 
+    /// <summary>W3C <c>traceparent</c> of the submission, so its dispatches and executions join the submitter's trace (also after a restart).</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>How long one attempt may run, in milliseconds; null for no limit.</summary>
     public int? TimeoutMs { get; init; }
 

@@ -103,6 +103,12 @@ internal sealed class AgentEntry
 
     public DateTimeOffset? LastHeartbeatAt { get; set; }
 
+    /// <summary>
+    /// The heartbeat interval this agent was last given, as a multiple of the configured one (above 1
+    /// when the fleet is large, see <see cref="HeartbeatSchedule"/>); its liveness thresholds scale with it.
+    /// </summary>
+    public double HeartbeatScale { get; set; } = 1;
+
     public DateTimeOffset? DisconnectedAt { get; set; }
 
     /// <summary>The lifecycle status (one of the eight of <see cref="AgentStateMachine"/>).</summary>

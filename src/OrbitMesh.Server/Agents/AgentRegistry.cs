@@ -23,6 +23,9 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
 
     public int ConnectedCount => _byConnection.Count;
 
+    /// <summary>Agents known: connected, or remembered as disconnected.</summary>
+    public int KnownCount => _byId.Count;
+
     public IReadOnlyList<AgentInfo> GetAgents() =>
         _byId.Values.Select(Snapshot).OrderBy(a => a.Id, StringComparer.Ordinal).ToList();
 
@@ -168,7 +171,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
             _byConnection[connectionId] = entry;
             AddToIndexes(entry);
             slots.SetLimit(entry.Id, entry.MaxConcurrentJobs);
-            return new RegisterOutcome(entry, replaced);
+            return new RegisterOutcome(entry, replaced, existing is not null);
         }
     }
 
@@ -232,12 +235,13 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
             lock (entry.Gate)
             {
                 var quiet = now - (entry.LastHeartbeatAt ?? entry.ConnectedAt);
-                if (entry.ConnectionId is not null && entry.Context is { } context && quiet > closeAfter)
+                var scale = Math.Max(1, entry.HeartbeatScale);
+                if (entry.ConnectionId is not null && entry.Context is { } context && quiet > closeAfter * scale)
                 {
                     silent.Add((entry.Id, context));
                 }
 
-                if (entry.ConnectionId is not null && entry.Reachable && quiet > unreachableAfter)
+                if (entry.ConnectionId is not null && entry.Reachable && quiet > unreachableAfter * scale)
                 {
                     entry.Reachable = false;
                     Log.AgentUnreachable(logger, entry.Id, quiet.TotalSeconds);
@@ -314,7 +318,7 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
         }
     }
 
-    internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced);
+    internal readonly record struct RegisterOutcome(AgentEntry Agent, ReplacedConnection? Replaced, bool KnownBefore);
 
     internal sealed record ReplacedConnection(string ConnectionId, HubCallerContext Context, AgentEntry Previous);
 

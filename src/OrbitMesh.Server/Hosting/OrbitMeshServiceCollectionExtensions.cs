@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using OrbitMesh;
 using OrbitMesh.Server;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Diagnostics;
 using OrbitMesh.Server.Health;
 using OrbitMesh.Server.Hosting;
 using OrbitMesh.Server.Hubs;
@@ -46,6 +47,10 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrbitMeshServerOptions>, OrbitMeshServerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
+        services.AddMetrics();
+        services.TryAddSingleton<OrbitMeshMetrics>();
+        services.TryAddSingleton<HandshakeAdmission>();
+        services.TryAddSingleton<HeartbeatSchedule>();
         services.TryAddSingleton<AgentSlots>();
         services.TryAddSingleton<AgentRegistry>();
         services.TryAddSingleton<IJobStore>(_ => throw MissingStorage());

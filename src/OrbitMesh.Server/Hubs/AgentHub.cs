@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Diagnostics;
 using OrbitMesh.Server.Security;
 using OrbitMesh.Storage;
 
@@ -31,6 +32,8 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     private readonly OrbitMeshServerOptions _options;
     private readonly ConnectionCloser _closer;
     private readonly TimeProvider _time;
+    private readonly HeartbeatSchedule _heartbeats;
+    private readonly OrbitMeshMetrics _metrics;
     private readonly ILogger<AgentHub> _logger;
 
     public AgentHub(
@@ -42,8 +45,12 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         IOptions<OrbitMeshServerOptions> options,
         ConnectionCloser closer,
         TimeProvider time,
+        HeartbeatSchedule heartbeats,
+        OrbitMeshMetrics metrics,
         ILogger<AgentHub> logger)
     {
+        _heartbeats = heartbeats;
+        _metrics = metrics;
         _registry = registry;
         _jobs = jobs;
         _lifecycle = lifecycle;
@@ -66,6 +73,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     /// <inheritdoc />
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        HandshakeAdmission.Release(Context.GetHttpContext());
         _unregistered.Remove(Context.ConnectionId);
         var agent = _registry.Unregister(Context.ConnectionId);
         if (agent is null)
@@ -90,6 +98,19 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
 
     /// <inheritdoc />
     public async Task<RegistrationResult> Register(AgentRegistration registration)
+    {
+        try
+        {
+            return await RegisterCoreAsync(registration).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Registered or refused, this connection's handshake is over: free its admission slot.
+            HandshakeAdmission.Release(Context.GetHttpContext());
+        }
+    }
+
+    private async Task<RegistrationResult> RegisterCoreAsync(AgentRegistration registration)
     {
         if (Context.Items.TryGetValue(AgentIdItem, out var already))
         {
@@ -145,6 +166,11 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
                 Reconnect: false), _options.ReplacedConnectionGracePeriod);
         }
 
+        if (outcome.KnownBefore)
+        {
+            _metrics.Reconnected();
+        }
+
         Log.AgentRegistered(_logger, registration.Id, Context.ConnectionId, outcome.Agent.Capabilities.Length, outcome.Agent.Groups.Length);
         await _lifecycle.PersistAsync(outcome.Agent, Context.ConnectionAborted).ConfigureAwait(false);
         await _jobs.OnHeldJobsAsync(registration.Id, Context.ConnectionId, registration.Jobs).ConfigureAwait(false);
@@ -164,7 +190,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         {
             AgentId = registration.Id,
             ConnectionId = Context.ConnectionId,
-            HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
+            HeartbeatIntervalMs = _heartbeats.Assign(outcome.Agent),
             MissedHeartbeatsAllowed = _options.MissedHeartbeatsAllowed,
             ReplacedExisting = outcome.Replaced is not null,
             ServerTime = _time.GetUtcNow(),
@@ -191,7 +217,7 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         await _jobs.OnHeldJobsAsync(agent.Id, Context.ConnectionId, heartbeat.Jobs).ConfigureAwait(false);
         return new HeartbeatAck
         {
-            HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
+            HeartbeatIntervalMs = _heartbeats.Assign(agent),
             ServerTime = _time.GetUtcNow(),
         };
     }

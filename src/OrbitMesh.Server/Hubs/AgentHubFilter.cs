@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
+using OrbitMesh.Diagnostics;
 using OrbitMesh.Protocol;
 
 namespace OrbitMesh.Server.Hubs;
@@ -21,6 +22,7 @@ internal sealed partial class AgentHubFilter(ILogger<AgentHubFilter> logger) : I
             throw new HubException($"Call {HubMethodNames.Register} before '{method}'.");
         }
 
+        using var scope = logger.BeginScope(new MeshLogScope(agentId, JobIdOf(invocationContext.HubMethodArguments)));
         try
         {
             return await next(invocationContext).ConfigureAwait(false);
@@ -36,6 +38,16 @@ internal sealed partial class AgentHubFilter(ILogger<AgentHubFilter> logger) : I
             throw new HubException($"The server failed to process '{method}' (error id {errorId}); the details are in the server log.");
         }
     }
+
+    private static string? JobIdOf(IReadOnlyList<object?> arguments) => arguments.Count == 0 ? null : arguments[0] switch
+    {
+        JobAck ack => ack.JobId,
+        JobNack nack => nack.JobId,
+        JobProgress progress => progress.JobId,
+        JobItems items => items.JobId,
+        JobCompletion completion => completion.JobId,
+        _ => null,
+    };
 
     private static partial class Log
     {

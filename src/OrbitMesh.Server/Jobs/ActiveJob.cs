@@ -29,6 +29,9 @@ internal sealed class ActiveJob(JobRecord record)
     /// <summary>The last refusal, reported if no agent can take the job.</summary>
     public JobError? LastRefusal { get; set; }
 
+    /// <summary>When the job last became ready to run: submitted, or due again (for the dispatch latency metric).</summary>
+    public DateTimeOffset ReadySince { get; set; } = record.CreatedAt;
+
     /// <summary>When the job started waiting for a matching agent (for the no-agent timeout).</summary>
     public DateTimeOffset? UnmatchedSince { get; set; }
 

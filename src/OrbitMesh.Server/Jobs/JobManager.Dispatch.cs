@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
+using OrbitMesh.Diagnostics;
 using OrbitMesh.Execution;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
@@ -74,7 +75,7 @@ internal sealed partial class JobManager
                         return AssignOutcome.Failed;
                     case NoAgentReason.NoMatch:
                         job.UnmatchedSince ??= now;
-                        if (now - job.UnmatchedSince.Value >= _jobs.NoAgentTimeout)
+                        if (now - job.UnmatchedSince.Value >= _jobs.NoAgentTimeout && !InRestartGrace)
                         {
                             await FailUnplacedAsync(job, job.LastRefusal ?? new JobError(MeshErrorCodes.NoAgent,
                                 $"No connected agent matches {record.Target?.ToString() ?? "any agent"} with a handler for '{record.Command}' (waited {_jobs.NoAgentTimeout.TotalSeconds:0.#} s)."), now).ConfigureAwait(false);
@@ -211,6 +212,7 @@ internal sealed partial class JobManager
     {
         _pipeline ??= MeshPipeline.Build([.. _options.Middleware], SendAndAwaitAsync);
         var record = job.Record;
+        using var logScope = _logger.BeginScope(new MeshLogScope(attempt.AgentId, job.Id));
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         var context = new MeshContext(MeshSide.Server, job.Id, record.Command, record.Parameters, scope.ServiceProvider, attempt.Ended.Token)
@@ -253,6 +255,15 @@ internal sealed partial class JobManager
     {
         var (job, attempt) = ((ActiveJob, AttemptState))context.Items[AttemptItem]!;
         var record = job.Record;
+        using var activity = OrbitMeshDiagnostics.StartActivity(OrbitMeshDiagnostics.DispatchActivity, ActivityKind.Producer, record.TraceParent);
+        if (activity is not null)
+        {
+            activity.SetTag(OrbitMeshDiagnostics.JobIdTag, job.Id);
+            activity.SetTag(OrbitMeshDiagnostics.CommandTag, record.Command);
+            activity.SetTag(OrbitMeshDiagnostics.AgentIdTag, attempt.AgentId);
+            activity.SetTag(OrbitMeshDiagnostics.AttemptTag, attempt.Attempt);
+        }
+
         var assignment = new JobAssignment
         {
             JobId = job.Id,
@@ -266,7 +277,7 @@ internal sealed partial class JobManager
             CorrelationId = record.CorrelationId,
             HasInput = job.Input is not null,
             LeaseDurationMs = (int)_jobs.LeaseDuration.TotalMilliseconds,
-            TraceParent = Activity.Current?.Id,
+            TraceParent = activity?.Id ?? record.TraceParent,
         };
 
         attempt.Sent = true;
@@ -288,11 +299,14 @@ internal sealed partial class JobManager
         }
         catch (TimeoutException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "acknowledgement timed out");
+            _metrics.AckTimedOut();
             Log.AckTimedOut(_logger, job.Id, attempt.AgentId, _jobs.AckTimeout.TotalMilliseconds);
             await ReassignAsync(job, attempt, $"agent '{attempt.AgentId}' did not acknowledge within {_jobs.AckTimeout.TotalMilliseconds:0} ms", _jobs.LeaseDuration).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BrokenCircuitException or AgentUnreachableException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             await ReassignAsync(job, attempt, $"agent '{attempt.AgentId}' is unavailable: {ex.Message}", _jobs.LeaseDuration).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (attempt.Ended.IsCancellationRequested)
@@ -300,6 +314,7 @@ internal sealed partial class JobManager
             // The attempt ended while waiting (cancelled, refused, agent gone).
         }
 
+        activity?.Dispose();
         context.Result = await attempt.Outcome.Task.ConfigureAwait(false);
     }
 
@@ -471,6 +486,7 @@ internal sealed partial class JobManager
                     stopReason = "lease_expired";
                     job.Excluded[record.AgentId!] = now + _jobs.LeaseDuration;
                     Log.LeaseExpired(_logger, job.Id, record.AgentId ?? "-", record.FencingToken);
+                    _metrics.LeaseExpired();
                     await CommitAsync(job, Change.Start(job, now).Apply(JobTrigger.LeaseExpired, r => r with { LeaseExpiresAt = null },
                         $"the lease of agent '{record.AgentId}' lapsed")).ConfigureAwait(false);
                     break;

@@ -10,6 +10,11 @@ namespace OrbitMesh.Server.Jobs;
 /// </summary>
 internal sealed partial class JobManager
 {
+    private DateTimeOffset _restartGraceUntil = DateTimeOffset.MinValue;
+
+    /// <summary>True while the server waits for its agents after a restart (<see cref="OrbitMeshServerOptions.RestartGracePeriod"/>).</summary>
+    public bool InRestartGrace => _time.GetUtcNow() < _restartGraceUntil;
+
     /// <summary>Completes once recovery loaded every unfinished job (agents' registrations wait for it).</summary>
     public Task Recovered => _recovered.Task;
 
@@ -35,6 +40,15 @@ internal sealed partial class JobManager
 
         int pending = 0, reassigned = 0, running = 0;
         var now = _time.GetUtcNow();
+
+        // A restart (the server knew agents, or had unfinished jobs): its agents are coming back. Until
+        // the grace period ends, nobody is treated as lost for not being back yet.
+        if (unfinished.Count > 0 || _registry.KnownCount > 0)
+        {
+            _restartGraceUntil = now + _options.RestartGracePeriod;
+        }
+
+        var recoveredLease = _jobs.LeaseDuration > _options.RestartGracePeriod ? _jobs.LeaseDuration : _options.RestartGracePeriod;
         foreach (var record in unfinished)
         {
             var job = new ActiveJob(record) { EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false) };
@@ -78,7 +92,7 @@ internal sealed partial class JobManager
                     running++;
                     job.Attempt = new AttemptState(record.Attempt, record.FencingToken, record.AgentId!, connectionId: string.Empty) { JobId = record.Id };
                     job.Attempt.Acked.TrySetResult(true);
-                    job.LeaseExpiresAt = now + _jobs.LeaseDuration;
+                    job.LeaseExpiresAt = now + recoveredLease;
                     _slots.Adopt(record.AgentId!);
                     Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Lease), job.LeaseExpiresAt.Value);
                     if (record.TimeoutMs is { } timeoutMs)

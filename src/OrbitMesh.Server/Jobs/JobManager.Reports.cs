@@ -49,6 +49,7 @@ internal sealed partial class JobManager
                 Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Timeout), now + TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromSeconds(1));
             }
 
+            _metrics.Dispatched(now - job.ReadySince);
             job.Attempt!.Acked.TrySetResult(true);
             if (job.Input is not null && !job.InputStarted)
             {
@@ -85,6 +86,7 @@ internal sealed partial class JobManager
             job.Excluded[agentId] = permanent ? null : now + BusyExclusion;
             job.LastRefusal = new JobError(nack.Code, $"Agent '{agentId}' refused the job: {nack.Message}");
             Log.Refused(_logger, job.Id, agentId, nack.Code, nack.Message);
+            _metrics.Refused(nack.Code);
             var retryAt = permanent ? (DateTimeOffset?)null : now + BusyExclusion;
             await CommitAsync(job, Change.Start(job, now).Apply(JobTrigger.Reassign, r => r with { AckDeadline = null, NotBefore = retryAt },
                 job.LastRefusal.Message)).ConfigureAwait(false);

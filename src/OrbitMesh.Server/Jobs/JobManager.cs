@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrbitMesh.Diagnostics;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Diagnostics;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Storage;
 
@@ -37,6 +40,7 @@ internal sealed partial class JobManager
     private readonly JobOptions _jobs;
     private readonly TimeProvider _time;
     private readonly ILogger<JobManager> _logger;
+    private readonly OrbitMeshMetrics _metrics;
     private readonly SemaphoreSlim _admission;
     private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextFencingToken;
@@ -51,8 +55,10 @@ internal sealed partial class JobManager
         IServiceScopeFactory scopes,
         IOptions<OrbitMeshServerOptions> options,
         TimeProvider time,
+        OrbitMeshMetrics metrics,
         ILogger<JobManager> logger)
     {
+        _metrics = metrics;
         _store = store;
         _registry = registry;
         _slots = slots;
@@ -102,8 +108,11 @@ internal sealed partial class JobManager
             await _admission.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        using var activity = OrbitMeshDiagnostics.ActivitySource.StartActivity(OrbitMeshDiagnostics.SubmitActivity, ActivityKind.Internal);
+        activity?.SetTag(OrbitMeshDiagnostics.JobIdTag, request.Id);
+        activity?.SetTag(OrbitMeshDiagnostics.CommandTag, request.Command);
         var now = _time.GetUtcNow();
-        var record = JobRecord.FromRequest(request, now);
+        var record = JobRecord.FromRequest(request, now) with { TraceParent = activity?.Id ?? Activity.Current?.Id };
         var created = StatusEvent(record, 1, "submitted", now);
         JobRecord stored;
         try
@@ -379,6 +388,7 @@ internal sealed partial class JobManager
         }
         else if (after.Status == JobStatus.Pending && before.Status != JobStatus.Pending)
         {
+            job.ReadySince = after.NotBefore is { } due && due > change.Now ? due : change.Now;
             if (after.NotBefore is { } notBefore && notBefore > change.Now)
             {
                 Deadlines.Add(new Deadline(job.Id, after.FencingToken, DeadlineKind.NotBefore), notBefore);
@@ -399,6 +409,7 @@ internal sealed partial class JobManager
 
         job.Watchers.Clear();
         job.Final.TrySetResult(final);
+        _metrics.JobFinished(final.Status, (final.CompletedAt ?? final.UpdatedAt) - final.CreatedAt);
         if (final.Status == JobStatus.Completed)
         {
             Log.Completed(_logger, final.Id, final.AgentId ?? "-", final.Attempt);

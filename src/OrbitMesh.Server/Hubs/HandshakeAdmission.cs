@@ -1,0 +1,116 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrbitMesh.Server.Diagnostics;
+
+namespace OrbitMesh.Server.Hubs;
+
+/// <summary>
+/// Reconnect admission control. A connection to the agent hub is "in handshake" from its transport
+/// request (a WebSocket upgrade or a server-sent-events stream) until it registers, fails to, or
+/// closes. At most <see cref="OrbitMeshServerOptions.MaxConcurrentHandshakes"/> are in handshake at
+/// once; further connects are answered <c>503</c> with <c>Retry-After</c>, which agents honour on top
+/// of their decorrelated jitter. This keeps a restarted server usable while its whole fleet returns.
+/// </summary>
+internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions> options, OrbitMeshMetrics metrics, ILogger<HandshakeAdmission> logger)
+{
+    /// <summary>The key of a connection's <see cref="Ticket"/> in <see cref="HttpContext.Items"/>.</summary>
+    public const string TicketItem = "orbitmesh.handshake";
+
+    private readonly int _budget = options.Value.MaxConcurrentHandshakes;
+    private readonly string _retryAfter = Math.Max(1, (int)Math.Ceiling(options.Value.HandshakeRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+    private int _active;
+    private int _peak;
+    private long _rejected;
+
+    /// <summary>Connections admitted that have not registered (or closed) yet.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>The most connections ever in handshake at once.</summary>
+    public int Peak => Volatile.Read(ref _peak);
+
+    /// <summary>Connects turned away so far.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Wraps the hub's endpoints: admits or refuses transport requests, and frees the slot when the request ends.</summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!OpensTransport(context))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _active) > _budget)
+        {
+            Interlocked.Decrement(ref _active);
+            var rejected = Interlocked.Increment(ref _rejected);
+            metrics.HandshakeRejected();
+            if (rejected == 1 || rejected % 1000 == 0)
+            {
+                Log.HandshakesOverBudget(logger, _budget, rejected);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = _retryAfter;
+            context.Response.Headers["X-OrbitMesh-Error"] = $"Too many agents are connecting at once (more than {_budget}); retry after {_retryAfter} s.";
+            return;
+        }
+
+        UpdatePeak();
+        metrics.HandshakeAdmitted();
+        var ticket = new Ticket(this);
+        context.Items[TicketItem] = ticket;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            ticket.Release();
+        }
+    }
+
+    /// <summary>Frees the handshake slot of the connection behind <paramref name="context"/>, if it holds one.</summary>
+    public static void Release(HttpContext? context)
+    {
+        if (context?.Items.TryGetValue(TicketItem, out var value) == true && value is Ticket ticket)
+        {
+            ticket.Release();
+        }
+    }
+
+    private static bool OpensTransport(HttpContext context) =>
+        context.WebSockets.IsWebSocketRequest
+        || (HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
+
+    private void UpdatePeak()
+    {
+        var active = Volatile.Read(ref _active);
+        int peak;
+        while (active > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, active, peak) != peak)
+        {
+        }
+    }
+
+    /// <summary>One connection's slot; released once.</summary>
+    internal sealed class Ticket(HandshakeAdmission owner)
+    {
+        private int _released;
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._active);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2052, LogLevel.Warning, "More than {Budget} agent connections are in handshake at once; turning connects away with 503 and Retry-After ({Rejected} so far).")]
+        public static partial void HandshakesOverBudget(ILogger logger, int budget, long rejected);
+    }
+}
