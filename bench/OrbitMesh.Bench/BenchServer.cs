@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.SignalR;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Hubs;
 using OrbitMesh.Server.Jobs;
 using OrbitMesh.Storage.Sqlite;
 
@@ -22,7 +23,7 @@ internal static class BenchServer
 {
     public const string Token = "bench-agent-token";
 
-    public static async Task<int> RunAsync(int port, string storage, string? data, int heartbeatMs)
+    public static async Task<int> RunAsync(int port, string storage, string? data, int heartbeatMs, int handshakeBudget)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -35,6 +36,7 @@ internal static class BenchServer
         {
             o.AgentTokens.Add(Token);
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(heartbeatMs);
+            o.MaxConcurrentHandshakes = handshakeBudget;
             o.Jobs.MaxPendingJobs = 100_000;
             o.Jobs.DispatcherParallelism = 4;
             o.Retention.EventsAfter = TimeSpan.Zero;
@@ -59,9 +61,15 @@ internal static class BenchServer
         app.MapOrbitMesh();
         app.MapHub<BareHub>("/bare");
         app.MapHub<CallerHub>("/bench");
-        app.MapGet("/bench/stats", (IAgentRegistry registry) => Results.Json(new
+        var handshakeRate = new RateSampler(() => app.Services.GetRequiredService<HandshakeAdmission>().Admitted);
+        app.MapGet("/bench/stats", (IAgentRegistry registry, HandshakeAdmission admission) => Results.Json(new
         {
             connected = registry.ConnectedCount,
+            handshakeBudget = handshakeBudget,
+            handshakesPeakConcurrent = admission.Peak,
+            handshakesAdmitted = admission.Admitted,
+            handshakesRejected = admission.Rejected,
+            handshakesPeakPerSecond = handshakeRate.PeakPerSecond,
             rssBytes = ResidentMemory.Bytes(Environment.ProcessId),
             gcHeapBytes = GC.GetTotalMemory(false),
         }));
@@ -78,10 +86,35 @@ internal static class BenchServer
         app.MapGet("/bench/dbsize", (IServiceProvider services) => Results.Json(new { bytes = services.GetService<SqliteDatabase>()?.SizeBytes ?? 0 }));
 
         await app.StartAsync();
+        handshakeRate.Start(app.Lifetime.ApplicationStopping);
         Console.WriteLine("READY " + Environment.ProcessId);
         await app.WaitForShutdownAsync();
         return 0;
     }
+}
+
+/// <summary>The highest per-second increase of a counter, sampled every second in the server process.</summary>
+internal sealed class RateSampler(Func<long> read)
+{
+    private long _peak;
+
+    public long PeakPerSecond => Interlocked.Read(ref _peak);
+
+    public void Start(CancellationToken stopping) => _ = Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var last = read();
+        while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+        {
+            var now = read();
+            if (now - last > Interlocked.Read(ref _peak))
+            {
+                Interlocked.Exchange(ref _peak, now - last);
+            }
+
+            last = now;
+        }
+    }, CancellationToken.None);
 }
 
 /// <summary>A bare hub: what plain SignalR costs, for the baselines.</summary>

@@ -17,7 +17,8 @@ if (options.TryGetValue("role", out var role) && role == "server")
         int.Parse(options["port"], CultureInfo.InvariantCulture),
         options.GetValueOrDefault("storage", "memory"),
         options.GetValueOrDefault("data"),
-        int.Parse(options.GetValueOrDefault("heartbeat-ms", "5000"), CultureInfo.InvariantCulture));
+        int.Parse(options.GetValueOrDefault("heartbeat-ms", "5000"), CultureInfo.InvariantCulture),
+        int.Parse(options.GetValueOrDefault("handshake-budget", "128"), CultureInfo.InvariantCulture));
 }
 
 var settings = new BenchSettings();
@@ -34,6 +35,11 @@ if (options.TryGetValue("messages", out var messages))
 if (options.TryGetValue("jobs", out var jobs))
 {
     settings = settings with { Jobs = PositiveInt("jobs", jobs) };
+}
+
+if (options.TryGetValue("storm-agents", out var stormAgents))
+{
+    settings = settings with { StormAgents = PositiveInt("storm-agents", stormAgents) };
 }
 
 if (options.TryGetValue("seconds", out var seconds))
@@ -93,6 +99,7 @@ var document = new JsonObject
         ["agents"] = settings.Agents,
         ["messages"] = settings.Messages,
         ["jobs"] = settings.Jobs,
+        ["stormAgents"] = settings.StormAgents,
         ["secondsPerMeasurement"] = settings.Duration.TotalSeconds,
     },
     ["scenarios"] = results,
@@ -112,13 +119,13 @@ return failed ? 1 : 0;
 
 static Dictionary<string, string>? ParseArguments(string[] args)
 {
-    var known = new HashSet<string>(StringComparer.Ordinal) { "scenario", "out", "agents", "messages", "jobs", "seconds", "role", "port", "storage", "data", "heartbeat-ms" };
+    var known = new HashSet<string>(StringComparer.Ordinal) { "scenario", "out", "agents", "messages", "jobs", "seconds", "role", "port", "storage", "data", "heartbeat-ms", "handshake-budget", "storm-agents" };
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
     for (var i = 0; i < args.Length; i++)
     {
         if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]) || i + 1 >= args.Length)
         {
-            Console.Error.WriteLine($"error: unexpected argument '{args[i]}'. Usage: --scenario all|{string.Join('|', Scenarios.All.Keys)} [--out FILE] [--agents N] [--messages N] [--jobs N] [--seconds N]");
+            Console.Error.WriteLine($"error: unexpected argument '{args[i]}'. Usage: --scenario all|{string.Join('|', Scenarios.All.Keys)} [--out FILE] [--agents N] [--messages N] [--jobs N] [--storm-agents N] [--seconds N]");
             return null;
         }
 

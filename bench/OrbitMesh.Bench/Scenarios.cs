@@ -19,6 +19,7 @@ internal static class Scenarios
             ["fire-and-forget"] = FireAndForgetAsync,
             ["streaming"] = StreamingAsync,
             ["jobs-persisted"] = JobsPersistedAsync,
+            ["reconnect-storm"] = ReconnectStormAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>
@@ -237,6 +238,124 @@ internal static class Scenarios
         return metrics;
     }
 
+    /// <summary>
+    /// N agents connected and jobs in flight; the server is killed (SIGKILL) and restarted on the same
+    /// port and database: seconds until every agent is registered again, the peak handshakes per second
+    /// and the most in progress at once (against the configured budget), and jobs lost (must be 0).
+    /// </summary>
+    public static async Task<Dictionary<string, double>> ReconnectStormAsync(BenchSettings settings)
+    {
+        const int Budget = 128;
+        const int JobCount = 1000;
+        var n = settings.StormAgents;
+        var metrics = new Dictionary<string, double> { ["agents"] = n, ["handshake_budget"] = Budget, ["jobs"] = JobCount };
+        var port = ServerProcess.FreePort();
+        var data = Path.Combine(Path.GetTempPath(), "orbitmesh-bench-storm-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(data);
+        var executions = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var agents = new List<MeshAgent>(n);
+        try
+        {
+            var first = await ServerProcess.StartAsync("sqlite", port: port, data: data, handshakeBudget: Budget, keepData: true);
+            var watch = Stopwatch.StartNew();
+            await ForEachAsync(Enumerable.Range(0, n), 256, async i =>
+            {
+                var agent = new MeshAgentBuilder()
+                    .WithServer(first.Url)
+                    .WithToken(BenchServer.Token)
+                    .WithId($"storm-{i:D5}")
+                    .WithLoggerFactory(NullLoggerFactory.Instance)
+                    .RegisterHandler("work", async (command, ct) =>
+                    {
+                        await Task.Delay(command.GetParameter("ms", 1000), ct);
+                        executions.AddOrUpdate(command.IdempotencyKey ?? command.JobId!, 1, (_, count) => count + 1);
+                        return null;
+                    })
+                    .Configure(o => o.RetryInitialConnection = true)
+                    .Build();
+                await agent.ConnectAsync();
+                lock (agents)
+                {
+                    agents.Add(agent);
+                }
+            });
+            await WaitUntilAsync(async () => await first.ConnectedAgentsAsync() >= n, ScenarioLimit);
+            metrics["seconds_until_all_registered_at_start"] = watch.Elapsed.TotalSeconds;
+
+            // Jobs in every state at the crash: running (2-4 s each), acknowledged, and still queued.
+            var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
+            await ForEachAsync(Enumerable.Range(0, JobCount), 32, async i =>
+            {
+                var body = JsonSerializer.Serialize(new { command = "work", idempotencyKey = $"storm-job-{i:D5}", maxAttempts = 3, parameters = new { ms = 2000 + (i % 3 * 1000) } });
+                using var response = await first.Http.PostAsync("/api/jobs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+                response.EnsureSuccessStatusCode();
+                ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+            });
+            await Task.Delay(TimeSpan.FromSeconds(1)); // Let part of the jobs start: the crash must hit jobs mid-run.
+
+            var crash = Stopwatch.StartNew();
+            first.Kill();
+            await first.DisposeAsync();
+            await using var second = await ServerProcess.StartAsync("sqlite", port: port, data: data, handshakeBudget: Budget, keepData: true);
+            metrics["seconds_server_restart"] = crash.Elapsed.TotalSeconds;
+            var restarted = Stopwatch.StartNew();
+            await WaitUntilAsync(async () => await second.ConnectedAgentsAsync() >= n, ScenarioLimit);
+            metrics["seconds_until_all_back_after_kill"] = crash.Elapsed.TotalSeconds;
+            metrics["seconds_until_all_back_after_restart"] = restarted.Elapsed.TotalSeconds;
+            var stats = await second.StatsAsync();
+            metrics["handshakes_peak_per_second"] = stats.GetProperty("handshakesPeakPerSecond").GetInt64();
+            metrics["handshakes_peak_concurrent"] = stats.GetProperty("handshakesPeakConcurrent").GetInt32();
+            metrics["handshakes_admitted"] = stats.GetProperty("handshakesAdmitted").GetInt64();
+            metrics["handshakes_rejected_503"] = stats.GetProperty("handshakesRejected").GetInt64();
+
+            // Every job must finish Completed after the storm.
+            var unfinished = ids.ToList();
+            var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+            var limit = Stopwatch.StartNew();
+            while (unfinished.Count > 0 && limit.Elapsed < ScenarioLimit)
+            {
+                var still = new System.Collections.Concurrent.ConcurrentBag<string>();
+                await ForEachAsync(unfinished, 16, async id =>
+                {
+                    var job = await second.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+                    var status = job.GetProperty("status").GetString()!;
+                    lock (statuses)
+                    {
+                        statuses[id] = status;
+                    }
+
+                    if (status is "Pending" or "Assigned" or "Running")
+                    {
+                        still.Add(id);
+                    }
+                });
+                unfinished = [.. still];
+                if (unfinished.Count > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500));
+                }
+            }
+
+            metrics["seconds_until_all_jobs_final"] = crash.Elapsed.TotalSeconds;
+            metrics["jobs_completed"] = statuses.Values.Count(s => s == "Completed");
+            metrics["jobs_lost"] = JobCount - metrics["jobs_completed"];
+            metrics["jobs_executed_more_than_once"] = executions.Values.Count(c => c > 1);
+        }
+        finally
+        {
+            await ForEachAsync(agents, 256, a => a.DisposeAsync().AsTask());
+            try
+            {
+                Directory.Delete(data, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return metrics;
+    }
+
     private static async Task<List<MeshAgent>> StartAgentsAsync(ServerProcess server, int count, int maxConcurrentJobs)
     {
         var agents = new List<MeshAgent>();
@@ -311,6 +430,8 @@ internal sealed record BenchSettings
     public int Messages { get; init; } = 200_000;
 
     public int Jobs { get; init; } = 20_000;
+
+    public int StormAgents { get; init; } = 5_000;
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -11,8 +11,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly HttpClient _http;
 
-    private ServerProcess(Process process, int port, string? data)
+    private readonly bool _keepData;
+
+    private ServerProcess(Process process, int port, string? data, bool keepData)
     {
+        _keepData = keepData;
         _process = process;
         Port = port;
         DataDirectory = data;
@@ -28,7 +31,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string storage, int heartbeatMs = 5000, int? port = null, string? data = null)
+    public static async Task<ServerProcess> StartAsync(string storage, int heartbeatMs = 5000, int? port = null, string? data = null, int handshakeBudget = 128, bool keepData = false)
     {
         var chosenPort = port ?? FreePort();
         if (storage == "sqlite" && data is null)
@@ -45,7 +48,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { self, "--role", "server", "--port", chosenPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--storage", storage, "--heartbeat-ms", heartbeatMs.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { self, "--role", "server", "--port", chosenPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--storage", storage, "--heartbeat-ms", heartbeatMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--handshake-budget", handshakeBudget.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -76,11 +79,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return new ServerProcess(process, chosenPort, data);
+        return new ServerProcess(process, chosenPort, data, keepData);
     }
 
     /// <summary>The server process's resident memory.</summary>
     public long RssBytes() => ResidentMemory.Bytes(_process.Id);
+
+    public async Task<JsonElement> StatsAsync() => await _http.GetFromJsonAsync<JsonElement>("/bench/stats");
 
     public async Task<int> ConnectedAgentsAsync() =>
         (await _http.GetFromJsonAsync<JsonElement>("/bench/stats")).GetProperty("connected").GetInt32();
@@ -111,7 +116,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         Kill();
         _process.Dispose();
         _http.Dispose();
-        if (DataDirectory is not null)
+        if (DataDirectory is not null && !_keepData)
         {
             try
             {

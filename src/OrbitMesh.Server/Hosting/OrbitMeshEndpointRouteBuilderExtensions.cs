@@ -31,12 +31,6 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
-        var admission = endpoints.ServiceProvider.GetRequiredService<HandshakeAdmission>();
-        hub.Add(endpoint =>
-        {
-            var next = endpoint.RequestDelegate!;
-            endpoint.RequestDelegate = context => admission.InvokeAsync(context, next);
-        });
 
         var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
         api.MapAgentEndpoints();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -50,6 +51,7 @@ public static class OrbitMeshServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<OrbitMeshMetrics>();
         services.TryAddSingleton<HandshakeAdmission>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, HandshakeAdmissionStartupFilter>());
         services.TryAddSingleton<HeartbeatSchedule>();
         services.TryAddSingleton<AgentSlots>();
         services.TryAddSingleton<AgentRegistry>();

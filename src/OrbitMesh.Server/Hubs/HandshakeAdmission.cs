@@ -23,12 +23,16 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
     private int _active;
     private int _peak;
     private long _rejected;
+    private long _admitted;
 
     /// <summary>Connections admitted that have not registered (or closed) yet.</summary>
     public int Active => Volatile.Read(ref _active);
 
     /// <summary>The most connections ever in handshake at once.</summary>
     public int Peak => Volatile.Read(ref _peak);
+
+    /// <summary>Connects admitted so far.</summary>
+    public long Admitted => Interlocked.Read(ref _admitted);
 
     /// <summary>Connects turned away so far.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
@@ -59,6 +63,7 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
         }
 
         UpdatePeak();
+        Interlocked.Increment(ref _admitted);
         metrics.HandshakeAdmitted();
         var ticket = new Ticket(this);
         context.Items[TicketItem] = ticket;
@@ -81,9 +86,23 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
         }
     }
 
-    private static bool OpensTransport(HttpContext context) =>
-        context.WebSockets.IsWebSocketRequest
-        || (HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// A WebSocket upgrade (HTTP/1.1 <c>Upgrade: websocket</c>, or an HTTP/2 extended CONNECT) or a
+    /// server-sent-events stream. Read from the request itself: the WebSocket feature is only added
+    /// inside SignalR's own endpoint pipeline, after this check runs.
+    /// </summary>
+    private static bool OpensTransport(HttpContext context)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsConnect(request.Method))
+        {
+            return true;
+        }
+
+        return HttpMethods.IsGet(request.Method)
+            && (request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
+                || request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
+    }
 
     private void UpdatePeak()
     {

@@ -71,6 +71,49 @@ public sealed class RecoveryTests
         await Wait.UntilAsync(() => agent.PendingCompletions == 0, "the agent to drop the confirmed completion");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60)]
+    public async Task AgentNotBackYet_IsNotTreatedAsLostDuringTheRestartGracePeriod(int graceSeconds)
+    {
+        var db = NewDatabase();
+        string jobId;
+        await using (var server = await TestMeshServer.StartAsync(o => o.Jobs.NoAgentTimeout = TimeSpan.FromMinutes(5), storage: b => b.UseSqlite(db)))
+        {
+            await using (var agent = server.NewAgent("returning").RegisterHandler("late", _ => "ran").Build())
+            {
+                await agent.ConnectAsync();
+            }
+
+            await Wait.UntilAsync(() => server.Registry.GetAgent("returning")?.Status == AgentStatus.Disconnected, "the agent to leave");
+            jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "late", Target = AgentTarget.ForAgent("returning") })).Id;
+        }
+
+        var noAgentTimeout = TimeSpan.FromMilliseconds(200);
+        await using var restarted = await TestMeshServer.StartAsync(o =>
+        {
+            o.Jobs.NoAgentTimeout = noAgentTimeout;
+            o.RestartGracePeriod = TimeSpan.FromSeconds(graceSeconds);
+        }, storage: b => b.UseSqlite(db));
+
+        if (graceSeconds == 0)
+        {
+            await Wait.UntilAsync(async () => (await restarted.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Failed, "the job to fail for want of its agent");
+            Assert.Equal(MeshErrorCodes.NoAgent, (await restarted.Mesh.GetJobAsync(jobId))!.Error!.Code);
+            return;
+        }
+
+        // Nothing signals "the no-agent timeout did not fire": let several timeouts' worth of time pass
+        // (the dispatcher re-examines waiting jobs every second), then check the job still waits.
+        var since = System.Diagnostics.Stopwatch.StartNew();
+        await Wait.UntilAsync(() => since.Elapsed > TimeSpan.FromSeconds(1.5), "well past the no-agent timeout");
+        Assert.Equal(JobStatus.Pending, (await restarted.Mesh.GetJobAsync(jobId))!.Status);
+
+        await using var back = restarted.NewAgent("returning").RegisterHandler("late", _ => "ran").Build();
+        await back.ConnectAsync();
+        await Wait.UntilAsync(async () => (await restarted.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Completed, "the job to run on its returning agent");
+    }
+
     [Fact]
     public async Task AssignedButNotAcknowledged_IsSentAgainAfterARestart()
     {
