@@ -56,7 +56,7 @@ internal sealed class OrbitMeshMetrics
             return queue.QueuedCount + queue.ParkedCount + queue.UnmatchedCount;
         }, "{job}", "Pending jobs waiting for an agent (queued, parked while agents are full, or waiting for a matching agent).");
         Meter.CreateObservableUpDownCounter("orbitmesh.jobs.active",
-            () => services.GetRequiredService<JobManager>().ActiveCount, "{job}", "Jobs held in memory that are not final.");
+            () => services.GetRequiredService<JobManager>().UnfinishedCount, "{job}", "Jobs that are not final (pending, assigned or running).");
     }
 
     /// <summary>The meter; its <see cref="Meter.Scope"/> is the host's meter factory.</summary>

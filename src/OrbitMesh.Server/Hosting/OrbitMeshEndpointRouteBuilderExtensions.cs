@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Server;
 using OrbitMesh.Server.Api;
+using OrbitMesh.Server.Diagnostics;
 using OrbitMesh.Server.Hosting;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Server.Security;
@@ -18,8 +19,8 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
     internal const string ReadyTag = "orbitmesh-ready";
 
     /// <summary>
-    /// Maps the agent hub (default <c>/mesh</c>), the REST API under <c>/api</c>, and
-    /// <c>/health/live</c> and <c>/health/ready</c>.
+    /// Maps the agent hub (default <c>/mesh</c>), the REST API under <c>/api</c>, <c>/metrics</c>
+    /// (Prometheus text format), and <c>/health/live</c> and <c>/health/ready</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapOrbitMesh(this IEndpointRouteBuilder endpoints)
     {
@@ -36,9 +37,19 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         api.MapAgentEndpoints();
         api.MapJobEndpoints();
 
+        // Listen from now on (measurements made before a listener exists are lost), and create the instruments.
+        endpoints.ServiceProvider.GetRequiredService<PrometheusMetricsCollector>();
+        endpoints.ServiceProvider.GetRequiredService<OrbitMeshMetrics>();
+        var metrics = endpoints.MapGet("/metrics", (PrometheusMetricsCollector collector) =>
+        {
+            var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            collector.Write(text);
+            return Results.Text(text.ToString(), PrometheusMetricsCollector.ContentType);
+        }).ExcludeFromDescription();
+
         var live = endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         var ready = endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        return new CompositeConventionBuilder([hub, api, live, ready]);
+        return new CompositeConventionBuilder([hub, api, metrics, live, ready]);
     }
 
     private sealed class CompositeConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder

@@ -50,6 +50,12 @@ public static class OrbitMeshServiceCollectionExtensions
 
         services.AddMetrics();
         services.TryAddSingleton<OrbitMeshMetrics>();
+        services.TryAddSingleton(sp =>
+        {
+            // Only this host's OrbitMesh meter: other servers in the same process have their own factory.
+            var factory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            return new PrometheusMetricsCollector(instrument => instrument.Meter.Name == OrbitMesh.Diagnostics.OrbitMeshDiagnostics.Name && ReferenceEquals(instrument.Meter.Scope, factory));
+        });
         services.TryAddSingleton<HandshakeAdmission>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, HandshakeAdmissionStartupFilter>());
         services.TryAddSingleton<HeartbeatSchedule>();

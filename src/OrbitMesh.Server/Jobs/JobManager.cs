@@ -86,6 +86,9 @@ internal sealed partial class JobManager
     /// <summary>Jobs that are not final and are held in memory.</summary>
     public int ActiveCount => _active.Count;
 
+    /// <summary>Jobs in memory that are not final (a scan: for metrics, not hot paths).</summary>
+    public int UnfinishedCount => _active.Values.Count(j => !j.Record.IsFinal);
+
     /// <summary>Free admission slots (jobs that may still be submitted before the queue is full).</summary>
     public int AdmissionAvailable => _admission.CurrentCount;
 
@@ -402,6 +405,7 @@ internal sealed partial class JobManager
 
     private void Finish(ActiveJob job, JobRecord final)
     {
+        _metrics.JobFinished(final.Status, (final.CompletedAt ?? final.UpdatedAt) - final.CreatedAt);
         foreach (var watcher in job.Watchers)
         {
             watcher.Complete();
@@ -409,7 +413,6 @@ internal sealed partial class JobManager
 
         job.Watchers.Clear();
         job.Final.TrySetResult(final);
-        _metrics.JobFinished(final.Status, (final.CompletedAt ?? final.UpdatedAt) - final.CreatedAt);
         if (final.Status == JobStatus.Completed)
         {
             Log.Completed(_logger, final.Id, final.AgentId ?? "-", final.Attempt);
