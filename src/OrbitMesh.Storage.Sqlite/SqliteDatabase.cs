@@ -63,7 +63,7 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
         catch
         {
             _writer.Dispose();
-            SqliteConnection.ClearAllPools();
+            ClearPools();
             throw;
         }
 
@@ -158,8 +158,20 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
         }
 
         await _writer.DisposeAsync().ConfigureAwait(false);
-        SqliteConnection.ClearAllPools();
+        ClearPools();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Closes this database's pooled connections (so the file is released), and only this database's:
+    /// <see cref="SqliteConnection.ClearAllPools"/> would also close other databases' idle connections in the process.
+    /// </summary>
+    private void ClearPools()
+    {
+        using var read = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(read);
+        using var write = new SqliteConnection(_writeConnectionString);
+        SqliteConnection.ClearPool(write);
     }
 
     private void OpenAndPrepare(bool existed)

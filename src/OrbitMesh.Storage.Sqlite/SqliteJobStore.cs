@@ -13,8 +13,11 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
 {
     private const int RetentionChunk = 500;
 
-    private Task<JobRecord> CreateAsyncCore(JobRecord job, JobEvent created, TimeSpan idempotencyTtl, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) =>
+    private Task<JobRecord> CreateAsyncCore(JobRecord job, JobEvent created, TimeSpan idempotencyTtl, CancellationToken cancellationToken)
+    {
+        var record = JsonSerializer.Serialize(job, OrbitMeshJson.Options);
+        var payloads = SerializeEvents([created]);
+        return database.WriteAsync((connection, transaction) =>
         {
             var now = time.GetUtcNow();
             if (job.IdempotencyKey is { } key)
@@ -46,8 +49,8 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
                 throw new JobConcurrencyException(job.Id, 0, 1);
             }
 
-            WriteRecord(transaction, job, insert: true);
-            WriteEvents(transaction, job.Id, [created]);
+            InsertRecord(transaction, job, record);
+            WriteEvents(transaction, job.Id, payloads);
             if (job.IdempotencyKey is { } newKey)
             {
                 var upsert = database.Prepared(transaction, "INSERT INTO idempotency (key, job_id, created_at) VALUES ($key, $id, $at) ON CONFLICT(key) DO UPDATE SET job_id = excluded.job_id, created_at = excluded.created_at;");
@@ -59,6 +62,7 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
 
             return job;
         }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async ValueTask<JobRecord> CreateAsync(JobRecord job, JobEvent created, TimeSpan idempotencyTtl, CancellationToken cancellationToken = default)
@@ -72,18 +76,32 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(events);
+
+        // Serialize on the caller's thread: the single writer thread only runs statements.
+        var record = JsonSerializer.Serialize(job, OrbitMeshJson.Options);
+        var payloads = SerializeEvents(events);
         await database.WriteAsync<object?>((_, transaction) =>
         {
-            var version = database.Prepared(transaction, "SELECT version FROM jobs WHERE id = $id;");
-            version.Parameters.AddWithValue("$id", job.Id);
-            var stored = version.ExecuteScalar() is long v ? v : 0;
-            if (stored != job.Version - 1)
+            // Only the columns that change: SQLite rewrites an index when its columns are assigned, even to the same value.
+            var update = database.Prepared(transaction,
+                "UPDATE jobs SET version = $version, status = $status, final = $final, agent_id = $agent, fencing_token = $token, completed_at = $completed, record = $record WHERE id = $id AND version = $expected;");
+            update.Parameters.AddWithValue("$id", job.Id);
+            update.Parameters.AddWithValue("$expected", job.Version - 1);
+            update.Parameters.AddWithValue("$version", job.Version);
+            update.Parameters.AddWithValue("$status", (int)job.Status);
+            update.Parameters.AddWithValue("$final", job.IsFinal ? 1 : 0);
+            update.Parameters.AddWithValue("$agent", (object?)job.AgentId ?? DBNull.Value);
+            update.Parameters.AddWithValue("$token", job.FencingToken);
+            update.Parameters.AddWithValue("$completed", job.CompletedAt is { } done ? done.ToUnixTimeMilliseconds() : DBNull.Value);
+            update.Parameters.AddWithValue("$record", record);
+            if (update.ExecuteNonQuery() != 1)
             {
-                throw new JobConcurrencyException(job.Id, job.Version - 1, stored);
+                var version = database.Prepared(transaction, "SELECT version FROM jobs WHERE id = $id;");
+                version.Parameters.AddWithValue("$id", job.Id);
+                throw new JobConcurrencyException(job.Id, job.Version - 1, version.ExecuteScalar() is long stored ? stored : 0);
             }
 
-            WriteRecord(transaction, job, insert: false);
-            WriteEvents(transaction, job.Id, events);
+            WriteEvents(transaction, job.Id, payloads);
             return null;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -245,11 +263,10 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
         return delete.ExecuteNonQuery();
     }
 
-    private void WriteRecord(SqliteTransaction transaction, JobRecord job, bool insert)
+    private void InsertRecord(SqliteTransaction transaction, JobRecord job, string record)
     {
-        var command = database.Prepared(transaction, insert
-            ? "INSERT INTO jobs (id, version, status, final, command, agent_id, correlation_id, fencing_token, created_at, completed_at, record) VALUES ($id, $version, $status, $final, $command, $agent, $correlation, $token, $created, $completed, $record);"
-            : "UPDATE jobs SET version = $version, status = $status, final = $final, command = $command, agent_id = $agent, correlation_id = $correlation, fencing_token = $token, created_at = $created, completed_at = $completed, record = $record WHERE id = $id;");
+        var command = database.Prepared(transaction,
+            "INSERT INTO jobs (id, version, status, final, command, agent_id, correlation_id, fencing_token, created_at, completed_at, record) VALUES ($id, $version, $status, $final, $command, $agent, $correlation, $token, $created, $completed, $record);");
         command.Parameters.AddWithValue("$id", job.Id);
         command.Parameters.AddWithValue("$version", job.Version);
         command.Parameters.AddWithValue("$status", (int)job.Status);
@@ -260,18 +277,29 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
         command.Parameters.AddWithValue("$token", job.FencingToken);
         command.Parameters.AddWithValue("$created", job.CreatedAt.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$completed", job.CompletedAt is { } done ? done.ToUnixTimeMilliseconds() : DBNull.Value);
-        command.Parameters.AddWithValue("$record", JsonSerializer.Serialize(job, OrbitMeshJson.Options));
+        command.Parameters.AddWithValue("$record", record);
         command.ExecuteNonQuery();
     }
 
-    private void WriteEvents(SqliteTransaction transaction, string jobId, IReadOnlyList<JobEvent> events)
+    private static (long Sequence, string Payload)[] SerializeEvents(IReadOnlyList<JobEvent> events)
     {
-        foreach (var jobEvent in events)
+        var payloads = new (long, string)[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            payloads[i] = (events[i].Sequence, JsonSerializer.Serialize(events[i], OrbitMeshJson.Options));
+        }
+
+        return payloads;
+    }
+
+    private void WriteEvents(SqliteTransaction transaction, string jobId, (long Sequence, string Payload)[] events)
+    {
+        foreach (var (sequence, payload) in events)
         {
             var command = database.Prepared(transaction, "INSERT OR REPLACE INTO job_events (job_id, sequence, payload) VALUES ($id, $sequence, $payload);");
             command.Parameters.AddWithValue("$id", jobId);
-            command.Parameters.AddWithValue("$sequence", jobEvent.Sequence);
-            command.Parameters.AddWithValue("$payload", JsonSerializer.Serialize(jobEvent, OrbitMeshJson.Options));
+            command.Parameters.AddWithValue("$sequence", sequence);
+            command.Parameters.AddWithValue("$payload", payload);
             command.ExecuteNonQuery();
         }
     }

@@ -77,4 +77,29 @@ public sealed class MeshIdsTests
         var all = batches.SelectMany(b => b).ToList();
         Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count());
     }
+
+    [Fact]
+    public void New_StartsWithTheCreationTime_SoLaterIdsSortAfterEarlierOnes()
+    {
+        var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_000));
+        var first = MeshIds.New("job", clock);
+        var sameMillisecond = MeshIds.New("job", clock);
+        clock.Now = clock.Now.AddMilliseconds(1);
+        var later = MeshIds.New("job", clock);
+        clock.Now = clock.Now.AddYears(30);
+        var muchLater = MeshIds.New("job", clock);
+
+        Assert.Equal(first[..13], sameMillisecond[..13]);
+        Assert.NotEqual(first, sameMillisecond);
+        Assert.True(string.CompareOrdinal(first, later) < 0 && string.CompareOrdinal(sameMillisecond, later) < 0);
+        Assert.True(string.CompareOrdinal(later, muchLater) < 0);
+        Assert.Equal(24, muchLater.Length);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 }
