@@ -288,6 +288,7 @@ internal sealed partial class JobManager
                 try
                 {
                     await _hub.Clients.Client(attempt.ConnectionId).AssignJob(assignment).ConfigureAwait(false);
+                    Log.Sent(_logger, job.Id, attempt.AgentId, attempt.Attempt, attempt.FencingToken);
                 }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException)
                 {

@@ -60,6 +60,9 @@ internal sealed partial class JobManager
         [LoggerMessage(2117, LogLevel.Warning, "Agent {AgentId} holds job {JobId} with stale token {FencingToken}; told it to stop.")]
         public static partial void StaleHeldJob(ILogger logger, string jobId, string agentId, long fencingToken);
 
+        [LoggerMessage(2123, LogLevel.Debug, "Job {JobId} sent to agent {AgentId} (attempt {Attempt}, token {FencingToken}).")]
+        public static partial void Sent(ILogger logger, string jobId, string agentId, int attempt, long fencingToken);
+
         [LoggerMessage(2119, LogLevel.Information, "Recovered unfinished jobs: {Pending} pending, {Reassigned} sent back to the queue (not acknowledged), {Running} running (waiting for their agents).")]
         public static partial void Recovered(ILogger logger, int pending, int reassigned, int running);
 
