@@ -28,6 +28,8 @@ public sealed class ScriptedAgent : IAsyncDisposable
         _connection.On<TwinDesired>(HubMethodNames.DesiredPropertiesChanged, d => Desired.Enqueue(d));
     }
 
+    private int _disposed;
+
     public string Id { get; }
 
     public ConcurrentQueue<JobAssignment> Assignments { get; } = new();
@@ -128,8 +130,14 @@ public sealed class ScriptedAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the connection; calling it again does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _heartbeats.ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);

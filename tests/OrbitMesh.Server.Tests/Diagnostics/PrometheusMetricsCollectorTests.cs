@@ -194,4 +194,44 @@ public sealed class PrometheusMetricsCollectorTests : IDisposable
         Assert.Equal(1, families["orbitmesh_handshakes_admitted"].Samples.Single().Value);
         Assert.Contains("orbitmesh_handshakes_active", families.Keys);
     }
+
+    [Fact]
+    public async Task MetricsEndpoint_CountsNacksAckTimeoutsLeaseExpiriesAndReconnects()
+    {
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.Jobs.AckTimeout = TimeSpan.FromMilliseconds(300);
+            o.Jobs.LeaseDuration = TimeSpan.FromMilliseconds(400);
+        });
+        await using var agent = await ScriptedAgent.ConnectAsync(server, "scripted", ["work"]);
+        var jobId = (await server.Mesh.SubmitAsync(new JobRequest { Command = "work", MaxAttempts = 10 })).Id;
+
+        // 1: refused (busy), 2: never acknowledged, 3: acknowledged, then its lease lapses, 4: completed.
+        var first = await agent.NextAssignmentAsync("the first assignment");
+        await agent.NackAsync(first, MeshErrorCodes.Busy);
+        await agent.NextAssignmentAsync("the second assignment, left unacknowledged");
+        var third = await agent.NextAssignmentAsync("the third assignment, after the acknowledgement timeout");
+        Assert.True((await agent.AckAsync(third)).Accepted);
+        var fourth = await agent.NextAssignmentAsync("the fourth assignment, after the lease lapsed");
+        Assert.True((await agent.AckAsync(fourth)).Accepted);
+        await agent.CompleteAsync(fourth, "done");
+        await Wait.UntilAsync(async () => (await server.Mesh.GetJobAsync(jobId))!.Status == JobStatus.Completed, "the job completes");
+
+        // The agent comes back on a new connection: a reconnect.
+        await agent.DisposeAsync();
+        await using var again = await ScriptedAgent.ConnectAsync(server, "scripted", ["work"]);
+
+        using var http = new HttpClient { BaseAddress = server.Url };
+        Dictionary<string, PrometheusFamily> families = [];
+        await Wait.UntilAsync(async () =>
+        {
+            families = PrometheusTextParser.Parse(await http.GetStringAsync("/metrics"));
+            return families.ContainsKey("orbitmesh_jobs_finished") && families.ContainsKey("orbitmesh_agent_reconnects");
+        }, "the counters to move");
+        Assert.Equal(1, families["orbitmesh_job_nacks"].Samples.Single(s => s.Label("code") == MeshErrorCodes.Busy).Value);
+        Assert.Equal(1, families["orbitmesh_job_ack_timeouts"].Samples.Single().Value);
+        Assert.Equal(1, families["orbitmesh_job_lease_expiries"].Samples.Single().Value);
+        Assert.Equal(1, families["orbitmesh_agent_reconnects"].Samples.Single().Value);
+        Assert.Equal(2, families["orbitmesh_job_dispatch_latency_seconds"].Samples.Single(s => s.Name.EndsWith("_count", StringComparison.Ordinal)).Value);
+    }
 }
