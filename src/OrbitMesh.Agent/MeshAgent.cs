@@ -408,9 +408,9 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             return InvokeResult.Fail(new JobError(MeshErrorCodes.Cancelled, $"Agent '{Id}' is shutting down."));
         }
-        catch (MeshParameterException ex)
+        catch (OrbitMeshException ex) when (ex is MeshParameterException or MeshAccessDeniedException)
         {
-            return InvokeResult.Fail(new JobError(MeshErrorCodes.InvalidParameters, ex.Message, typeof(MeshParameterException).FullName));
+            return InvokeResult.Fail(new JobError(ex.Code, ex.Message, ex.GetType().FullName));
         }
         catch (Exception ex)
         {

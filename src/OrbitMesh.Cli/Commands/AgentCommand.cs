@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Agent;
+using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
 
@@ -21,10 +22,15 @@ internal static class AgentCommand
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
         var otlp = CommonOptions.OtlpEndpoint();
+        var allowPaths = new Option<string[]>("--allow-path")
+        {
+            Description = "A directory the file handlers (file.read, file.write, file.list) may reach (repeatable). Without it they are not registered.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
 
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
-            server, token, id, name, capabilities, groups, maxJobs, logLevel, logFormat, otlp,
+            server, token, id, name, capabilities, groups, maxJobs, allowPaths, logLevel, logFormat, otlp,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -46,6 +52,21 @@ internal static class AgentCommand
                 .WithLoggerFactory(loggerFactory)
                 .Configure(o => o.RetryInitialConnection = true)
                 .AddBuiltInHandlers();
+            if (result.GetValue(allowPaths) is { Length: > 0 } roots)
+            {
+                PathAllowList allowList;
+                try
+                {
+                    allowList = new PathAllowList(roots);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new CliException("--allow-path: " + ex.Message.Split(" (Parameter", 2)[0]);
+                }
+
+                builder.AddFileHandlers(allowList);
+            }
+
             if (result.GetValue(id) is { } agentId)
             {
                 builder.WithId(agentId);

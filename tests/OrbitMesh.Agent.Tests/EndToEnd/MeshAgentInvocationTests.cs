@@ -185,6 +185,21 @@ public sealed class MeshAgentInvocationTests(MeshServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task AccessDenied_ReachesTheCallerAsNotAllowed_ForCallsAndJobs()
+    {
+        await using var agent = await ConnectAsync(Server.NewAgent("inv-denied").RegisterHandler("guarded", object? (_) => throw new MeshAccessDeniedException("'/etc/shadow' is outside the paths this agent allows.")));
+
+        var call = await Assert.ThrowsAsync<MeshInvocationException>(() => Mesh.InvokeAsync<int>("inv-denied", "guarded"));
+        var job = await Mesh.ExecuteAsync(new JobRequest { Command = "guarded", Target = AgentTarget.ForAgent("inv-denied"), MaxAttempts = 3 });
+
+        Assert.Equal(MeshErrorCodes.NotAllowed, call.Code);
+        Assert.Equal("'/etc/shadow' is outside the paths this agent allows.", call.Error.Message);
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Equal(MeshErrorCodes.NotAllowed, job.Error!.Code);
+        Assert.Null(job.Error.Details);
+    }
+
+    [Fact]
     public async Task InvokeAsync_Timeout_ThrowsTimeoutAndCancelsTheHandler()
     {
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
