@@ -26,8 +26,12 @@ internal static class ServerCommand
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
         var otlp = CommonOptions.OtlpEndpoint();
+        var insecure = new Option<bool>("--insecure-development")
+        {
+            Description = "Allow the REST API without --api-key on a non-loopback address (development only; a warning is printed).",
+        };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp, insecure };
         command.SetAction(async (result, cancellationToken) =>
         {
             var agentTokens = (result.GetValue(tokens) ?? []).ToList();
@@ -55,6 +59,11 @@ internal static class ServerCommand
                 JsonLogs = result.GetValue(logFormat) == "json",
                 OtlpEndpoint = CommonOptions.OtlpEndpointValue(result, otlp),
             };
+
+            if (ExposureCheck.Check(settings, result.GetValue(insecure)) is { } warning)
+            {
+                Console.Error.WriteLine(warning);
+            }
 
             using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
             await using var app = ServerHost.Build(settings);
