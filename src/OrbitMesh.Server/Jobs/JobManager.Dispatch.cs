@@ -315,6 +315,7 @@ internal sealed partial class JobManager
             // The attempt ended while waiting (cancelled, refused, agent gone).
         }
 
+        // The dispatch span ends with the acknowledgement (or its failure), not with the job; the using above covers exceptions.
         activity?.Dispose();
         context.Result = await attempt.Outcome.Task.ConfigureAwait(false);
     }

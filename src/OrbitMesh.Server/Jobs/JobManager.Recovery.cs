@@ -51,7 +51,11 @@ internal sealed partial class JobManager
         var recoveredLease = _jobs.LeaseDuration > _options.RestartGracePeriod ? _jobs.LeaseDuration : _options.RestartGracePeriod;
         foreach (var record in unfinished)
         {
-            var job = new ActiveJob(record) { EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false) };
+            var job = new ActiveJob(record)
+            {
+                EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false),
+                ReadySince = now, // the dispatch latency metric counts from the restart, not from before the crash
+            };
             if (!_active.TryAdd(record.Id, job))
             {
                 continue;
