@@ -25,6 +25,7 @@ internal static class JobsCommand
         var group = new Option<string?>("--group") { Description = "Run on an agent in this group." };
         var parameters = new Option<string[]>("--param") { Description = "A parameter k=v (v is read as JSON when it parses, else as a string). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var parametersJson = new Option<string?>("--params-json") { Description = "All parameters as one JSON object." };
+        var secrets = new Option<string[]>("--secret") { Description = "The name of a parameter that is a secret: stored encrypted, shown as [redacted]. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var key = new Option<string?>("--idempotency-key") { Description = "Submitting again with the same key returns the same job." };
         var priority = new Option<JobPriority>("--priority") { Description = "Low, Normal or High.", DefaultValueFactory = _ => JobPriority.Normal };
         var timeout = new Option<double?>("--timeout") { Description = "Per-attempt timeout in seconds." };
@@ -35,7 +36,7 @@ internal static class JobsCommand
         var apiKey = CommonOptions.ApiKey();
         var json = CommonOptions.Json();
 
-        var submit = new Command("submit", "Submit a job.") { command, agent, capability, group, parameters, parametersJson, key, priority, timeout, attempts, wait, stream, server, apiKey, json };
+        var submit = new Command("submit", "Submit a job.") { command, agent, capability, group, parameters, parametersJson, secrets, key, priority, timeout, attempts, wait, stream, server, apiKey, json };
         submit.SetAction(async (result, cancellationToken) =>
         {
             var targets = new[] { result.GetValue(agent), result.GetValue(capability), result.GetValue(group) }.Count(t => t is not null);
@@ -55,6 +56,7 @@ internal static class JobsCommand
                 Priority = result.GetValue(priority),
                 Timeout = result.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MaxAttempts = result.GetValue(attempts),
+                SecretParameters = result.GetValue(secrets) is { Length: > 0 } names ? names : null,
             };
 
             using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));

@@ -13,6 +13,9 @@ internal static class CliLogging
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft.AspNetCore", level < LogLevel.Warning ? LogLevel.Warning : level);
+        // Data Protection warns that its key files are not encrypted: on Linux they are protected by the
+        // key directory's permissions instead (docs/architecture.md).
+        logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         logging.AddFilter("Microsoft.Hosting.Lifetime", level < LogLevel.Warning ? LogLevel.Warning : level);
         if (json)
         {

@@ -15,8 +15,19 @@ internal static class ServerHost
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
         CliLogging.Configure(builder.Logging, settings.LogLevel, settings.JsonLogs);
 
-        // Nothing is protected with Data Protection yet; keep its keys in memory rather than in the user's home directory.
-        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        // Data Protection encrypts secret job parameters at rest. With SQLite its keys live beside the
+        // database (DATA/keys, readable by the server's user only), so a restarted server can still
+        // decrypt them; with in-memory storage nothing survives anyway, so neither do the keys.
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("OrbitMesh");
+        if (settings.Storage == "sqlite")
+        {
+            dataProtection.PersistKeysToFileSystem(KeyDirectory(settings.DataDirectory));
+        }
+        else
+        {
+            dataProtection.UseEphemeralDataProtectionProvider();
+        }
+
         var mesh = builder.Services.AddOrbitMesh(o =>
         {
             foreach (var token in settings.AgentTokens)
@@ -50,5 +61,22 @@ internal static class ServerHost
         var app = builder.Build();
         app.MapOrbitMesh();
         return app;
+    }
+
+    /// <summary>DATA/keys, created readable and writable by the current user only.</summary>
+    private static DirectoryInfo KeyDirectory(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, "keys");
+        try
+        {
+            return OperatingSystem.IsWindows()
+                ? Directory.CreateDirectory(path)
+                : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An unwritable data directory is reported by the storage, which names the database file.
+            return new DirectoryInfo(path);
+        }
     }
 }

@@ -34,6 +34,9 @@ public sealed record JobSubmission
     /// <summary>Ties the job to a larger run.</summary>
     public string? CorrelationId { get; init; }
 
+    /// <summary>Names of top-level parameters that are secrets: stored encrypted, shown redacted.</summary>
+    public IReadOnlyList<string>? SecretParameters { get; init; }
+
     /// <summary>Input items streamed to the handler as it runs.</summary>
     public IReadOnlyList<JsonElement>? Input { get; init; }
 
@@ -52,6 +55,7 @@ public sealed record JobSubmission
         Priority = Priority ?? JobPriority.Normal,
         MaxAttempts = MaxAttempts ?? 1,
         CorrelationId = CorrelationId,
+        SecretParameters = SecretParameters is { Count: > 0 } ? SecretParameters : null,
     };
 
     /// <summary>A submission for a request (what the remote client sends).</summary>
@@ -69,6 +73,7 @@ public sealed record JobSubmission
             Priority = request.Priority,
             MaxAttempts = request.MaxAttempts,
             CorrelationId = request.CorrelationId,
+            SecretParameters = request.SecretParameters,
             Input = input,
         };
     }

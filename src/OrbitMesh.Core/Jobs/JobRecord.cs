@@ -32,6 +32,12 @@ public sealed record JobRecord
     /// <summary>Ties the job to a larger run.</summary>
     public string? CorrelationId { get; init; }
 
+    /// <summary>The parameters that are secrets: <see cref="Parameters"/> holds <c>"[redacted]"</c> in their place.</summary>
+    public IReadOnlyList<string>? SecretParameters { get; init; }
+
+    /// <summary>The secret parameters' values, encrypted by the server (Data Protection); never shown.</summary>
+    public string? ProtectedSecrets { get; init; }
+
     /// <summary>W3C <c>traceparent</c> of the submission, so its dispatches and executions join the submitter's trace (also after a restart).</summary>
     public string? TraceParent { get; init; }
 
@@ -126,6 +132,7 @@ public sealed record JobRecord
             Priority = request.Priority,
             IdempotencyKey = request.IdempotencyKey,
             CorrelationId = request.CorrelationId,
+            SecretParameters = request.SecretParameters is { Count: > 0 } secrets ? [.. secrets] : null,
             TimeoutMs = request.Timeout is { } timeout ? (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds) : null,
             MaxAttempts = request.MaxAttempts,
             Status = JobStatus.Pending,

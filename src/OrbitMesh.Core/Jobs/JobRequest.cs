@@ -36,4 +36,11 @@ public sealed record JobRequest
 
     /// <summary>Ties the job to a larger run, such as a workflow instance.</summary>
     public string? CorrelationId { get; init; }
+
+    /// <summary>
+    /// Top-level parameters that are secrets (passwords, keys): the server stores them encrypted
+    /// (ASP.NET Core Data Protection), shows them as <c>"[redacted]"</c> in its API, events and logs,
+    /// and decrypts them only into the assignment sent to the agent.
+    /// </summary>
+    public IReadOnlyList<string>? SecretParameters { get; init; }
 }

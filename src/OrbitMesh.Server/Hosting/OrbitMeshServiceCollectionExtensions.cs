@@ -71,6 +71,8 @@ public static class OrbitMeshServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<JobRetentionService>());
         services.TryAddSingleton<IAgentSelector, LeastLoadedAgentSelector>();
         services.TryAddSingleton<AgentResilience>();
+        services.AddDataProtection();
+        services.TryAddSingleton<JobSecrets>();
         services.TryAddSingleton<JobManager>();
         services.TryAddSingleton<JobDispatcherService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcherService>());

@@ -232,6 +232,16 @@ internal sealed partial class JobManager
                 await EndUnsentAttemptAsync(job, attempt, context.Result).ConfigureAwait(false);
             }
         }
+        catch (JobSecretsUnavailableException ex)
+        {
+            Log.SecretsUnavailable(_logger, job.Id, ex.Message);
+            await EndUnsentAttemptAsync(job, attempt, new JobResult
+            {
+                JobId = job.Id,
+                Status = JobStatus.Failed,
+                Error = new JobError(MeshErrorCodes.Internal, ex.Message),
+            }).ConfigureAwait(false);
+        }
         catch (Exception ex) when (!attempt.Sent)
         {
             Log.MiddlewareFailed(_logger, job.Id, ex);
@@ -271,7 +281,7 @@ internal sealed partial class JobManager
             FencingToken = attempt.FencingToken,
             IdempotencyKey = record.IdempotencyKey,
             Command = record.Command,
-            Parameters = context.Parameters,
+            Parameters = _secrets.Open(record, context.Parameters),
             Pattern = record.Pattern,
             TimeoutMs = record.TimeoutMs,
             CorrelationId = record.CorrelationId,

@@ -60,6 +60,9 @@ internal sealed partial class JobManager
         [LoggerMessage(2117, LogLevel.Warning, "Agent {AgentId} holds job {JobId} with stale token {FencingToken}; told it to stop.")]
         public static partial void StaleHeldJob(ILogger logger, string jobId, string agentId, long fencingToken);
 
+        [LoggerMessage(2124, LogLevel.Error, "Job {JobId} fails: {Reason}")]
+        public static partial void SecretsUnavailable(ILogger logger, string jobId, string reason);
+
         [LoggerMessage(2123, LogLevel.Debug, "Job {JobId} sent to agent {AgentId} (attempt {Attempt}, token {FencingToken}).")]
         public static partial void Sent(ILogger logger, string jobId, string agentId, int attempt, long fencingToken);
 

@@ -41,6 +41,7 @@ internal sealed partial class JobManager
     private readonly TimeProvider _time;
     private readonly ILogger<JobManager> _logger;
     private readonly OrbitMeshMetrics _metrics;
+    private readonly JobSecrets _secrets;
     private readonly SemaphoreSlim _admission;
     private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextFencingToken;
@@ -56,9 +57,11 @@ internal sealed partial class JobManager
         IOptions<OrbitMeshServerOptions> options,
         TimeProvider time,
         OrbitMeshMetrics metrics,
+        JobSecrets secrets,
         ILogger<JobManager> logger)
     {
         _metrics = metrics;
+        _secrets = secrets;
         _store = store;
         _registry = registry;
         _slots = slots;
@@ -115,7 +118,7 @@ internal sealed partial class JobManager
         activity?.SetTag(OrbitMeshDiagnostics.JobIdTag, request.Id);
         activity?.SetTag(OrbitMeshDiagnostics.CommandTag, request.Command);
         var now = _time.GetUtcNow();
-        var record = JobRecord.FromRequest(request, now) with { TraceParent = activity?.Id ?? Activity.Current?.Id };
+        var record = _secrets.Seal(JobRecord.FromRequest(request, now) with { TraceParent = activity?.Id ?? Activity.Current?.Id });
         var created = StatusEvent(record, 1, "submitted", now);
         JobRecord stored;
         try

@@ -83,6 +83,24 @@ internal static class JobRequestValidator
             }
         }
 
+        if (request.SecretParameters is { Count: > 0 } secrets)
+        {
+            if (request.Parameters is not { ValueKind: JsonValueKind.Object } objectParameters)
+            {
+                errors.Add("secretParameters needs parameters that are a JSON object.");
+            }
+            else
+            {
+                foreach (var name in secrets)
+                {
+                    if (string.IsNullOrEmpty(name) || !objectParameters.TryGetProperty(name, out _))
+                    {
+                        errors.Add($"secretParameters names '{name}', which is not a parameter.");
+                    }
+                }
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new MeshValidationException(errors);
