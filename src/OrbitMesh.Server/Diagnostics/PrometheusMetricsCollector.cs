@@ -1,389 +1,283 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Text;
 
 namespace OrbitMesh.Server.Diagnostics;
 
 /// <summary>
 /// Aggregates the measurements of the instruments it is told to include, through a
-/// <see cref="MeterListener"/>, and writes them in the Prometheus text exposition format (0.0.4).
-/// Counters become <c>counter</c> families ending in <c>_total</c>; up-down counters and gauges become
-/// <c>gauge</c>; histograms become <c>histogram</c> with cumulative buckets (the instrument's advised
-/// boundaries, else defaults), <c>_sum</c> and <c>_count</c>. Names follow OpenTelemetry's Prometheus
-/// mapping: invalid characters become <c>_</c> and the unit is appended (<c>s</c> → <c>_seconds</c>,
-/// <c>By</c> → <c>_bytes</c>; annotations like <c>{job}</c> add nothing). When two instruments map to
-/// the same family name, the first one published is written and the others are skipped.
+/// <see cref="MeterListener"/>, and writes them in the Prometheus text exposition format 0.0.4.
 /// </summary>
-internal sealed class PrometheusMetricsCollector : IDisposable
+/// <remarks>
+/// <para>
+/// Counters and observable counters become <c>counter</c> families whose name ends in <c>_total</c>
+/// (the name on the <c>HELP</c> and <c>TYPE</c> lines is the sample name, as in the 0.0.4 format);
+/// up-down counters, observable up-down counters, gauges and observable gauges become <c>gauge</c>;
+/// histograms become <c>histogram</c> with cumulative <c>_bucket{le}</c> series (the instrument's advised
+/// boundaries, else defaults) ending in <c>le="+Inf"</c>, <c>_sum</c> and <c>_count</c>. Names follow
+/// OpenTelemetry's Prometheus mapping; see <see cref="MetricName"/> and <see cref="RenderLabels"/>.
+/// </para>
+/// <para>
+/// Synchronous measurements are aggregated as they arrive, without locks: the series of a tag set is
+/// found through a dictionary keyed by the tags as recorded (no allocation once the series exists), and
+/// counts and sums are updated with interlocked operations. Each instrument keeps at most
+/// <see cref="MaxSeriesPerInstrument"/> series; measurements with further tag sets go to one series
+/// labelled <c>otel_metric_overflow="true"</c>, as OpenTelemetry's cardinality limit does.
+/// </para>
+/// <para>
+/// Observable instruments are observed during <see cref="Write"/>, one at a time through a second
+/// listener, so a callback that throws leaves only its own instrument out of that scrape.
+/// </para>
+/// <para>
+/// When several instruments map to one family name (they differ in kind, numeric type, unit or
+/// description, since a meter returns the same instrument for an identical definition), they are
+/// merged if they have the same Prometheus type: one <c>HELP</c> (the first non-empty description) and
+/// one <c>TYPE</c>, and for a label set both report, the instrument published first wins. An instrument
+/// whose type differs from the family's, or whose sample names would fall inside another family (a gauge
+/// <c>x_count</c> beside a histogram <c>x</c>), is left out, following OpenTelemetry's rule that conflicting
+/// <c>TYPE</c>s drop the whole metric. Conflicts are settled in publication order, so a scrape is stable.
+/// </para>
+/// </remarks>
+internal sealed partial class PrometheusMetricsCollector : IDisposable
 {
     /// <summary>The content type of the exposition.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    private static readonly double[] DefaultBuckets = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
-    private static readonly double[] DefaultSecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    /// <summary>The series an instrument keeps before further tag sets share the overflow series (OpenTelemetry's default limit).</summary>
+    internal const int MaxSeriesPerInstrument = 2000;
 
+    private readonly Func<Instrument, bool> _include;
     private readonly MeterListener _listener;
-    private readonly ConcurrentDictionary<Instrument, InstrumentState> _states = new();
+    private readonly MeterListener _observer;
+    private readonly ConcurrentDictionary<Instrument, Aggregator> _aggregators = new();
     private readonly Lock _scrapeLock = new();
+    private long _published;
+    private volatile bool _disposed;
 
+    /// <summary>Starts listening to every instrument, published now or later, for which <paramref name="include"/> is true.</summary>
     public PrometheusMetricsCollector(Func<Instrument, bool> include)
     {
         ArgumentNullException.ThrowIfNull(include);
+        _include = include;
+
+        // Observable instruments are observed through this listener only, one instrument at a time.
+        _observer = new MeterListener();
+        _observer.SetMeasurementEventCallback<byte>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<short>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<int>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<long>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<float>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<double>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe(value, tags));
+        _observer.SetMeasurementEventCallback<decimal>(static (_, value, tags, state) => (state as ObservableAggregator)?.Observe((double)value, tags));
+
+        // This one receives the synchronous measurements (the hot path) and tells when an instrument's meter is disposed.
         _listener = new MeterListener
         {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (include(instrument))
-                {
-                    var state = InstrumentState.Create(instrument);
-                    _states[instrument] = state;
-                    listener.EnableMeasurementEvents(instrument, state);
-                }
-            },
-            MeasurementsCompleted = (instrument, _) => _states.TryRemove(instrument, out InstrumentState? _),
+            InstrumentPublished = OnInstrumentPublished,
+            MeasurementsCompleted = OnMeasurementsCompleted,
         };
-        _listener.SetMeasurementEventCallback<byte>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<short>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<int>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<long>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<float>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<double>((i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<decimal>((i, v, t, s) => ((InstrumentState)s!).Record((double)v, t));
+        _listener.SetMeasurementEventCallback<byte>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<short>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<int>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<float>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<double>(static (_, value, tags, state) => (state as Aggregator)?.Record(value, tags));
+        _listener.SetMeasurementEventCallback<decimal>(static (_, value, tags, state) => (state as Aggregator)?.Record((double)value, tags));
         _listener.Start();
     }
 
-    /// <summary>Collects the observable instruments and writes every family.</summary>
+    /// <summary>
+    /// Observes the observable instruments and writes every family, sorted by name, each line ending
+    /// in <c>\n</c>. Safe to call from several threads (scrapes are serialized); after
+    /// <see cref="Dispose"/> it writes nothing.
+    /// </summary>
     public void Write(TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        List<InstrumentState> states;
+        List<Family> families;
         lock (_scrapeLock)
         {
-            foreach (var state in _states.Values)
-            {
-                state.BeginObservation();
-            }
-
-            try
-            {
-                _listener.RecordObservableInstruments();
-            }
-#pragma warning disable CA1031 // A failing callback must not break the whole scrape.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // The listener observes every instrument and throws the callbacks' exceptions together at
-                // the end; a failed instrument has no fresh values and is left out of this scrape.
-            }
-
-            states = [.. _states.Values.OrderBy(s => s.FamilyName, StringComparer.Ordinal)];
-        }
-
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var state in states)
-        {
-            if (written.Add(state.FamilyName))
-            {
-                state.Write(writer);
-            }
-        }
-    }
-
-    public void Dispose() => _listener.Dispose();
-
-    // ---- names and values -----------------------------------------------------------------------
-
-    internal static string FamilyName(Instrument instrument, string type)
-    {
-        var name = Sanitize(instrument.Name);
-        var unit = UnitSuffix(instrument.Unit, type);
-        if (unit.Length > 0 && !name.EndsWith("_" + unit, StringComparison.Ordinal))
-        {
-            name += "_" + unit;
-        }
-
-        return name;
-    }
-
-    private static string UnitSuffix(string? unit, string type)
-    {
-        if (string.IsNullOrWhiteSpace(unit) || unit.StartsWith('{'))
-        {
-            return string.Empty;
-        }
-
-        return unit switch
-        {
-            "s" => "seconds",
-            "ms" => "milliseconds",
-            "us" => "microseconds",
-            "ns" => "nanoseconds",
-            "min" => "minutes",
-            "h" => "hours",
-            "By" => "bytes",
-            "KiBy" => "kibibytes",
-            "MiBy" => "mebibytes",
-            "%" => "percent",
-            "1" => type == "gauge" ? "ratio" : string.Empty,
-            _ => Sanitize(unit).Trim('_'),
-        };
-    }
-
-    /// <summary>Replaces every character outside <c>[a-zA-Z0-9_:]</c> by <c>_</c>; a leading digit gets a <c>_</c> before it.</summary>
-    internal static string Sanitize(string name, bool allowColon = true)
-    {
-        var builder = new StringBuilder(name.Length + 1);
-        foreach (var c in name)
-        {
-            var valid = char.IsAsciiLetterOrDigit(c) || c == '_' || (allowColon && c == ':');
-            builder.Append(valid ? c : '_');
-        }
-
-        if (builder.Length == 0 || char.IsAsciiDigit(builder[0]))
-        {
-            builder.Insert(0, '_');
-        }
-
-        return builder.ToString();
-    }
-
-    internal static string FormatValue(double value) =>
-        double.IsNaN(value) ? "NaN"
-        : double.IsPositiveInfinity(value) ? "+Inf"
-        : double.IsNegativeInfinity(value) ? "-Inf"
-        : value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string EscapeLabelValue(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
-
-    private static string EscapeHelp(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
-
-    /// <summary>The tags as Prometheus labels (sorted by name, sanitized, escaped), without braces; "" for none.</summary>
-    private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        if (tags.Length == 0)
-        {
-            return string.Empty;
-        }
-
-        var pairs = new List<(string Name, string Value)>(tags.Length);
-        foreach (var tag in tags)
-        {
-            var name = Sanitize(tag.Key, allowColon: false);
-            if (name.StartsWith("__", StringComparison.Ordinal))
-            {
-                name = "tag" + name; // names starting with __ are reserved by Prometheus
-            }
-
-            pairs.Add((name, Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? string.Empty));
-        }
-
-        pairs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var builder = new StringBuilder();
-        string? previous = null;
-        foreach (var (name, value) in pairs)
-        {
-            if (name == previous)
-            {
-                continue; // two tags that sanitize to one label: the first wins
-            }
-
-            if (builder.Length > 0)
-            {
-                builder.Append(',');
-            }
-
-            builder.Append(name).Append("=\"").Append(EscapeLabelValue(value)).Append('"');
-            previous = name;
-        }
-
-        return builder.ToString();
-    }
-
-    private static void AddDouble(ref double location, double value)
-    {
-        double current, updated;
-        do
-        {
-            current = Volatile.Read(ref location);
-            updated = current + value;
-        }
-        while (Interlocked.CompareExchange(ref location, updated, current) != current);
-    }
-
-    // ---- per-instrument aggregation --------------------------------------------------------------
-
-    private abstract class InstrumentState(Instrument instrument, string type)
-    {
-        // Series by their rendered label set; the key of a measurement without tags is "".
-        protected readonly ConcurrentDictionary<string, object> Series = new(StringComparer.Ordinal);
-
-        public Instrument Instrument { get; } = instrument;
-
-        public string Type { get; } = type;
-
-        public string FamilyName { get; } = PrometheusMetricsCollector.FamilyName(instrument, type);
-
-        public static InstrumentState Create(Instrument instrument)
-        {
-            var kind = instrument.GetType().IsGenericType ? instrument.GetType().GetGenericTypeDefinition() : instrument.GetType();
-            if (kind == typeof(Histogram<>))
-            {
-                return new HistogramState(instrument);
-            }
-
-            if (kind == typeof(Counter<>))
-            {
-                return new SumState(instrument, "counter", observed: false);
-            }
-
-            if (kind == typeof(ObservableCounter<>))
-            {
-                return new SumState(instrument, "counter", observed: true);
-            }
-
-            if (kind == typeof(UpDownCounter<>))
-            {
-                return new SumState(instrument, "gauge", observed: false);
-            }
-
-            // ObservableUpDownCounter, ObservableGauge, Gauge: the last value.
-            return new SumState(instrument, "gauge", observed: true);
-        }
-
-        public abstract void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags);
-
-        /// <summary>Before observable callbacks run: forget the values observed last time (a series no longer reported disappears).</summary>
-        public virtual void BeginObservation()
-        {
-        }
-
-        public void Write(TextWriter writer)
-        {
-            var snapshot = Series.ToArray();
-            if (snapshot.Length == 0)
+            if (_disposed)
             {
                 return;
             }
 
-            Array.Sort(snapshot, (a, b) => string.CompareOrdinal(a.Key, b.Key));
-            if (!string.IsNullOrEmpty(Instrument.Description))
+            var aggregators = _aggregators.Values.ToArray();
+            Array.Sort(aggregators, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+            foreach (var aggregator in aggregators)
             {
-                writer.Write($"# HELP {FamilyName} {EscapeHelp(Instrument.Description)}\n");
+                if (aggregator is ObservableAggregator observable)
+                {
+                    Observe(observable);
+                }
             }
 
-            writer.Write($"# TYPE {FamilyName} {Type}\n");
-            foreach (var (labels, series) in snapshot)
-            {
-                WriteSeries(writer, labels, series);
-            }
+            families = Assemble(aggregators);
         }
 
-        protected abstract void WriteSeries(TextWriter writer, string labels, object series);
-
-        protected static string Braces(string labels) => labels.Length == 0 ? string.Empty : "{" + labels + "}";
+        foreach (var family in families)
+        {
+            family.Write(writer);
+        }
     }
 
-    private sealed class SumState(Instrument instrument, string type, bool observed) : InstrumentState(instrument, type)
+    /// <summary>Stops listening; the instruments are no longer reported.</summary>
+    public void Dispose()
     {
-        private readonly string _sampleName = type == "counter" && !instrument.Name.EndsWith("_total", StringComparison.Ordinal)
-            ? PrometheusMetricsCollector.FamilyName(instrument, type) + "_total"
-            : PrometheusMetricsCollector.FamilyName(instrument, type);
-
-        public override void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        lock (_scrapeLock)
         {
-            var cell = (Cell)Series.GetOrAdd(Labels(tags), static _ => new Cell());
-            if (observed)
+            _disposed = true;
+            _listener.Dispose();
+            _observer.Dispose();
+            _aggregators.Clear();
+        }
+    }
+
+    private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
+    {
+        if (_disposed || !_include(instrument))
+        {
+            return;
+        }
+
+        var aggregator = Aggregator.Create(instrument, Interlocked.Increment(ref _published));
+        if (aggregator is null)
+        {
+            return; // an instrument kind this collector does not know
+        }
+
+        // Registered before it is enabled: if the meter is disposed in between, enabling reports
+        // MeasurementsCompleted at once and the entry is removed again.
+        _aggregators[instrument] = aggregator;
+        listener.EnableMeasurementEvents(instrument, aggregator);
+    }
+
+    private void OnMeasurementsCompleted(Instrument instrument, object? state)
+    {
+        // Only the aggregator this notification is about (should an instrument be enabled twice, the
+        // first state is completed while the second is registered).
+        if (state is Aggregator aggregator)
+        {
+            _aggregators.TryRemove(new KeyValuePair<Instrument, Aggregator>(instrument, aggregator));
+        }
+    }
+
+    /// <summary>Runs one observable instrument's callbacks; its measurements count only if none of them threw.</summary>
+    private void Observe(ObservableAggregator aggregator)
+    {
+        aggregator.BeginObservation();
+        _observer.EnableMeasurementEvents(aggregator.Instrument, aggregator);
+        try
+        {
+            _observer.RecordObservableInstruments();
+            aggregator.EndObservation(succeeded: true);
+        }
+        catch (AggregateException)
+        {
+            // The listener gathers the callback's exception into an AggregateException. A partial
+            // observation could look like a series that vanished, so the instrument is left out of this
+            // scrape and comes back with the next one that succeeds.
+            aggregator.EndObservation(succeeded: false);
+        }
+        finally
+        {
+            _observer.DisableMeasurementEvents(aggregator.Instrument);
+        }
+    }
+
+    /// <summary>Groups the instruments' points into families (see the remarks on the class for conflicts), sorted by name.</summary>
+    private static List<Family> Assemble(Aggregator[] aggregatorsInPublicationOrder)
+    {
+        var families = new Dictionary<string, Family>(StringComparer.Ordinal);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var aggregator in aggregatorsInPublicationOrder)
+        {
+            var points = aggregator.Collect();
+            if (points.Count == 0)
             {
-                Volatile.Write(ref cell.Value, value);
+                continue; // nothing measured yet: it claims no name
+            }
+
+            if (families.TryGetValue(aggregator.Name, out var family))
+            {
+                if (family.Type != aggregator.Type)
+                {
+                    continue;
+                }
             }
             else
             {
-                AddDouble(ref cell.Value, value);
+                var names = SampleNames(aggregator.Name, aggregator.Type);
+                if (names.Any(claimed.Contains))
+                {
+                    continue;
+                }
+
+                claimed.UnionWith(names);
+                family = new Family(aggregator.Name, aggregator.Type);
+                families.Add(family.Name, family);
             }
+
+            family.Add(aggregator.Instrument.Description, points);
         }
 
-        public override void BeginObservation()
-        {
-            if (observed)
-            {
-                Series.Clear();
-            }
-        }
-
-        protected override void WriteSeries(TextWriter writer, string labels, object series) =>
-            writer.Write($"{_sampleName}{Braces(labels)} {FormatValue(Volatile.Read(ref ((Cell)series).Value))}\n");
-
-        private sealed class Cell
-        {
-            public double Value;
-        }
+        var sorted = families.Values.ToList();
+        sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return sorted;
     }
 
-    private sealed class HistogramState : InstrumentState
+    /// <summary>The names a family occupies: its own and those of its samples.</summary>
+    private static string[] SampleNames(string name, MetricType type) => type == MetricType.Histogram
+        ? [name, name + "_bucket", name + "_sum", name + "_count"]
+        : [name];
+
+    /// <summary>One metric family as written: a HELP line when there is a description, the TYPE line, then its samples by label set.</summary>
+    private sealed class Family(string name, MetricType type)
     {
-        private readonly double[] _bounds;
+        private readonly List<Point> _points = [];
+        private readonly HashSet<string> _labelSets = new(StringComparer.Ordinal);
+        private string? _help;
 
-        public HistogramState(Instrument instrument)
-            : base(instrument, "histogram")
+        public string Name => name;
+
+        public MetricType Type => type;
+
+        public void Add(string? description, List<Point> points)
         {
-            var advised = instrument switch
+            if (string.IsNullOrEmpty(_help) && !string.IsNullOrEmpty(description))
             {
-                Histogram<double> h => h.Advice?.HistogramBucketBoundaries?.ToArray(),
-                Histogram<float> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                Histogram<long> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                Histogram<int> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                Histogram<short> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                Histogram<byte> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                Histogram<decimal> h => h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
-                _ => null,
-            };
-            _bounds = advised is { Length: > 0 }
-                ? [.. advised.Where(b => !double.IsNaN(b) && !double.IsInfinity(b)).Distinct().Order()]
-                : instrument.Unit == "s" ? DefaultSecondsBuckets : DefaultBuckets;
-        }
-
-        public override void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var cell = (Cell)Series.GetOrAdd(Labels(tags), _ => new Cell(_bounds.Length + 1));
-            var index = Array.BinarySearch(_bounds, value);
-            index = index >= 0 ? index : ~index; // the first bound >= value; past the end: the +Inf bucket
-            Interlocked.Increment(ref cell.Buckets[index]);
-            AddDouble(ref cell.Sum, value);
-        }
-
-        protected override void WriteSeries(TextWriter writer, string labels, object series)
-        {
-            var cell = (Cell)series;
-
-            // Read the buckets first and derive the count from them, so the exposition is consistent
-            // (cumulative buckets end at _count) even while measurements keep arriving.
-            var counts = new long[cell.Buckets.Length];
-            for (var i = 0; i < counts.Length; i++)
-            {
-                counts[i] = Interlocked.Read(ref cell.Buckets[i]);
+                _help = description;
             }
 
-            var prefix = labels.Length == 0 ? string.Empty : labels + ",";
-            long cumulative = 0;
-            for (var i = 0; i < _bounds.Length; i++)
+            foreach (var point in points)
             {
-                cumulative += counts[i];
-                writer.Write($"{FamilyName}_bucket{{{prefix}le=\"{FormatValue(_bounds[i])}\"}} {cumulative.ToString(CultureInfo.InvariantCulture)}\n");
+                if (_labelSets.Add(point.Labels))
+                {
+                    _points.Add(point);
+                }
             }
-
-            cumulative += counts[^1];
-            writer.Write($"{FamilyName}_bucket{{{prefix}le=\"+Inf\"}} {cumulative.ToString(CultureInfo.InvariantCulture)}\n");
-            writer.Write($"{FamilyName}_sum{Braces(labels)} {FormatValue(Volatile.Read(ref cell.Sum))}\n");
-            writer.Write($"{FamilyName}_count{Braces(labels)} {cumulative.ToString(CultureInfo.InvariantCulture)}\n");
         }
 
-        private sealed class Cell(int buckets)
+        public void Write(TextWriter writer)
         {
-            public readonly long[] Buckets = new long[buckets];
-            public double Sum;
+            _points.Sort(static (a, b) => string.CompareOrdinal(a.Labels, b.Labels));
+            if (_help is not null)
+            {
+                writer.Write("# HELP ");
+                writer.Write(name);
+                writer.Write(' ');
+                writer.Write(EscapeHelp(_help));
+                writer.Write('\n');
+            }
+
+            writer.Write("# TYPE ");
+            writer.Write(name);
+            writer.Write(' ');
+            writer.Write(TypeName(type));
+            writer.Write('\n');
+            foreach (var point in _points)
+            {
+                point.Write(writer, name);
+            }
         }
     }
 }

@@ -4,129 +4,186 @@ using System.Text.RegularExpressions;
 
 namespace OrbitMesh.Server.Tests.Diagnostics;
 
-/// <summary>One sample line: its name, labels and value.</summary>
-internal sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+/// <summary>One sample line: its name, labels, value and optional timestamp.</summary>
+internal sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value, long? Timestamp)
 {
     public string? Label(string name) => Labels.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>The series identity: name and labels sorted by name.</summary>
+    public string Series => Name + "{" + string.Join(",", Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\"")) + "}";
 }
 
-/// <summary>One metric family: its name, type, help text and samples.</summary>
-internal sealed record PrometheusFamily(string Name, string Type, string? Help, List<PrometheusSample> Samples);
+/// <summary>One metric family: its name, type, help text (unescaped) and samples in the order read.</summary>
+internal sealed record PrometheusFamily(string Name, string Type, string? Help, IReadOnlyList<PrometheusSample> Samples);
 
 /// <summary>
 /// A strict reader of the Prometheus text exposition format 0.0.4, written from the format's
-/// description: it rejects anything a Prometheus server would reject and checks the rules a scrape
-/// relies on (one TYPE per family before its samples, contiguous families, no repeated series,
-/// counters ending in _total, cumulative histogram buckets ending in +Inf equal to _count).
+/// description. Every line must be a <c># HELP name text</c>, a <c># TYPE name type</c>, another
+/// comment, an empty line, or a sample <c>name{label="value",...} value [timestamp]</c> with one space
+/// between fields; names must match the metric and label name patterns (no label starting with
+/// <c>__</c>), label values and help text may only use the escapes the format defines, values are
+/// <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c> or decimal floats, and the text ends with a line feed.
+/// Families: the TYPE comes before the samples and once, at most one HELP, the samples of a family
+/// are contiguous, no series (name and labels) repeats. Types: a counter's name ends in <c>_total</c>
+/// and is the name of its samples (the 0.0.4 convention, as written by the classic client libraries);
+/// a gauge's samples carry its name; a histogram has, per label set, <c>_bucket</c> samples with strictly
+/// increasing <c>le</c> ending in <c>+Inf</c> and non-decreasing whole counts, one <c>_sum</c> and one
+/// <c>_count</c> equal to the <c>+Inf</c> bucket. Stricter than the format where it helps a test: every
+/// family must have a TYPE (the collector always writes one), and <c>untyped</c> and <c>summary</c>
+/// families are refused because the collector never writes them. Violations throw <see cref="FormatException"/>.
 /// </summary>
 internal static partial class PrometheusTextParser
 {
-    private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped"];
+    private static readonly string[] Types = ["counter", "gauge", "histogram"];
 
     public static Dictionary<string, PrometheusFamily> Parse(string text)
     {
-        var families = new Dictionary<string, PrometheusFamily>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > 0 && !text.EndsWith('\n'))
+        {
+            throw new FormatException("The exposition must end with a line feed.");
+        }
+
+        var builders = new Dictionary<string, FamilyBuilder>(StringComparer.Ordinal);
+        var order = new List<FamilyBuilder>();
         var series = new HashSet<string>(StringComparer.Ordinal);
         var finished = new HashSet<string>(StringComparer.Ordinal);
-        var typed = new HashSet<string>(StringComparer.Ordinal);
-        var helped = new HashSet<string>(StringComparer.Ordinal);
-        PrometheusFamily? current = null;
-        var lineNumber = 0;
-        Assert.True(text.Length == 0 || text.EndsWith('\n'), "The exposition must end with a line feed.");
-        foreach (var line in text.Split('\n').SkipLast(1))
+        FamilyBuilder? current = null;
+        var lines = text.Split('\n');
+        for (var index = 0; index < lines.Length - 1; index++)
         {
-            lineNumber++;
-            var where = $"line {lineNumber}: '{line}'";
-            Assert.False(line.Contains('\r'), $"Carriage return at {where}.");
+            var line = lines[index];
+            var where = $"line {index + 1} '{line}'";
+            if (line.Contains('\r', StringComparison.Ordinal))
+            {
+                throw new FormatException($"Carriage return at {where}.");
+            }
+
             if (line.Length == 0)
             {
                 continue;
             }
 
+            FamilyBuilder family;
             if (line.StartsWith('#'))
             {
-                var comment = CommentLine().Match(line);
-                if (!comment.Success)
+                var metadata = MetadataLine().Match(line);
+                if (!metadata.Success)
                 {
+                    if (line.StartsWith("# HELP", StringComparison.Ordinal) || line.StartsWith("# TYPE", StringComparison.Ordinal))
+                    {
+                        throw new FormatException($"Malformed HELP or TYPE at {where}.");
+                    }
+
                     continue; // an ordinary comment
                 }
 
-                var name = comment.Groups["name"].Value;
-                var kind = comment.Groups["kind"].Value;
-                var rest = comment.Groups["rest"].Value;
-                Assert.Matches(MetricName(), name);
-                if (current is not null && current.Name != name)
+                var name = metadata.Groups["name"].Value;
+                RequireMetricName(name, where);
+                family = Enter(name, builders, order, finished, ref current, where);
+                if (family.Samples.Count > 0)
                 {
-                    finished.Add(current.Name);
+                    throw new FormatException($"{metadata.Groups["kind"].Value} for {name} after its samples, at {where}.");
                 }
 
-                Assert.DoesNotContain(name, finished);
-                if (!families.TryGetValue(name, out var family))
+                var rest = metadata.Groups["rest"].Value;
+                if (metadata.Groups["kind"].Value == "TYPE")
                 {
-                    family = new PrometheusFamily(name, "untyped", null, []);
-                    families[name] = family;
-                }
+                    if (!Types.Contains(rest))
+                    {
+                        throw new FormatException($"Type '{rest}' is not one the collector writes, at {where}.");
+                    }
 
-                Assert.True(family.Samples.Count == 0, $"{kind} for {name} after its samples, at {where}.");
-                if (kind == "TYPE")
-                {
-                    Assert.Contains(rest, Types);
-                    Assert.True(typed.Add(name), $"A second TYPE for {name} at {where}.");
-                    families[name] = family = family with { Type = rest };
+                    if (family.Type is not null)
+                    {
+                        throw new FormatException($"A second TYPE for {name} at {where}.");
+                    }
+
+                    family.Type = rest;
                 }
                 else
                 {
-                    Assert.True(helped.Add(name), $"A second HELP for {name} at {where}.");
-                    families[name] = family = family with { Help = Unescape(rest, inLabel: false, where) };
+                    if (family.Help is not null)
+                    {
+                        throw new FormatException($"A second HELP for {name} at {where}.");
+                    }
+
+                    family.Help = Unescape(rest, inLabelValue: false, where);
                 }
 
-                current = family;
                 continue;
             }
 
             var sample = ParseSample(line, where);
-            var familyName = FamilyOf(sample.Name, families);
-            if (current is not null && current.Name != familyName)
+            var familyName = FamilyOf(sample.Name, builders);
+            if (familyName is null)
             {
-                finished.Add(current.Name);
+                throw new FormatException($"Sample {sample.Name} without a TYPE before it, at {where}.");
             }
 
-            Assert.DoesNotContain(familyName, finished);
-            if (!families.TryGetValue(familyName, out var owner))
+            family = Enter(familyName, builders, order, finished, ref current, where);
+            if (!series.Add(sample.Series))
             {
-                owner = new PrometheusFamily(familyName, "untyped", null, []);
-                families[familyName] = owner;
+                throw new FormatException($"The series {sample.Series} appears twice, at {where}.");
             }
 
-            owner.Samples.Add(sample);
-            current = owner;
-            var key = sample.Name + "{" + string.Join(",", sample.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) + "}";
-            Assert.True(series.Add(key), $"The series {key} appears twice ({where}).");
+            family.Samples.Add(sample);
         }
 
-        foreach (var family in families.Values)
+        var families = new Dictionary<string, PrometheusFamily>(StringComparer.Ordinal);
+        foreach (var builder in order)
         {
+            if (builder.Type is null)
+            {
+                throw new FormatException($"Family {builder.Name} has no TYPE.");
+            }
+
+            var family = new PrometheusFamily(builder.Name, builder.Type, builder.Help, builder.Samples);
             Validate(family);
+            families.Add(family.Name, family);
         }
 
         return families;
     }
 
-    private static string FamilyOf(string sampleName, Dictionary<string, PrometheusFamily> families)
+    /// <summary>Makes <paramref name="name"/> the current family; a family that was left earlier may not come back.</summary>
+    private static FamilyBuilder Enter(string name, Dictionary<string, FamilyBuilder> builders, List<FamilyBuilder> order, HashSet<string> finished, ref FamilyBuilder? current, string where)
     {
-        foreach (var suffix in new[] { "_bucket", "_sum", "_count", "_total" })
+        if (current is not null && current.Name != name)
         {
-            if (sampleName.EndsWith(suffix, StringComparison.Ordinal))
+            finished.Add(current.Name);
+        }
+
+        if (finished.Contains(name))
+        {
+            throw new FormatException($"Family {name} resumes after another family, at {where}: its lines must be contiguous.");
+        }
+
+        if (!builders.TryGetValue(name, out var family))
+        {
+            family = new FamilyBuilder(name);
+            builders.Add(name, family);
+            order.Add(family);
+        }
+
+        current = family;
+        return family;
+    }
+
+    /// <summary>The typed family a sample belongs to: a histogram's for its suffixed samples, else the family of its own name.</summary>
+    private static string? FamilyOf(string sampleName, Dictionary<string, FamilyBuilder> builders)
+    {
+        foreach (var suffix in (string[])["_bucket", "_sum", "_count"])
+        {
+            if (sampleName.EndsWith(suffix, StringComparison.Ordinal)
+                && builders.TryGetValue(sampleName[..^suffix.Length], out var histogram)
+                && histogram.Type == "histogram")
             {
-                var stem = sampleName[..^suffix.Length];
-                if (families.TryGetValue(stem, out var family) && family.Type is "histogram" or "summary" or "counter")
-                {
-                    return stem;
-                }
+                return histogram.Name;
             }
         }
 
-        return sampleName;
+        return builders.TryGetValue(sampleName, out var family) && family.Type is not null ? sampleName : null;
     }
 
     private static void Validate(PrometheusFamily family)
@@ -134,36 +191,111 @@ internal static partial class PrometheusTextParser
         switch (family.Type)
         {
             case "counter":
-                Assert.All(family.Samples, s =>
+                if (!family.Name.EndsWith("_total", StringComparison.Ordinal))
                 {
-                    Assert.Equal(family.Name + "_total", s.Name);
-                    Assert.True(s.Value >= 0 || double.IsNaN(s.Value), $"Counter {s.Name} is negative.");
-                });
-                break;
-            case "gauge":
-                Assert.All(family.Samples, s => Assert.Equal(family.Name, s.Name));
-                break;
-            case "histogram":
-                foreach (var group in family.Samples.GroupBy(s => string.Join(",", s.Labels.Where(l => l.Key != "le").OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))))
+                    throw new FormatException($"Counter {family.Name} does not end in _total.");
+                }
+
+                foreach (var sample in family.Samples)
                 {
-                    var buckets = group.Where(s => s.Name == family.Name + "_bucket").ToList();
-                    Assert.NotEmpty(buckets);
-                    Assert.All(buckets, b => Assert.NotNull(b.Label("le")));
-                    var bounds = buckets.Select(b => ParseValue(b.Label("le")!, "le")).ToList();
-                    Assert.Equal(bounds.Order().ToList(), bounds);
-                    Assert.True(double.IsPositiveInfinity(bounds[^1]), $"The last bucket of {family.Name}{{{group.Key}}} is not +Inf.");
-                    for (var i = 1; i < buckets.Count; i++)
+                    if (sample.Name != family.Name)
                     {
-                        Assert.True(buckets[i].Value >= buckets[i - 1].Value, $"Buckets of {family.Name}{{{group.Key}}} are not cumulative.");
+                        throw new FormatException($"Sample {sample.Name} in counter family {family.Name}.");
                     }
 
-                    var count = Assert.Single(group, s => s.Name == family.Name + "_count");
-                    Assert.Single(group, s => s.Name == family.Name + "_sum");
-                    Assert.Equal(buckets[^1].Value, count.Value);
-                    Assert.Equal(buckets.Count + 2, group.Count());
+                    if (!(sample.Value >= 0))
+                    {
+                        throw new FormatException($"Counter {sample.Series} is {sample.Value}: counters are non-negative numbers.");
+                    }
                 }
 
                 break;
+            case "gauge":
+                foreach (var sample in family.Samples)
+                {
+                    if (sample.Name != family.Name)
+                    {
+                        throw new FormatException($"Sample {sample.Name} in gauge family {family.Name}.");
+                    }
+                }
+
+                break;
+            case "histogram":
+                ValidateHistogram(family);
+                break;
+        }
+    }
+
+    private static void ValidateHistogram(PrometheusFamily family)
+    {
+        var groups = new Dictionary<string, List<PrometheusSample>>(StringComparer.Ordinal);
+        foreach (var sample in family.Samples)
+        {
+            var suffix = sample.Name[family.Name.Length..];
+            if (suffix is not ("_bucket" or "_sum" or "_count"))
+            {
+                throw new FormatException($"Sample {sample.Name} in histogram family {family.Name}.");
+            }
+
+            if ((suffix == "_bucket") != sample.Labels.ContainsKey("le"))
+            {
+                throw new FormatException($"{sample.Series}: buckets, and only buckets, carry le.");
+            }
+
+            var key = string.Join(",", sample.Labels.Where(l => l.Key != "le").OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\""));
+            if (!groups.TryGetValue(key, out var group))
+            {
+                groups[key] = group = [];
+            }
+
+            group.Add(sample);
+        }
+
+        foreach (var (labels, group) in groups)
+        {
+            var where = $"{family.Name}{{{labels}}}";
+            var buckets = group.Where(s => s.Name == family.Name + "_bucket").ToList();
+            if (buckets.Count == 0)
+            {
+                throw new FormatException($"{where} has no buckets.");
+            }
+
+            var previousBound = double.NegativeInfinity;
+            var previousCount = 0.0;
+            for (var i = 0; i < buckets.Count; i++)
+            {
+                var bound = ParseValue(buckets[i].Label("le")!, $"le of {where}");
+                if (double.IsNaN(bound) || (i > 0 && !(bound > previousBound)))
+                {
+                    throw new FormatException($"The buckets of {where} are not in strictly increasing le order.");
+                }
+
+                var count = buckets[i].Value;
+                if (!(count >= previousCount) || count != Math.Floor(count))
+                {
+                    throw new FormatException($"The buckets of {where} are not cumulative whole counts (le={buckets[i].Label("le")}: {count}).");
+                }
+
+                previousBound = bound;
+                previousCount = count;
+            }
+
+            if (!double.IsPositiveInfinity(previousBound))
+            {
+                throw new FormatException($"The last bucket of {where} is not le=\"+Inf\".");
+            }
+
+            var counts = group.Where(s => s.Name == family.Name + "_count").ToList();
+            var sums = group.Where(s => s.Name == family.Name + "_sum").ToList();
+            if (counts.Count != 1 || sums.Count != 1)
+            {
+                throw new FormatException($"{where} needs exactly one _count and one _sum.");
+            }
+
+            if (counts[0].Value != previousCount)
+            {
+                throw new FormatException($"_count of {where} is {counts[0].Value} but its +Inf bucket is {previousCount}.");
+            }
         }
     }
 
@@ -171,14 +303,18 @@ internal static partial class PrometheusTextParser
     {
         var position = 0;
         var name = ReadWhile(line, ref position, c => char.IsAsciiLetterOrDigit(c) || c is '_' or ':');
-        Assert.Matches(MetricName(), name);
+        RequireMetricName(name, where);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (position < line.Length && line[position] == '{')
         {
             position++;
             while (true)
             {
-                Assert.True(position < line.Length, $"Unterminated label set at {where}.");
+                if (position >= line.Length)
+                {
+                    throw new FormatException($"Unterminated label set at {where}.");
+                }
+
                 if (line[position] == '}')
                 {
                     position++;
@@ -186,14 +322,25 @@ internal static partial class PrometheusTextParser
                 }
 
                 var labelName = ReadWhile(line, ref position, c => char.IsAsciiLetterOrDigit(c) || c == '_');
-                Assert.Matches(LabelName(), labelName);
-                Assert.False(labelName.StartsWith("__", StringComparison.Ordinal), $"Reserved label name {labelName} at {where}.");
-                Assert.True(position + 1 < line.Length && line[position] == '=' && line[position + 1] == '"', $"Expected =\" after {labelName} at {where}.");
+                if (!LabelName().IsMatch(labelName) || labelName.StartsWith("__", StringComparison.Ordinal))
+                {
+                    throw new FormatException($"Invalid label name '{labelName}' at {where}.");
+                }
+
+                if (position + 1 >= line.Length || line[position] != '=' || line[position + 1] != '"')
+                {
+                    throw new FormatException($"Expected =\" after {labelName} at {where}.");
+                }
+
                 position += 2;
                 var value = new StringBuilder();
                 while (true)
                 {
-                    Assert.True(position < line.Length, $"Unterminated label value at {where}.");
+                    if (position >= line.Length)
+                    {
+                        throw new FormatException($"Unterminated label value at {where}.");
+                    }
+
                     var c = line[position++];
                     if (c == '"')
                     {
@@ -202,15 +349,12 @@ internal static partial class PrometheusTextParser
 
                     if (c == '\\')
                     {
-                        Assert.True(position < line.Length, $"Dangling escape at {where}.");
-                        var escaped = line[position++];
-                        value.Append(escaped switch
+                        if (position >= line.Length)
                         {
-                            '\\' => '\\',
-                            '"' => '"',
-                            'n' => '\n',
-                            _ => throw new Xunit.Sdk.XunitException($"Invalid escape \\{escaped} in a label value at {where}."),
-                        });
+                            throw new FormatException($"Dangling escape at {where}.");
+                        }
+
+                        value.Append(Escaped(line[position++], inLabelValue: true, where));
                     }
                     else
                     {
@@ -218,43 +362,69 @@ internal static partial class PrometheusTextParser
                     }
                 }
 
-                Assert.True(labels.TryAdd(labelName, value.ToString()), $"Label {labelName} repeated at {where}.");
-                if (line[position] == ',')
+                if (!labels.TryAdd(labelName, value.ToString()))
                 {
-                    position++;
+                    throw new FormatException($"Label {labelName} repeated at {where}.");
                 }
-                else
+
+                if (position < line.Length && line[position] == ',')
                 {
-                    Assert.Equal('}', line[position]);
+                    position++; // the format allows a trailing comma before '}'
+                }
+                else if (position >= line.Length || line[position] != '}')
+                {
+                    throw new FormatException($"Expected , or }} after the value of {labelName} at {where}.");
                 }
             }
         }
 
-        Assert.True(position < line.Length && line[position] == ' ', $"Expected one space before the value at {where}.");
-        var parts = line[(position + 1)..].Split(' ');
-        Assert.True(parts.Length is 1 or 2, $"Expected a value and an optional timestamp at {where}.");
-        var sampleValue = ParseValue(parts[0], where);
-        if (parts.Length == 2)
+        if (position >= line.Length || line[position] != ' ')
         {
-            Assert.True(long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _), $"Bad timestamp at {where}.");
+            throw new FormatException($"Expected one space before the value at {where}.");
         }
 
-        return new PrometheusSample(name, labels, sampleValue);
+        var parts = line[(position + 1)..].Split(' ');
+        if (parts.Length is not (1 or 2))
+        {
+            throw new FormatException($"Expected a value and an optional timestamp, one space apart, at {where}.");
+        }
+
+        var sampleValue = ParseValue(parts[0], where);
+        long? timestamp = null;
+        if (parts.Length == 2)
+        {
+            if (!TimestampLiteral().IsMatch(parts[1]) || !long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var milliseconds))
+            {
+                throw new FormatException($"Bad timestamp at {where}.");
+            }
+
+            timestamp = milliseconds;
+        }
+
+        return new PrometheusSample(name, labels, sampleValue, timestamp);
     }
 
-    private static double ParseValue(string text, string where) => text switch
+    private static void RequireMetricName(string name, string where)
+    {
+        if (!MetricName().IsMatch(name))
+        {
+            throw new FormatException($"Invalid metric name '{name}' at {where}.");
+        }
+    }
+
+    /// <summary>A value: <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c> or a decimal float (no hexadecimal, no other spellings of infinity).</summary>
+    internal static double ParseValue(string text, string where) => text switch
     {
         "+Inf" => double.PositiveInfinity,
         "-Inf" => double.NegativeInfinity,
         "NaN" => double.NaN,
-        _ => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && FloatLiteral().IsMatch(text)
-            ? value
-            : throw new Xunit.Sdk.XunitException($"'{text}' is not a Prometheus float ({where})."),
+        _ when FloatLiteral().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) => value,
+        _ => throw new FormatException($"'{text}' is not a Prometheus float ({where})."),
     };
 
-    private static string Unescape(string text, bool inLabel, string where)
+    private static string Unescape(string text, bool inLabelValue, string where)
     {
-        var builder = new StringBuilder();
+        var builder = new StringBuilder(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] != '\\')
@@ -263,18 +433,25 @@ internal static partial class PrometheusTextParser
                 continue;
             }
 
-            Assert.True(++i < text.Length, $"Dangling escape at {where}.");
-            builder.Append(text[i] switch
+            if (++i >= text.Length)
             {
-                '\\' => '\\',
-                'n' => '\n',
-                '"' when inLabel => '"',
-                _ => throw new Xunit.Sdk.XunitException($"Invalid escape \\{text[i]} at {where}."),
-            });
+                throw new FormatException($"Dangling escape at {where}.");
+            }
+
+            builder.Append(Escaped(text[i], inLabelValue, where));
         }
 
         return builder.ToString();
     }
+
+    /// <summary>The escapes of the format: <c>\\</c> and <c>\n</c> everywhere, <c>\"</c> in label values only.</summary>
+    private static char Escaped(char c, bool inLabelValue, string where) => c switch
+    {
+        '\\' => '\\',
+        'n' => '\n',
+        '"' when inLabelValue => '"',
+        _ => throw new FormatException($"Invalid escape \\{c} at {where}."),
+    };
 
     private static string ReadWhile(string line, ref int position, Func<char, bool> accept)
     {
@@ -287,8 +464,8 @@ internal static partial class PrometheusTextParser
         return line[start..position];
     }
 
-    [GeneratedRegex("^# (?<kind>HELP|TYPE) (?<name>\\S+) (?<rest>.*)$")]
-    private static partial Regex CommentLine();
+    [GeneratedRegex(@"^# (?<kind>HELP|TYPE) (?<name>[^ ]+)(?: (?<rest>.*))?$")]
+    private static partial Regex MetadataLine();
 
     [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
     private static partial Regex MetricName();
@@ -296,6 +473,20 @@ internal static partial class PrometheusTextParser
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
     private static partial Regex LabelName();
 
-    [GeneratedRegex("^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$")]
+    [GeneratedRegex(@"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")]
     private static partial Regex FloatLiteral();
+
+    [GeneratedRegex(@"^-?\d+$")]
+    private static partial Regex TimestampLiteral();
+
+    private sealed class FamilyBuilder(string name)
+    {
+        public string Name => name;
+
+        public string? Type { get; set; }
+
+        public string? Help { get; set; }
+
+        public List<PrometheusSample> Samples { get; } = [];
+    }
 }
