@@ -87,8 +87,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public async Task<JsonElement> StatsAsync() => await _http.GetFromJsonAsync<JsonElement>("/bench/stats");
 
-    public async Task<int> ConnectedAgentsAsync() =>
-        (await _http.GetFromJsonAsync<JsonElement>("/bench/stats")).GetProperty("connected").GetInt32();
+    public async Task<int> ConnectedAgentsAsync() => (await StatsAsync()).GetProperty("connected").GetInt32();
 
     public async Task<long> DatabaseBytesAsync() =>
         (await _http.GetFromJsonAsync<JsonElement>("/bench/dbsize")).GetProperty("bytes").GetInt64();

@@ -25,8 +25,6 @@ internal sealed class OrbitMeshMetrics
     private readonly Counter<long> _ackTimeouts;
     private readonly Counter<long> _nacks;
     private readonly Counter<long> _leaseExpiries;
-    private readonly Counter<long> _handshakesRejected;
-    private readonly Counter<long> _handshakesAdmitted;
 
     public OrbitMeshMetrics(IMeterFactory meterFactory, IServiceProvider services)
     {
@@ -43,11 +41,14 @@ internal sealed class OrbitMeshMetrics
         _ackTimeouts = Meter.CreateCounter<long>("orbitmesh.job.ack_timeouts", "{assignment}", "Assignments the agent did not acknowledge in time.");
         _nacks = Meter.CreateCounter<long>("orbitmesh.job.nacks", "{assignment}", "Assignments an agent refused, by code.");
         _leaseExpiries = Meter.CreateCounter<long>("orbitmesh.job.lease_expiries", "{attempt}", "Running attempts whose lease lapsed without renewal.");
-        _handshakesAdmitted = Meter.CreateCounter<long>("orbitmesh.handshakes.admitted", "{connection}", "Agent connections admitted past admission control.");
-        _handshakesRejected = Meter.CreateCounter<long>("orbitmesh.handshakes.rejected", "{connection}", "Agent connections turned away with 503 and Retry-After because too many handshakes were in progress.");
 
         Meter.CreateObservableUpDownCounter("orbitmesh.agents.connected",
             () => services.GetRequiredService<AgentRegistry>().ConnectedCount, "{agent}", "Agents registered on a live connection.");
+        // The admission keeps these counts itself (the bench reads them too): observe them rather than count twice.
+        Meter.CreateObservableCounter("orbitmesh.handshakes.admitted",
+            () => services.GetRequiredService<HandshakeAdmission>().Admitted, "{connection}", "Agent connections admitted past admission control.");
+        Meter.CreateObservableCounter("orbitmesh.handshakes.rejected",
+            () => services.GetRequiredService<HandshakeAdmission>().Rejected, "{connection}", "Agent connections turned away with 503 and Retry-After because too many handshakes were in progress.");
         Meter.CreateObservableUpDownCounter("orbitmesh.handshakes.active",
             () => services.GetRequiredService<HandshakeAdmission>().Active, "{connection}", "Agent connections admitted that have not registered yet.");
         Meter.CreateObservableUpDownCounter("orbitmesh.dispatch.queue.depth", () =>
@@ -79,9 +80,6 @@ internal sealed class OrbitMeshMetrics
 
     public void LeaseExpired() => _leaseExpiries.Add(1);
 
-    public void HandshakeAdmitted() => _handshakesAdmitted.Add(1);
-
-    public void HandshakeRejected() => _handshakesRejected.Add(1);
 
     private static string StatusName(JobStatus status) => status switch
     {

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OrbitMesh.Server.Diagnostics;
 
 namespace OrbitMesh.Server.Hubs;
 
@@ -13,7 +12,7 @@ namespace OrbitMesh.Server.Hubs;
 /// once; further connects are answered <c>503</c> with <c>Retry-After</c>, which agents honour on top
 /// of their decorrelated jitter. This keeps a restarted server usable while its whole fleet returns.
 /// </summary>
-internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions> options, OrbitMeshMetrics metrics, ILogger<HandshakeAdmission> logger)
+internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions> options, ILogger<HandshakeAdmission> logger)
 {
     /// <summary>The key of a connection's <see cref="Ticket"/> in <see cref="HttpContext.Items"/>.</summary>
     public const string TicketItem = "orbitmesh.handshake";
@@ -50,7 +49,6 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
         {
             Interlocked.Decrement(ref _active);
             var rejected = Interlocked.Increment(ref _rejected);
-            metrics.HandshakeRejected();
             if (rejected == 1 || rejected % 1000 == 0)
             {
                 Log.HandshakesOverBudget(logger, _budget, rejected);
@@ -64,7 +62,6 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
 
         UpdatePeak();
         Interlocked.Increment(ref _admitted);
-        metrics.HandshakeAdmitted();
         var ticket = new Ticket(this);
         context.Items[TicketItem] = ticket;
         try
