@@ -61,8 +61,8 @@ public sealed class OrbitMeshServerOptions
     public int MissedHeartbeatsAllowed { get; set; } = DefaultMissedHeartbeatsAllowed;
 
     /// <summary>
-    /// Tokens agents may present (interim shared-token authentication). At least one is required:
-    /// no agent connects anonymously.
+    /// Shared tokens agents may present instead of enrolling (for development; an explicit opt-in).
+    /// Enrolled nodes prove their key instead (see docs/security.md).
     /// </summary>
     public IList<string> AgentTokens { get; } = [];
 
@@ -134,6 +134,9 @@ public sealed class OrbitMeshServerOptions
 
     /// <summary>Send exception details (stack traces) of handler failures to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
+
+    /// <summary>Enrollment, node certificates, user tokens, rate limits and development relaxations.</summary>
+    public Security.SecurityOptions Security { get; } = new();
 
     /// <summary>The execution engine's settings.</summary>
     public Jobs.JobOptions Jobs { get; } = new();

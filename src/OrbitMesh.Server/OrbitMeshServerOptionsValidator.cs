@@ -8,11 +8,6 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
     public ValidateOptionsResult Validate(string? name, OrbitMeshServerOptions options)
     {
         var errors = new List<string>();
-        if (options.AgentTokens.Count == 0)
-        {
-            errors.Add("No agent authentication is configured: add at least one agent token (OrbitMeshServerOptions.AgentTokens, or --agent-token). Agents never connect anonymously.");
-        }
-
         foreach (var token in options.AgentTokens)
         {
             if (string.IsNullOrWhiteSpace(token) || token.Length < 8)
@@ -37,7 +32,7 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
             errors.Add($"ClientTimeoutInterval ({options.ClientTimeoutInterval}) must be longer than HeartbeatInterval ({options.HeartbeatInterval}): the server closes agent connections that send no heartbeat for that long.");
         }
 
-        foreach (var section in new object[] { options.Jobs, options.Resilience, options.Retention })
+        foreach (var section in new object[] { options.Jobs, options.Resilience, options.Retention, options.Security })
         {
             var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
             if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true))
@@ -49,6 +44,11 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
         if (options.Jobs.RetryMaxDelay < options.Jobs.RetryBaseDelay)
         {
             errors.Add("Jobs.RetryMaxDelay must be at least Jobs.RetryBaseDelay.");
+        }
+
+        if (options.Security.CertificateRenewalWindow >= options.Security.CertificateLifetime)
+        {
+            errors.Add("Security.CertificateRenewalWindow must be shorter than Security.CertificateLifetime.");
         }
 
         foreach (var type in options.Middleware)

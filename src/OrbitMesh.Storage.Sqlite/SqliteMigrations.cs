@@ -55,6 +55,24 @@ internal static class SqliteMigrations
                 id TEXT PRIMARY KEY,
                 record TEXT NOT NULL) WITHOUT ROWID;
             """),
+        (2, "security records and the audit trail", """
+            CREATE TABLE security (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (kind, id)) WITHOUT ROWID;
+            CREATE TABLE audit (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                timestamp INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                actor TEXT,
+                subject TEXT,
+                success INTEGER NOT NULL,
+                reason TEXT,
+                remote_address TEXT);
+            CREATE INDEX ix_audit_subject ON audit (subject, sequence) WHERE subject IS NOT NULL;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteStorageExtensions
 {
     /// <summary>
-    /// Stores jobs, events, twins and agents in one SQLite file at <paramref name="path"/> (created with
+    /// Stores jobs, events, twins, agents and security records (tokens, nodes, users, the audit trail) in one SQLite file at <paramref name="path"/> (created with
     /// its directory when missing; refused when it is not a healthy OrbitMesh database of a known schema).
     /// </summary>
     public static IOrbitMeshServerBuilder UseSqlite(this IOrbitMeshServerBuilder builder, string path, Action<SqliteStorageOptions>? configure = null)
@@ -33,9 +33,11 @@ public static class SqliteStorageExtensions
         services.AddSingleton<SqliteJobStore>();
         services.AddSingleton<SqliteEventStore>();
         services.AddSingleton<SqliteAgentStore>();
+        services.AddSingleton<SqliteSecurityStore>();
         services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>()));
         services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>()));
         services.Replace(ServiceDescriptor.Singleton<IAgentStore>(sp => sp.GetRequiredService<SqliteAgentStore>()));
+        services.Replace(ServiceDescriptor.Singleton<ISecurityStore>(sp => sp.GetRequiredService<SqliteSecurityStore>()));
         services.Replace(ServiceDescriptor.Singleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteDatabase>()));
         return builder;
     }

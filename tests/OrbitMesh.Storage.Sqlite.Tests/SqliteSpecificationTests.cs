@@ -28,3 +28,12 @@ public sealed class SqliteEventSourcingTests : EventSourcingSpecification
 
     protected override async Task DisposeStoreAsync() => await _database.DisposeAsync();
 }
+
+public sealed class SqliteSecurityStoreTests : SecurityStoreSpecification
+{
+    private readonly TempDatabase _database = new();
+
+    protected override Task<ISecurityStore> CreateStoreAsync() => Task.FromResult<ISecurityStore>(new SqliteSecurityStore(_database.Open()));
+
+    protected override async Task DisposeStoreAsync() => await _database.DisposeAsync();
+}

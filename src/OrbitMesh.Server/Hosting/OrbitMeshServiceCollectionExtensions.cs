@@ -64,6 +64,7 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<IJobStore>(_ => throw MissingStorage());
         services.TryAddSingleton<IEventStore>(_ => throw MissingStorage());
         services.TryAddSingleton<IAgentStore>(_ => throw MissingStorage());
+        services.TryAddSingleton<ISecurityStore>(_ => throw MissingStorage());
         services.TryAddSingleton<IStorageHealth>(_ => throw MissingStorage());
         services.TryAddSingleton<AgentLifecycleService>();
         services.TryAddSingleton<OrbitMesh.Server.Twins.TwinService>();
@@ -80,6 +81,7 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<UnregisteredConnections>();
         services.TryAddSingleton<ConnectionCloser>();
         services.TryAddSingleton<AgentTokenValidator>();
+        services.TryAddSingleton<SecurityAudit>();
         services.TryAddSingleton<ServerMeshClient>();
         services.TryAddSingleton<IMeshClient>(sp => sp.GetRequiredService<ServerMeshClient>());
         services.TryAddSingleton<AgentMonitorService>();
@@ -121,6 +123,7 @@ public static class OrbitMeshServiceCollectionExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton<IJobStore, InMemoryJobStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IEventStore, InMemoryEventStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IAgentStore, InMemoryAgentStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ISecurityStore, InMemorySecurityStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IStorageHealth, AlwaysHealthyStorage>());
         return builder;
     }

@@ -18,3 +18,8 @@ public sealed class InMemoryEventSourcingTests : EventSourcingSpecification
 {
     protected override Task<IEventStore> CreateStoreAsync() => Task.FromResult<IEventStore>(new InMemoryEventStore());
 }
+
+public sealed class InMemorySecurityStoreTests : SecurityStoreSpecification
+{
+    protected override Task<ISecurityStore> CreateStoreAsync() => Task.FromResult<ISecurityStore>(new InMemorySecurityStore());
+}
