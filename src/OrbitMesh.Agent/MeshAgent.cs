@@ -48,6 +48,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private Task _heartbeatLoop = Task.CompletedTask;
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
+    private readonly HttpClient? _ownedHttpClient;
     private Exception? _closeReason;
     private int _activeJobs;
     private int _started;
@@ -84,6 +85,18 @@ public sealed partial class MeshAgent : IAsyncDisposable
         if (options.Token is { Length: > 0 } token)
         {
             builder.WithAccessToken(token);
+        }
+
+        if (options.Identity is { } identity)
+        {
+            if (options.HttpClient is null)
+            {
+                _ownedHttpClient = new HttpClient();
+            }
+
+            var enrollment = new Security.NodeEnrollmentClient(options.HttpClient ?? _ownedHttpClient!, options.Server!);
+            var time = options.TimeProvider;
+            builder.Configure(o => o.AccessTokenProvider = async ct => await enrollment.ConnectCredentialAsync(identity, time, ct).ConfigureAwait(false));
         }
 
         if (configureConnection is not null)
@@ -242,6 +255,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         // _slots is not disposed: a handler that ignores cancellation may still finish and release its
         // slot after this, and a SemaphoreSlim whose wait handle was never used holds nothing to free.
         _ownedServices?.Dispose();
+        _ownedHttpClient?.Dispose();
     }
 
     internal AgentRegistration BuildRegistration() => new()
@@ -306,6 +320,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         }
 
         _heartbeatInterval = TimeSpan.FromMilliseconds(Math.Max(10, result.HeartbeatIntervalMs));
+        _runner.ServerClockOffset = result.ServerTime == default ? TimeSpan.Zero : result.ServerTime - _time.GetUtcNow();
         _registration = result;
         Log.Registered(_logger, result.AgentId, result.HeartbeatIntervalMs, result.ReplacedExisting);
     }

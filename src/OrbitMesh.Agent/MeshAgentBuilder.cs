@@ -45,6 +45,18 @@ public sealed class MeshAgentBuilder
         return this;
     }
 
+    /// <summary>
+    /// Connects as an enrolled node: each connection proves possession of the identity's key (and the
+    /// certificate is renewed near expiry). The agent's id is the node's id.
+    /// </summary>
+    public MeshAgentBuilder WithNodeIdentity(Security.NodeIdentity identity, HttpClient? httpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        _options.Identity = identity;
+        _options.HttpClient = httpClient ?? _options.HttpClient;
+        return this;
+    }
+
     /// <summary>The agent's id.</summary>
     public MeshAgentBuilder WithId(string id)
     {

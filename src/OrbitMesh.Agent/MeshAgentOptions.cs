@@ -18,8 +18,17 @@ public sealed class MeshAgentOptions
     [Required(ErrorMessage = "The server URL is required (WithServer / --server).")]
     public Uri? Server { get; set; }
 
-    /// <summary>The agent token the server knows (interim shared-token authentication).</summary>
+    /// <summary>A shared agent token the server knows (development; enrolled nodes use <see cref="Identity"/>).</summary>
     public string? Token { get; set; }
+
+    /// <summary>
+    /// The enrolled node's identity (see <see cref="Security.NodeIdentity"/>): every connection proves
+    /// possession of its key, and its certificate is renewed before it expires. Its id is the agent's id.
+    /// </summary>
+    public Security.NodeIdentity? Identity { get; set; }
+
+    /// <summary>The HTTP client for the node's proof and renewal calls; one is created when not set.</summary>
+    public HttpClient? HttpClient { get; set; }
 
     /// <summary>The agent's id; the machine name when not set.</summary>
     public string? Id { get; set; }
@@ -79,7 +88,7 @@ public sealed class MeshAgentOptions
     }
 
     /// <summary>The agent id in effect.</summary>
-    public string EffectiveId => string.IsNullOrWhiteSpace(Id) ? Environment.MachineName.ToLowerInvariant() : Id;
+    public string EffectiveId => Identity?.NodeId ?? (string.IsNullOrWhiteSpace(Id) ? Environment.MachineName.ToLowerInvariant() : Id);
 
     /// <summary>Throws an <see cref="OrbitMeshException"/> listing every invalid setting.</summary>
     internal void Validate()
@@ -96,6 +105,16 @@ public sealed class MeshAgentOptions
         if (Server is { } server && server.Scheme is not ("http" or "https" or "ws" or "wss"))
         {
             errors.Add($"The server URL '{server}' must use http or https.");
+        }
+
+        if (Identity is not null && !string.IsNullOrEmpty(Token))
+        {
+            errors.Add("Give either a shared token or a node identity, not both.");
+        }
+
+        if (Identity is not null && !string.IsNullOrWhiteSpace(Id) && Id != Identity.NodeId)
+        {
+            errors.Add($"The agent id '{Id}' differs from the enrolled node's id '{Identity.NodeId}'.");
         }
 
         if (!RegistrationValidator.IsValidIdentifier(EffectiveId))

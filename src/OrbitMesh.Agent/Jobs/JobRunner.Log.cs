@@ -9,6 +9,9 @@ internal sealed partial class JobRunner
         [LoggerMessage(3100, LogLevel.Warning, "Assignment of job {JobId} attempt {Attempt} was already received; not running it twice.")]
         public static partial void DuplicateAssignment(ILogger logger, string jobId, int attempt);
 
+        [LoggerMessage(3115, LogLevel.Warning, "Assignment of job {JobId} attempt {Attempt} expired at {ExpiresAt:O} before it arrived; refusing it.")]
+        public static partial void ExpiredAssignment(ILogger logger, string jobId, int attempt, DateTimeOffset expiresAt);
+
         [LoggerMessage(3101, LogLevel.Information, "Stopping job {JobId} ({Reason}).")]
         public static partial void StopRequested(ILogger logger, string jobId, string reason);
 

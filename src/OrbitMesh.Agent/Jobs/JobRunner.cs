@@ -58,6 +58,9 @@ internal sealed partial class JobRunner
         _agentId = options.EffectiveId;
     }
 
+    /// <summary>The server's clock minus this agent's, learned at registration: assignment expiry is judged in the server's time.</summary>
+    public TimeSpan ServerClockOffset { get; set; }
+
     /// <summary>Jobs executing now.</summary>
     public int RunningCount => _running.Count;
 
@@ -82,10 +85,17 @@ internal sealed partial class JobRunner
         }
 
         var key = assignment.JobId + "#" + assignment.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (!Remember(key))
+        if (!Remember(key) || (assignment.Nonce is { } nonce && !Remember("nonce:" + nonce)))
         {
             Log.DuplicateAssignment(_logger, assignment.JobId, assignment.Attempt);
             return Task.CompletedTask;
+        }
+
+        if (assignment.ExpiresAt is { } expiresAt && _time.GetUtcNow() + ServerClockOffset > expiresAt)
+        {
+            // A captured assignment replayed later (or one delayed past its validity): never run it.
+            Log.ExpiredAssignment(_logger, assignment.JobId, assignment.Attempt, expiresAt);
+            return RejectAsync(assignment, MeshErrorCodes.NotAllowed, $"The assignment of job '{assignment.JobId}' expired at {expiresAt:O}; it is not run.");
         }
 
         if (!_handlers.TryGet(assignment.Command, out var handler))

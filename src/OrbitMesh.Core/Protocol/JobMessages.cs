@@ -44,6 +44,12 @@ public sealed record JobAssignment
 
     /// <summary>W3C trace context of the dispatch, so one trace spans server and agent.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>A fresh random value per assignment sent: an agent runs an assignment with a nonce it has seen at most once.</summary>
+    public string? Nonce { get; init; }
+
+    /// <summary>When the assignment stops being valid (server time): a later delivery, such as a replay, is refused with <c>not_allowed</c>.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 }
 
 /// <summary>Agent → server: the agent accepts the assignment and is about to run it.</summary>

@@ -19,6 +19,7 @@ internal sealed class AgentEntry
         MaxConcurrentJobs = registration.MaxConcurrentJobs;
         Metadata = registration.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(registration.Metadata);
         Version = registration.Version;
+        Grants = context.Items.TryGetValue(Hubs.AgentHub.GrantsItem, out var grants) ? grants as Security.Nodes.CapabilityGrants : null;
         ConnectionId = connectionId;
         Context = context;
         ConnectedAt = now;
@@ -89,7 +90,10 @@ internal sealed class AgentEntry
     public AgentCircuitState Circuit { get; set; }
 
     /// <summary>True when the agent can run <paramref name="command"/> as far as the server knows.</summary>
-    public bool Supports(string command) => CommandSet.Count == 0 || CommandSet.Contains(command);
+    public bool Supports(string command) => (CommandSet.Count == 0 || CommandSet.Contains(command)) && (Grants is null || Grants.AllowsCommand(command));
+
+    /// <summary>An enrolled node's grants: it is offered only commands they allow. Null for a shared-token agent (unrestricted).</summary>
+    public Security.Nodes.CapabilityGrants? Grants { get; }
 
     public Dictionary<string, string> Metadata { get; }
 

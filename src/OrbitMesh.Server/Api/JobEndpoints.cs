@@ -321,7 +321,7 @@ internal static class JobEndpoints
     }
 
     /// <summary>Reads a JSON body with a size limit, answering malformed input with a clear 400 (or 413, 415).</summary>
-    private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpContext context)
+    internal static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpContext context)
         where T : class
     {
         var request = context.Request;

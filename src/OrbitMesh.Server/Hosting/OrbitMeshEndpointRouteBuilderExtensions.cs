@@ -36,6 +36,12 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
         api.MapAgentEndpoints();
         api.MapJobEndpoints();
+        api.MapTokenEndpoints();
+        api.MapNodeEndpoints();
+        api.MapAuditEndpoints();
+
+        // What a node calls before it holds a certificate: no API credentials, rate-limited per address.
+        var enrollment = endpoints.MapGroup("/api").MapEnrollmentEndpoints();
 
         // Listen from now on (measurements made before a listener exists are lost), and create the instruments.
         endpoints.ServiceProvider.GetRequiredService<PrometheusMetricsCollector>();
@@ -49,7 +55,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
 
         var live = endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         var ready = endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        return new CompositeConventionBuilder([hub, api, metrics, live, ready]);
+        return new CompositeConventionBuilder([hub, api, enrollment, metrics, live, ready]);
     }
 
     private sealed class CompositeConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder

@@ -82,6 +82,11 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<ConnectionCloser>();
         services.TryAddSingleton<AgentTokenValidator>();
         services.TryAddSingleton<SecurityAudit>();
+        services.TryAddSingleton<OrbitMesh.Server.Security.Nodes.BootstrapTokenService>();
+        services.TryAddSingleton<OrbitMesh.Server.Security.Nodes.CertificateAuthority>();
+        services.TryAddSingleton<OrbitMesh.Server.Security.Nodes.NodeChallenges>();
+        services.TryAddSingleton<OrbitMesh.Server.Security.Nodes.NodeConnections>();
+        services.TryAddSingleton<OrbitMesh.Server.Security.Nodes.NodeService>();
         services.TryAddSingleton<ServerMeshClient>();
         services.TryAddSingleton<IMeshClient>(sp => sp.GetRequiredService<ServerMeshClient>());
         services.TryAddSingleton<AgentMonitorService>();

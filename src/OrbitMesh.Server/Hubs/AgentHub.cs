@@ -24,6 +24,9 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     /// <summary>The key of the registered agent's metadata (<c>IReadOnlyDictionary&lt;string, string&gt;</c>) in <see cref="HubCallerContext.Items"/>.</summary>
     public const string MetadataItem = "orbitmesh.metadata";
 
+    /// <summary>The key of an enrolled node's <see cref="Security.Nodes.CapabilityGrants"/> in <see cref="HubCallerContext.Items"/>; absent for shared-token agents.</summary>
+    public const string GrantsItem = "orbitmesh.grants";
+
     private readonly AgentRegistry _registry;
     private readonly Jobs.JobManager _jobs;
     private readonly AgentLifecycleService _lifecycle;
@@ -35,6 +38,10 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     private readonly HeartbeatSchedule _heartbeats;
     private readonly OrbitMeshMetrics _metrics;
     private readonly ILogger<AgentHub> _logger;
+    private readonly Security.Nodes.NodeConnections _nodeConnections;
+    private readonly Security.Nodes.NodeService _nodes;
+    private readonly SecurityAudit _audit;
+    private readonly IReadOnlyDictionary<string, string> _commandCapabilities;
 
     public AgentHub(
         AgentRegistry registry,
@@ -47,8 +54,15 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
         TimeProvider time,
         HeartbeatSchedule heartbeats,
         OrbitMeshMetrics metrics,
+        Security.Nodes.NodeConnections nodeConnections,
+        Security.Nodes.NodeService nodes,
+        SecurityAudit audit,
         ILogger<AgentHub> logger)
     {
+        _nodeConnections = nodeConnections;
+        _nodes = nodes;
+        _audit = audit;
+        _commandCapabilities = options.Value.Security.CommandCapabilities.AsReadOnly();
         _heartbeats = heartbeats;
         _metrics = metrics;
         _registry = registry;
@@ -65,6 +79,19 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     /// <inheritdoc />
     public override Task OnConnectedAsync()
     {
+        if (Context.User?.FindFirst(AgentTokenAuthenticationHandler.NodeClaim)?.Value is { } nodeId)
+        {
+            var grants = Context.User.FindAll(AgentTokenAuthenticationHandler.GrantClaim).Select(c => c.Value).ToArray();
+            Context.Items[GrantsItem] = new Security.Nodes.CapabilityGrants(grants, _commandCapabilities);
+            var expires = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Context.User.FindFirst(AgentTokenAuthenticationHandler.ExpiresClaim)!.Value, System.Globalization.CultureInfo.InvariantCulture));
+            _nodeConnections.Add(nodeId, Context, expires);
+            if (_nodes.RevokedSinceStart(nodeId))
+            {
+                // Revoked between this connection's authentication and now.
+                _nodeConnections.CloseAll(nodeId);
+            }
+        }
+
         _unregistered.Add(Context);
         Log.Connected(_logger, Context.ConnectionId, Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         return Task.CompletedTask;
@@ -75,6 +102,11 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
     {
         HandshakeAdmission.Release(Context.GetHttpContext());
         _unregistered.Remove(Context.ConnectionId);
+        if (Context.User?.FindFirst(AgentTokenAuthenticationHandler.NodeClaim)?.Value is { } nodeId)
+        {
+            _nodeConnections.Remove(nodeId, Context.ConnectionId);
+        }
+
         var agent = _registry.Unregister(Context.ConnectionId);
         if (agent is null)
         {
@@ -123,6 +155,28 @@ internal sealed partial class AgentHub : Hub<IAgentClient>, IServerHub
             var reason = string.Join(" ", errors);
             Log.RegistrationRejected(_logger, Context.ConnectionId, reason);
             throw new HubException("Invalid registration: " + reason);
+        }
+
+        if (Context.User?.FindFirst(AgentTokenAuthenticationHandler.NodeClaim)?.Value is { } nodeId)
+        {
+            // An enrolled node registers as itself, with no capability it was not granted.
+            string? refusal = null;
+            if (!string.Equals(registration.Id, nodeId, StringComparison.Ordinal))
+            {
+                refusal = $"this connection authenticated as node '{nodeId}' and cannot register as '{registration.Id}'";
+            }
+            else if (Context.Items[GrantsItem] is Security.Nodes.CapabilityGrants grants
+                && (registration.Capabilities ?? []).Where(c => !grants.AllowsCapability(c)).ToList() is { Count: > 0 } extra)
+            {
+                refusal = $"node '{nodeId}' was not granted the capabilities {string.Join(", ", extra)} (granted: {(grants.Granted.Count == 0 ? "none" : string.Join(", ", grants.Granted))})";
+            }
+
+            if (refusal is not null)
+            {
+                Log.RegistrationRejected(_logger, Context.ConnectionId, refusal);
+                await _audit.RecordAsync(AuditEventTypes.AccessDenied, nodeId, Context.GetHttpContext(), success: false, reason: refusal, actor: "node:" + nodeId).ConfigureAwait(false);
+                throw new HubException("not_allowed: " + refusal + ".");
+            }
         }
 
         // Jobs the agent reports as held are matched against recovered jobs: wait until recovery loaded them.

@@ -288,6 +288,8 @@ internal sealed partial class JobManager
             HasInput = job.Input is not null,
             LeaseDurationMs = (int)_jobs.LeaseDuration.TotalMilliseconds,
             TraceParent = activity?.Id ?? record.TraceParent,
+            Nonce = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            ExpiresAt = _time.GetUtcNow() + _assignmentLifetime,
         };
 
         attempt.Sent = true;

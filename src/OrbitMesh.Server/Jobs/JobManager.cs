@@ -38,6 +38,7 @@ internal sealed partial class JobManager
     private readonly IServiceScopeFactory _scopes;
     private readonly OrbitMeshServerOptions _options;
     private readonly JobOptions _jobs;
+    private readonly TimeSpan _assignmentLifetime;
     private readonly TimeProvider _time;
     private readonly ILogger<JobManager> _logger;
     private readonly OrbitMeshMetrics _metrics;
@@ -71,6 +72,7 @@ internal sealed partial class JobManager
         _scopes = scopes;
         _options = options.Value;
         _jobs = _options.Jobs;
+        _assignmentLifetime = _options.Security.AssignmentLifetime;
         _time = time;
         _logger = logger;
         _admission = new SemaphoreSlim(_jobs.MaxPendingJobs, _jobs.MaxPendingJobs);

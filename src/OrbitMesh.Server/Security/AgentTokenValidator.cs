@@ -17,6 +17,9 @@ internal sealed class AgentTokenValidator
         _hashes = options.Value.AgentTokens.Where(t => !string.IsNullOrEmpty(t)).Select(Hash).ToArray();
     }
 
+    /// <summary>True when the server accepts shared agent tokens at all (they were configured).</summary>
+    public bool Enabled => _hashes.Length > 0;
+
     /// <summary>The index of the matching configured token, or -1.</summary>
     public int Match(string token)
     {

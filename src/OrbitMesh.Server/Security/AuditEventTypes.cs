@@ -27,9 +27,6 @@ public static class AuditEventTypes
     /// <summary>A node's certificate was renewed.</summary>
     public const string CertificateRenewed = "certificate.renewed";
 
-    /// <summary>A node proved its key and connected.</summary>
-    public const string NodeAuthenticated = "node.authenticated";
-
     /// <summary>A user logged in.</summary>
     public const string Login = "auth.login";
 
