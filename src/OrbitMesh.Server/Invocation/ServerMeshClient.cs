@@ -238,6 +238,7 @@ internal sealed partial class ServerMeshClient(
     public async Task<JsonElement?> InvokeRawAsync(string agentId, InvokeRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var limit = timeout ?? options.Value.DefaultInvokeTimeout;
+        EnsureGranted(agentId, request.Command);
         InvokeResult? result;
         try
         {
@@ -304,11 +305,22 @@ internal sealed partial class ServerMeshClient(
     public async Task SendAsync(string agentId, string command, object? parameters = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
+        EnsureGranted(agentId, command);
         await hub.Clients.Client(ConnectionOf(agentId)).Notify(new InvokeRequest { Command = command, Parameters = OrbitMeshJson.ToElement(parameters) }).ConfigureAwait(false);
     }
 
     public async Task SendRawAsync(string agentId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         await hub.Clients.Client(ConnectionOf(agentId)).Raw(new RawMessage(payload.ToArray())).ConfigureAwait(false);
+
+    /// <summary>An enrolled node receives only commands its grants allow (the fast path too).</summary>
+    private void EnsureGranted(string agentId, string command)
+    {
+        if (registry.Find(agentId)?.Grants is { } grants && !grants.AllowsCommand(command))
+        {
+            throw new MeshInvocationException(new JobError(MeshErrorCodes.NotAllowed,
+                $"Node '{agentId}' was not granted the capability '{grants.RequiredFor(command)}' that '{command}' requires."), agentId: agentId);
+        }
+    }
 
     private string ConnectionOf(string agentId)
     {
