@@ -13,7 +13,10 @@ internal static class AgentCommand
     public static Command Create()
     {
         var server = CommonOptions.Server();
-        var token = new Option<string?>("--token") { Description = "The agent token the server knows (default: $ORBITMESH_TOKEN)." };
+        var token = new Option<string?>("--token") { Description = "A shared agent token the server accepts (development; default: $ORBITMESH_TOKEN). Enrolled nodes use --data instead." };
+        var enrollToken = new Option<string?>("--enroll-token") { Description = "A bootstrap token from 'orbitmesh tokens create': on first start, generate a key in --data and ask to join." };
+        var dataDirectory = new Option<string?>("--data") { Description = "The node's data directory (its key, certificate and id); with it the agent connects as an enrolled node." };
+        var pollInterval = new Option<double>("--approval-poll-interval") { Description = "Seconds between checks while waiting for an admin's approval.", DefaultValueFactory = _ => 2 };
         var id = new Option<string?>("--id") { Description = "The agent's id (default: the machine name)." };
         var name = new Option<string?>("--name") { Description = "A human-readable name." };
         var capabilities = new Option<string[]>("--capability") { Description = "A capability to declare (repeatable).", Arity = ArgumentArity.ZeroOrMore };
@@ -30,22 +33,46 @@ internal static class AgentCommand
 
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
-            server, token, id, name, capabilities, groups, maxJobs, allowPaths, logLevel, logFormat, otlp,
+            server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths, logLevel, logFormat, otlp,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var serverUri = CommonOptions.ParseServer(result.GetValue(server)!);
-            var agentToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("ORBITMESH_TOKEN");
-            if (string.IsNullOrEmpty(agentToken))
+            var directory = result.GetValue(dataDirectory);
+            var agentToken = result.GetValue(token) ?? (directory is null ? Environment.GetEnvironmentVariable("ORBITMESH_TOKEN") : null);
+            if (directory is null && string.IsNullOrEmpty(agentToken))
             {
-                throw new CliException("--token is required (or set ORBITMESH_TOKEN): agents never connect anonymously.");
+                throw new CliException("--data DIR (an enrolled node; with --enroll-token T the first time) or --token T (a shared development token) is required: agents never connect anonymously.");
+            }
+
+            if (directory is not null && !string.IsNullOrEmpty(agentToken))
+            {
+                throw new CliException("Give either --data (an enrolled node) or --token (a shared token), not both.");
+            }
+
+            if (directory is null && result.GetValue(enrollToken) is not null)
+            {
+                throw new CliException("--enroll-token needs --data DIR, where the node keeps its key and certificate.");
             }
 
             using var telemetry = CliTelemetry.Start("orbitmesh-agent", CommonOptions.OtlpEndpointValue(result, otlp), metrics: false);
             using var loggerFactory = CliLogging.CreateFactory(result.GetValue(logLevel), result.GetValue(logFormat) == "json");
-            var builder = new MeshAgentBuilder()
-                .WithServer(serverUri)
-                .WithToken(agentToken)
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var identity = directory is null
+                ? null
+                : await NodeEnrollment.EnsureEnrolledAsync(http, serverUri, directory, result.GetValue(enrollToken), result.GetValue(id), result.GetValue(name),
+                    result.GetValue(capabilities) ?? [], TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(pollInterval))), cancellationToken).ConfigureAwait(false);
+            var builder = new MeshAgentBuilder().WithServer(serverUri);
+            if (identity is not null)
+            {
+                builder.WithNodeIdentity(identity, http);
+            }
+            else
+            {
+                builder.WithToken(agentToken!);
+            }
+
+            builder
                 .WithCapabilities(result.GetValue(capabilities) ?? [])
                 .WithGroups(result.GetValue(groups) ?? [])
                 .WithMaxConcurrentJobs(result.GetValue(maxJobs))
@@ -67,7 +94,7 @@ internal static class AgentCommand
                 builder.AddFileHandlers(allowList);
             }
 
-            if (result.GetValue(id) is { } agentId)
+            if (identity is null && result.GetValue(id) is { } agentId)
             {
                 builder.WithId(agentId);
             }

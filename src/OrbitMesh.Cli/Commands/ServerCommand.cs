@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Cli.Hosting;
@@ -15,7 +14,7 @@ internal static class ServerCommand
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var tokens = new Option<string[]>("--agent-token")
         {
-            Description = "A token agents may connect with (repeatable; default: $ORBITMESH_AGENT_TOKEN, or one is generated and printed).",
+            Description = "A shared token agents may connect with instead of enrolling (development; repeatable; default: $ORBITMESH_AGENT_TOKEN, else none).",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this key in X-Api-Key on /api requests (default: $ORBITMESH_API_KEY)." };
@@ -38,12 +37,6 @@ internal static class ServerCommand
             if (agentTokens.Count == 0 && Environment.GetEnvironmentVariable("ORBITMESH_AGENT_TOKEN") is { Length: > 0 } envToken)
             {
                 agentTokens.Add(envToken);
-            }
-
-            var generated = agentTokens.Count == 0;
-            if (generated)
-            {
-                agentTokens.Add(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             }
 
             var settings = new ServerSettings
@@ -71,9 +64,9 @@ internal static class ServerCommand
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
                 (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
-            if (generated)
+            if (agentTokens.Count == 0)
             {
-                Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
+                Console.WriteLine("Agents enroll: create a token with 'orbitmesh tokens create', start 'orbitmesh agent --enroll-token T --data DIR', approve it with 'orbitmesh nodes approve ID'.");
             }
 
             // The host's console lifetime takes SIGINT/SIGTERM first (the newest signal registration wins

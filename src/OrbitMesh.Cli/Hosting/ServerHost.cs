@@ -36,6 +36,9 @@ internal static class ServerHost
             }
 
             o.ApiKey = settings.ApiKey;
+
+            // The node CA's key lives beside the database (DATA/ca/ca.key, 0600): certificates stay valid across restarts.
+            o.Security.CertificateAuthorityDirectory = settings.Storage == "sqlite" ? Path.Combine(settings.DataDirectory, "ca") : null;
             if (settings.HeartbeatInterval is { } interval)
             {
                 o.HeartbeatInterval = interval;

@@ -31,6 +31,9 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         }
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
+        // Create (or load) the node CA now: an unreadable or half-present CA directory fails here, not at the first approval.
+        endpoints.ServiceProvider.GetRequiredService<OrbitMesh.Server.Security.Nodes.CertificateAuthority>().EnsureLoaded();
+
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
 
         var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
