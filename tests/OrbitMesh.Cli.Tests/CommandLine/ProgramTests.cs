@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OrbitMesh.Agent;
 
 namespace OrbitMesh.Cli.Tests.CommandLine;
@@ -45,7 +44,7 @@ public sealed class ProgramTests
 
         Assert.NotEqual(0, result.ExitCode);
         var line = Assert.Single(result.StderrLines);
-        Assert.Equal("error: --token is required (or set ORBITMESH_TOKEN): agents never connect anonymously.", line);
+        Assert.Equal("error: --data DIR (an enrolled node; with --enroll-token T the first time) or --token T (a shared development token) is required: agents never connect anonymously.", line);
         Assert.Empty(result.Stdout);
     }
 
@@ -177,7 +176,7 @@ public sealed class ProgramTests
         var port = FreePort.Next();
         await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--agent-token", "cli-token", "--log-level", "Warning");
         await Wait.UntilAsync(() => process.StdoutSoFar.Contains("listening on", StringComparison.Ordinal), "the server to start");
-        Assert.DoesNotContain("generated token", process.StdoutSoFar, StringComparison.Ordinal);
+        Assert.DoesNotContain("Agents enroll:", process.StdoutSoFar, StringComparison.Ordinal);
 
         await using (var agent = new MeshAgentBuilder().WithServer($"http://127.0.0.1:{port}").WithToken("cli-token").WithId("to-cli-server").Build())
         {
@@ -193,19 +192,18 @@ public sealed class ProgramTests
     }
 
     [Fact]
-    public async Task Server_WithoutToken_PrintsAGeneratedOne()
+    public async Task Server_WithoutToken_GeneratesNone_AndRefusesSharedTokens()
     {
         var port = FreePort.Next();
         await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--log-level", "Warning");
 
-        const string Pattern = "generated token: ([0-9a-f]{32})";
-        await Wait.UntilAsync(() => Regex.IsMatch(process.StdoutSoFar, Pattern), "the server to print its generated token");
-        var token = Regex.Match(process.StdoutSoFar, Pattern).Groups[1].Value;
+        await Wait.UntilAsync(() => process.StdoutSoFar.Contains("Agents enroll:", StringComparison.Ordinal), "the server to say how agents enroll");
+        Assert.DoesNotContain("token:", process.StdoutSoFar, StringComparison.Ordinal);
 
-        await using (var agent = new MeshAgentBuilder().WithServer($"http://127.0.0.1:{port}").WithToken(token).WithId("generated").Build())
+        await using (var agent = new MeshAgentBuilder().WithServer($"http://127.0.0.1:{port}").WithToken("any-shared-token").WithId("shared").Build())
         {
-            await agent.ConnectAsync();
-            Assert.True(agent.IsRegistered);
+            var refusal = await Assert.ThrowsAsync<MeshAuthenticationException>(() => agent.ConnectAsync());
+            Assert.Contains("accepts no shared agent tokens", refusal.Message, StringComparison.Ordinal);
         }
 
         await process.SignalAsync();
