@@ -192,6 +192,11 @@ internal sealed class NodeService(
     /// </summary>
     public async Task<(EnrollmentStatus? Status, int Code, string? Problem)> StatusAsync(StatusRequest request, HttpContext http, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(request.NodeId) || string.IsNullOrEmpty(request.Nonce) || string.IsNullOrEmpty(request.Signature))
+        {
+            return (null, StatusCodes.Status400BadRequest, "nodeId, nonce (from /api/enroll/challenge) and signature are required.");
+        }
+
         var (found, refusal) = await ProveAsync(request.NodeId, request.Nonce, request.Signature, NodeProof.StatusPurpose, consume: true, requireApproved: false, cancellationToken).ConfigureAwait(false);
         if (found is null)
         {
