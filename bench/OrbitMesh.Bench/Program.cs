@@ -42,6 +42,11 @@ if (options.TryGetValue("storm-agents", out var stormAgents))
     settings = settings with { StormAgents = PositiveInt("storm-agents", stormAgents) };
 }
 
+if (options.TryGetValue("nodes", out var nodes))
+{
+    settings = settings with { Nodes = PositiveInt("nodes", nodes) };
+}
+
 if (options.TryGetValue("seconds", out var seconds))
 {
     settings = settings with { Duration = TimeSpan.FromSeconds(PositiveInt("seconds", seconds)) };
@@ -100,6 +105,7 @@ var document = new JsonObject
         ["messages"] = settings.Messages,
         ["jobs"] = settings.Jobs,
         ["stormAgents"] = settings.StormAgents,
+        ["nodes"] = settings.Nodes,
         ["secondsPerMeasurement"] = settings.Duration.TotalSeconds,
     },
     ["scenarios"] = results,
@@ -119,13 +125,13 @@ return failed ? 1 : 0;
 
 static Dictionary<string, string>? ParseArguments(string[] args)
 {
-    var known = new HashSet<string>(StringComparer.Ordinal) { "scenario", "out", "agents", "messages", "jobs", "seconds", "role", "port", "storage", "data", "heartbeat-ms", "handshake-budget", "storm-agents" };
+    var known = new HashSet<string>(StringComparer.Ordinal) { "scenario", "out", "agents", "messages", "jobs", "seconds", "role", "port", "storage", "data", "heartbeat-ms", "handshake-budget", "storm-agents", "nodes" };
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
     for (var i = 0; i < args.Length; i++)
     {
         if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]) || i + 1 >= args.Length)
         {
-            Console.Error.WriteLine($"error: unexpected argument '{args[i]}'. Usage: --scenario all|{string.Join('|', Scenarios.All.Keys)} [--out FILE] [--agents N] [--messages N] [--jobs N] [--storm-agents N] [--seconds N]");
+            Console.Error.WriteLine($"error: unexpected argument '{args[i]}'. Usage: --scenario all|{string.Join('|', Scenarios.All.Keys)} [--out FILE] [--agents N] [--messages N] [--jobs N] [--storm-agents N] [--nodes N] [--seconds N]");
             return null;
         }
 

@@ -7,7 +7,7 @@ using OrbitMesh.Transport;
 namespace OrbitMesh.Bench;
 
 /// <summary>The scenarios. Each measures its baseline in the same run and returns its metrics.</summary>
-internal static class Scenarios
+internal static partial class Scenarios
 {
     private static readonly TimeSpan ScenarioLimit = TimeSpan.FromMinutes(5);
 
@@ -20,6 +20,7 @@ internal static class Scenarios
             ["streaming"] = StreamingAsync,
             ["jobs-persisted"] = JobsPersistedAsync,
             ["reconnect-storm"] = ReconnectStormAsync,
+            ["node-connect"] = NodeConnectAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>
@@ -432,6 +433,8 @@ internal sealed record BenchSettings
     public int Jobs { get; init; } = 20_000;
 
     public int StormAgents { get; init; } = 5_000;
+
+    public int Nodes { get; init; } = 1_000;
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
 
