@@ -25,6 +25,72 @@ public sealed class NodeEnrollmentClient
         _server = new Uri(root.EndsWith('/') ? root : root + "/");
     }
 
+    /// <summary>
+    /// The node's identity in <paramref name="directory"/>, enrolled and approved: loaded when the directory
+    /// holds one (waiting for approval if it is still pending), otherwise created with a new key and enrolled
+    /// with <paramref name="bootstrapToken"/>, then awaited. <paramref name="waiting"/> is told once when the
+    /// node starts waiting for an admin. A refused enrollment leaves the directory as it was.
+    /// </summary>
+    /// <param name="directory">The node's data directory.</param>
+    /// <param name="nodeId">The node's id; null for the stored one, or the machine name for a new node.</param>
+    /// <param name="bootstrapToken">Needed only when the directory holds no identity yet.</param>
+    /// <param name="name">A human-readable name for a new node.</param>
+    /// <param name="capabilities">The capabilities a new node asks for.</param>
+    /// <param name="pollInterval">How often to ask whether an admin decided.</param>
+    /// <param name="waiting">Called when the node waits for approval.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="MeshAuthenticationException">The enrollment was refused, rejected or revoked.</exception>
+    public async Task<NodeIdentity> EnsureEnrolledAsync(
+        string directory, string? nodeId, string? bootstrapToken, string? name, IReadOnlyList<string> capabilities,
+        TimeSpan pollInterval, Action<NodeIdentity>? waiting = null, CancellationToken cancellationToken = default)
+    {
+        NodeIdentity identity;
+        if (NodeIdentity.Exists(directory))
+        {
+            identity = NodeIdentity.Load(directory);
+            if (nodeId is not null && nodeId != identity.NodeId)
+            {
+                identity.Dispose();
+                throw new OrbitMeshException("invalid_options", $"The node id '{nodeId}' differs from the node enrolled in {directory} ('{identity.NodeId}').");
+            }
+
+            if (identity.Certificate is not null)
+            {
+                return identity;
+            }
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(bootstrapToken))
+            {
+                throw new OrbitMeshException("not_enrolled", $"{directory} holds no node identity: a bootstrap token (orbitmesh tokens create) is needed to enroll.");
+            }
+
+            identity = NodeIdentity.Create(directory, nodeId ?? Environment.MachineName.ToLowerInvariant());
+            try
+            {
+                await RequestAsync(identity, bootstrapToken, name, capabilities, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                identity.Delete();
+                throw;
+            }
+        }
+
+        try
+        {
+            waiting?.Invoke(identity);
+            await WaitForApprovalAsync(identity, pollInterval, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return identity;
+        }
+        catch
+        {
+            identity.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Asks to enroll <paramref name="identity"/> with a bootstrap token; the answer is normally Pending.</summary>
     public Task<EnrollmentStatus> RequestAsync(NodeIdentity identity, string token, string? name, IReadOnlyList<string> capabilities, CancellationToken cancellationToken = default)
     {

@@ -134,6 +134,16 @@ public sealed class NodeIdentity : IDisposable
         }
     }
 
+    /// <summary>Disposes the identity and deletes its files (an enrollment that was refused).</summary>
+    public void Delete()
+    {
+        Dispose();
+        foreach (var file in new[] { InfoFile, KeyFile, CertificateFile, CaFile })
+        {
+            File.Delete(Path.Combine(Directory, file));
+        }
+    }
+
     /// <summary>The certificate with the private key, for TLS client authentication (mTLS).</summary>
     public X509Certificate2? CertificateWithKey() => Certificate?.CopyWithPrivateKey(Key);
 

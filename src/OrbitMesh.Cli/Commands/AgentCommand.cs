@@ -60,8 +60,16 @@ internal static class AgentCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             using var identity = directory is null
                 ? null
-                : await NodeEnrollment.EnsureEnrolledAsync(http, serverUri, directory, result.GetValue(enrollToken), result.GetValue(id), result.GetValue(name),
-                    result.GetValue(capabilities) ?? [], TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(pollInterval))), cancellationToken).ConfigureAwait(false);
+                : await new NodeEnrollmentClient(http, serverUri).EnsureEnrolledAsync(
+                    directory, result.GetValue(id), result.GetValue(enrollToken), result.GetValue(name), result.GetValue(capabilities) ?? [],
+                    TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(pollInterval))),
+                    waiting => Console.WriteLine($"Node {waiting.NodeId} is waiting for approval (key SHA-256 {waiting.KeyFingerprint}): orbitmesh nodes approve {waiting.NodeId}"),
+                    cancellationToken).ConfigureAwait(false);
+            if (identity is not null)
+            {
+                Console.WriteLine($"Node {identity.NodeId} is enrolled; its certificate expires {identity.Certificate!.NotAfter.ToUniversalTime():u}.");
+            }
+
             var builder = new MeshAgentBuilder().WithServer(serverUri);
             if (identity is not null)
             {

@@ -24,7 +24,7 @@ public sealed class EnrollmentProcessTests(ITestOutputHelper output)
         var token = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("token").GetString()!;
 
         var agent = mesh.Start("agent-a", "agent", "--server", server.UrlText, "--enroll-token", token, "--data", nodeData, "--id", "node-a", "--approval-poll-interval", "0.1");
-        await agent.WaitForStdoutAsync(l => l.StartsWith("Enrollment requested as node node-a", StringComparison.Ordinal), "the agent to ask to enroll", MeshProcesses.StartTimeout);
+        await agent.WaitForStdoutAsync(l => l.StartsWith("Node node-a is waiting for approval", StringComparison.Ordinal), "the agent to ask to enroll", MeshProcesses.StartTimeout);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(nodeData, "node.key")));
@@ -78,7 +78,7 @@ public sealed class EnrollmentProcessTests(ITestOutputHelper output)
         var created = await mesh.RunAsync("tokens-create", TimeSpan.FromSeconds(30), "tokens", "create", "--server", server.UrlText, "--json");
         var token = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("token").GetString()!;
         var first = mesh.Start("agent-1", "agent", "--server", server.UrlText, "--enroll-token", token, "--data", Path.Combine(mesh.DataDirectory, "n1"), "--id", "n1");
-        await first.WaitForStdoutAsync(l => l.StartsWith("Enrollment requested", StringComparison.Ordinal), "the first agent to enroll", MeshProcesses.StartTimeout);
+        await first.WaitForStdoutAsync(l => l.StartsWith("Node n1 is waiting for approval", StringComparison.Ordinal), "the first agent to enroll", MeshProcesses.StartTimeout);
 
         var second = await mesh.RunAsync("agent-2", TimeSpan.FromSeconds(60), "agent", "--server", server.UrlText, "--enroll-token", token, "--data", Path.Combine(mesh.DataDirectory, "n2"), "--id", "n2");
 

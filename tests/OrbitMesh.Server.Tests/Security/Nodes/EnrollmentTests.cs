@@ -293,6 +293,61 @@ public sealed class EnrollmentTests : IAsyncLifetime
         Assert.NotNull(identity.Certificate);
     }
 
+    [Fact]
+    public async Task EnsureEnrolled_FirstStartWaitsForApproval_LaterStartsLoadTheIdentity()
+    {
+        var token = await _kit.CreateTokenAsync();
+        var directory = Path.Combine(Path.GetTempPath(), "orbitmesh-ensure-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var waiting = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var enrolling = _kit.Enrollment.EnsureEnrolledAsync(directory, "ensured", token.Token, null, ["echo"], TimeSpan.FromMilliseconds(20), i => waiting.TrySetResult(i.NodeId));
+            Assert.Equal("ensured", await Wait.ForAsync(waiting.Task, "the node to wait for approval"));
+            Assert.False(enrolling.IsCompleted);
+
+            await _kit.DecideAsync("ensured", "approve");
+            using (var identity = await Wait.ForAsync(enrolling, "the approval to be noticed"))
+            {
+                Assert.NotNull(identity.Certificate);
+            }
+
+            // A later start: no token needed, no waiting, the same key.
+            var called = false;
+            using var again = await _kit.Enrollment.EnsureEnrolledAsync(directory, null, null, null, [], TimeSpan.FromMilliseconds(20), _ => called = true);
+            Assert.Equal("ensured", again.NodeId);
+            Assert.False(called);
+            var mismatch = await Assert.ThrowsAsync<OrbitMeshException>(() => _kit.Enrollment.EnsureEnrolledAsync(directory, "someone-else", null, null, [], TimeSpan.FromMilliseconds(20)));
+            Assert.Contains("differs from the node enrolled", mismatch.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task EnsureEnrolled_Refused_LeavesNoIdentityBehind_AndWithoutATokenSaysSo()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "orbitmesh-ensure-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var noToken = await Assert.ThrowsAsync<OrbitMeshException>(() => _kit.Enrollment.EnsureEnrolledAsync(directory, "n", null, null, [], TimeSpan.FromMilliseconds(20)));
+            Assert.Contains("a bootstrap token", noToken.Message, StringComparison.Ordinal);
+
+            await Assert.ThrowsAsync<MeshAuthenticationException>(() => _kit.Enrollment.EnsureEnrolledAsync(directory, "n", "omb_0000_AAAA", null, [], TimeSpan.FromMilliseconds(20)));
+
+            Assert.False(OrbitMesh.Agent.Security.NodeIdentity.Exists(directory));
+            Assert.Empty(Directory.Exists(directory) ? Directory.GetFiles(directory) : []);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
     private async Task<NodeChallenge> Challenge(string nodeId)
     {
         using var response = await _kit.Http.PostAsJsonAsync("/api/enroll/challenge", new ChallengeRequest(nodeId), OrbitMeshJson.Options);
