@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace OrbitMesh.Security;
 
-/// <summary>Enrollment status of a node.</summary>
+/// <summary>Enrollment status of a node (written as its name in JSON).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NodeStatus>))]
 public enum NodeStatus
 {
     /// <summary>Asked to join; waits for an admin.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -98,6 +99,31 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
         Assert.Equal([1, 2, 3], streamed);
     }
 
+    [Fact]
+    public async Task JavaScriptAgent_EnrollsAsANode_ProvesItsKey_AndReceivesOnlyGrantedCommands()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(300));
+        using var http = new HttpClient { BaseAddress = server.Url };
+        using var created = await http.PostAsJsonAsync("/api/tokens", new OrbitMesh.Security.BootstrapTokenRequest(), OrbitMeshJson.Options);
+        var token = (await created.Content.ReadFromJsonAsync<OrbitMesh.Security.BootstrapTokenView>(OrbitMeshJson.Options))!.Token!;
+
+        await using var agent = modules.StartProgram(server, ["--enroll-token", token, "--id", "js-node"], "js-node", output);
+        await agent.WaitForStdoutAsync(l => l == "PENDING js-node", "the JavaScript node asks to enroll", TimeSpan.FromSeconds(30));
+        using (var approve = await http.PostAsJsonAsync("/api/nodes/js-node/approve", new OrbitMesh.Security.NodeDecision { Capabilities = ["js.echo", "node", "javascript"] }, OrbitMeshJson.Options))
+        {
+            approve.EnsureSuccessStatusCode();
+        }
+
+        await agent.WaitForStdoutAsync(l => l.StartsWith("REGISTERED js-node", StringComparison.Ordinal), "the approved JavaScript node connects with its proof", TimeSpan.FromSeconds(30));
+        await ListedAsync(server, "js-node", a => a.Status == AgentStatus.Ready);
+        var answer = await server.Mesh.InvokeAsync<JsonElement>("js-node", "js.echo", new { n = 7 });
+        Assert.Equal(7, answer.GetProperty("n").GetInt32());
+
+        // js.count is one of its handlers, but it was not granted: never sent.
+        var refused = await Assert.ThrowsAsync<MeshInvocationException>(() => server.Mesh.InvokeAsync<JsonElement>("js-node", "js.count"));
+        Assert.Equal(MeshErrorCodes.NotAllowed, refused.Code);
+    }
+
     private static async Task<AgentInfo> ListedAsync(TestMeshServer server, string id, Func<AgentInfo, bool> condition)
     {
         AgentInfo? agent = null;
@@ -126,9 +152,10 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
         public string Directory { get; }
 
         public CliProcess StartAgent(TestMeshServer server, string id, ITestOutputHelper output) =>
-            CliProcess.StartProgram($"js-agent-{id}", "node",
-                ["agent.mjs", "--server", server.Url.ToString().TrimEnd('/'), "--token", TestMeshServer.AgentToken, "--id", id],
-                Directory, output);
+            StartProgram(server, ["--token", TestMeshServer.AgentToken, "--id", id], id, output);
+
+        public CliProcess StartProgram(TestMeshServer server, string[] arguments, string name, ITestOutputHelper output) =>
+            CliProcess.StartProgram($"js-agent-{name}", "node", ["agent.mjs", "--server", server.Url.ToString().TrimEnd('/'), .. arguments], Directory, output);
 
         private void Run(string program, string arguments)
         {

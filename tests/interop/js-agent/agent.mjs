@@ -3,6 +3,10 @@
 // is enough to write an agent.
 //
 //   node agent.mjs --server http://127.0.0.1:5080 --token TOKEN --id js-1
+//   node agent.mjs --server http://127.0.0.1:5080 --enroll-token omb_... --id js-node
+//
+// With --enroll-token it enrolls as a node (protocol §1.1): it generates an ECDSA P-256 key (kept in
+// memory only), asks to join, polls until an admin approves, then proves its key at every connection.
 //
 // Handlers: "js.echo" (an invocation: returns its parameters plus runtime "node") and "js.count"
 // (a durable job: acknowledges, reports progress, streams the integers 1..n, completes with {count}).
@@ -10,11 +14,68 @@ import * as signalR from "@microsoft/signalr";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value.replace(/^--/, ""), all[i + 1]]] : pairs), []));
-for (const required of ["server", "token", "id"]) {
+for (const required of ["server", "id"]) {
   if (!args[required]) {
     console.error(`error: --${required} is required`);
     process.exit(2);
   }
+}
+if (!args.token && !args["enroll-token"]) {
+  console.error("error: --token or --enroll-token is required");
+  process.exit(2);
+}
+
+const base = args.server.replace(/\/$/, "");
+const seenNonces = new Set(); // assignment nonces already handled (§5.2 AssignJob)
+let serverClockOffsetMs = 0; // server time minus ours, from Register's serverTime
+
+async function postJson(path, body) {
+  const response = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new Error(`${path}: ${response.status} ${json?.detail ?? text}`);
+  }
+  return json;
+}
+
+// §1.1: sign "orbitmesh-node-proof-v1\n<purpose>\n<nodeId>\n<nonce>" with ECDSA P-256 / SHA-256; WebCrypto
+// produces the IEEE P1363 form (r||s) the server expects.
+async function proof(key, purpose) {
+  const { nonce } = await postJson("/api/enroll/challenge", { nodeId: args.id });
+  const payload = new TextEncoder().encode(`orbitmesh-node-proof-v1\n${purpose}\n${args.id}\n${nonce}`);
+  const signature = Buffer.from(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, payload)).toString("base64url");
+  return { nonce, signature };
+}
+
+let nodeKey = null;
+if (args["enroll-token"]) {
+  nodeKey = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const spki = Buffer.from(await crypto.subtle.exportKey("spki", nodeKey.publicKey)).toString("base64");
+  const pending = await postJson("/api/enroll", { token: args["enroll-token"], nodeId: args.id, publicKey: spki, capabilities: ["node", "javascript"] });
+  console.log(`PENDING ${pending.nodeId}`);
+  for (;;) {
+    const { nonce, signature } = await proof(nodeKey, "status");
+    const status = await postJson("/api/enroll/status", { nodeId: args.id, nonce, signature });
+    if (status.status === "Approved") {
+      console.log(`APPROVED ${status.nodeId} ${status.capabilities.join(",")}`);
+      break;
+    }
+    if (status.status !== "Pending") {
+      console.error(`error: enrollment ${status.status}: ${status.reason ?? ""}`);
+      process.exit(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // poll interval
+  }
+}
+
+// The credential for one connection: a shared token, or a fresh proof of the node's key.
+async function credential() {
+  if (!nodeKey) {
+    return args.token;
+  }
+  const { nonce, signature } = await proof(nodeKey, "connect");
+  return `node.${Buffer.from(args.id, "utf8").toString("base64url")}.${nonce}.${signature}`;
 }
 
 const maxConcurrentJobs = 2;
@@ -24,7 +85,7 @@ let heartbeatMs = 5000;
 let heartbeatTimer = null;
 
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl(`${args.server.replace(/\/$/, "")}/mesh`, { accessTokenFactory: () => args.token })
+  .withUrl(`${base}/mesh`, { accessTokenFactory: credential })
   .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(30000, 500 * 2 ** ctx.previousRetryCount * Math.random() + 100) })
   .configureLogging(signalR.LogLevel.Warning)
   .build();
@@ -62,10 +123,17 @@ connection.on("CancelJob", (cancellation) => {
 // §5.2 AssignJob: dedupe, reject what cannot run, acknowledge, run, report, complete.
 connection.on("AssignJob", (assignment) => {
   const key = `${assignment.jobId}#${assignment.attempt}`;
-  if (seen.has(key)) {
+  if (seen.has(key) || (assignment.nonce && seenNonces.has(assignment.nonce))) {
     return;
   }
   seen.add(key);
+  if (assignment.nonce) {
+    seenNonces.add(assignment.nonce);
+  }
+  if (assignment.expiresAt && Date.now() + serverClockOffsetMs > Date.parse(assignment.expiresAt)) {
+    connection.invoke("RejectJob", { jobId: assignment.jobId, attempt: assignment.attempt, fencingToken: assignment.fencingToken, code: "not_allowed", message: "The assignment expired." }).catch(() => {});
+    return;
+  }
   runJob(assignment).catch((error) => console.error(`job ${assignment.jobId} failed: ${error}`));
 });
 
@@ -164,6 +232,7 @@ async function register() {
     protocolVersion: 1,
   });
   heartbeatMs = result.heartbeatIntervalMs;
+  serverClockOffsetMs = Date.parse(result.serverTime) - Date.now();
   console.log(`REGISTERED ${result.agentId} heartbeat=${heartbeatMs}`);
   scheduleHeartbeat();
 }
