@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
 using OrbitMesh.Protocol;
 using OrbitMesh.Transport;
 
@@ -65,6 +66,22 @@ public sealed class MeshAgentOptions
     /// <summary>Send exception details (stack traces) of handler failures back to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
 
+    /// <summary>
+    /// The SHA-256 fingerprint of the server's certificate (64 hex digits, colons and case ignored): only
+    /// that certificate is accepted, whatever its chain or names (pinning, e.g. the fingerprint learned at
+    /// enrollment). Null (the default) for none. Not together with <see cref="TrustedCertificateAuthority"/>.
+    /// </summary>
+    public string? ServerCertificateFingerprint { get; set; }
+
+    /// <summary>
+    /// The certificate authority the server's certificate must chain to (instead of the operating system's
+    /// trust store); its names must match the server URL's host. Null (the default) for none.
+    /// </summary>
+    public X509Certificate2? TrustedCertificateAuthority { get; set; }
+
+    /// <summary>The client certificate, with its private key, presented to a server that asks for one (mutual TLS). Null (the default) for none.</summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
     /// <summary>The clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -96,6 +113,28 @@ public sealed class MeshAgentOptions
         if (Server is { } server && server.Scheme is not ("http" or "https" or "ws" or "wss"))
         {
             errors.Add($"The server URL '{server}' must use http or https.");
+        }
+
+        if (ServerCertificateFingerprint is not null && TrustedCertificateAuthority is not null)
+        {
+            errors.Add("Pin the server's certificate fingerprint or trust a certificate authority, not both.");
+        }
+
+        if (ServerCertificateFingerprint is { } fingerprint)
+        {
+            try
+            {
+                TlsValidation.NormalizeFingerprint(fingerprint);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add("ServerCertificateFingerprint: " + ex.Message);
+            }
+        }
+
+        if (ClientCertificate is { HasPrivateKey: false })
+        {
+            errors.Add("The client certificate has no private key.");
         }
 
         if (!RegistrationValidator.IsValidIdentifier(EffectiveId))
