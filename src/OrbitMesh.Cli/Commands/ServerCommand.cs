@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Server;
+using OrbitMesh.Transport;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -12,7 +13,8 @@ internal static class ServerCommand
 {
     public static Command Create()
     {
-        var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {ServerTlsOptions.DefaultHttpUrls}, with --https {ServerTlsOptions.DefaultHttpsUrls})." };
+        var tls = new ServerTlsOptions();
         var tokens = new Option<string[]>("--agent-token")
         {
             Description = "A token agents may connect with (repeatable; default: $ORBITMESH_AGENT_TOKEN, or one is generated and printed).",
@@ -32,6 +34,7 @@ internal static class ServerCommand
         };
 
         var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp, insecure };
+        tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var agentTokens = (result.GetValue(tokens) ?? []).ToList();
@@ -46,9 +49,13 @@ internal static class ServerCommand
                 agentTokens.Add(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             }
 
+            var listenUrls = tls.Urls(result, result.GetValue(urls));
+            var (certificate, certificateNote) = tls.Certificate(result, result.GetValue(data)!);
             var settings = new ServerSettings
             {
-                Urls = result.GetValue(urls)!,
+                Urls = listenUrls,
+                Certificate = certificate,
+                ClientCertificates = tls.ClientCertificateMode(result),
                 DataDirectory = result.GetValue(data)!,
                 Storage = result.GetValue(storage)!,
                 AgentTokens = agentTokens,
@@ -71,6 +78,16 @@ internal static class ServerCommand
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
                 (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
+            if (certificate is not null)
+            {
+                if (certificateNote is not null)
+                {
+                    Console.WriteLine(certificateNote);
+                }
+
+                Console.WriteLine($"Server certificate SHA-256 fingerprint: {TlsValidation.Fingerprint(certificate)}");
+            }
+
             if (generated)
             {
                 Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
