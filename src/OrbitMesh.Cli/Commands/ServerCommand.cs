@@ -75,9 +75,8 @@ internal static class ServerCommand
             using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            var addresses = string.Join(", ", app.Urls);
-            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
-                (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
+
+            // Before the listening line, which tells whoever waits for the server that it is up.
             if (certificate is not null)
             {
                 if (certificateNote is not null)
@@ -88,6 +87,9 @@ internal static class ServerCommand
                 Console.WriteLine($"Server certificate SHA-256 fingerprint: {TlsValidation.Fingerprint(certificate)}");
             }
 
+            var addresses = string.Join(", ", app.Urls);
+            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
+                (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
             if (generated)
             {
                 Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
