@@ -49,7 +49,7 @@ public sealed partial class HubConnection
             }
             catch (WebSocketException ex)
             {
-                throw TranslateConnectFailure(uri, socket, ex, _time);
+                throw TranslateConnectFailure(uri, socket, ex, _time, tls is not null && _options.ClientCertificates.Count == 0);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -162,7 +162,7 @@ public sealed partial class HubConnection
         }
     }
 
-    private static Exception TranslateConnectFailure(Uri uri, ClientWebSocket socket, WebSocketException ex, TimeProvider time)
+    private static Exception TranslateConnectFailure(Uri uri, ClientWebSocket socket, WebSocketException ex, TimeProvider time, bool tlsWithoutClientCertificate = false)
     {
         var status = socket.HttpStatusCode;
         var headers = socket.HttpResponseHeaders;
@@ -183,20 +183,27 @@ public sealed partial class HubConnection
             case HttpStatusCode.NotFound:
                 return new MeshConnectionException("not_found", $"There is no hub at {uri} (404).", ex, isRetryable: true);
             case 0:
-                return new MeshConnectionException($"Could not connect to {uri}: {DescribeTransportFailure(ex)}", ex);
+                return new MeshConnectionException($"Could not connect to {uri}: {DescribeTransportFailure(ex, tlsWithoutClientCertificate)}", ex);
             default:
                 return new MeshConnectionException($"The server at {uri} answered {(int)status} {status} instead of accepting the WebSocket{(reason is null ? "" : ": " + reason)}.", ex);
         }
     }
 
     /// <summary>The innermost useful message: TLS failures hide behind "The SSL connection could not be established, see inner exception".</summary>
-    private static string DescribeTransportFailure(WebSocketException ex)
+    private static string DescribeTransportFailure(WebSocketException ex, bool tlsWithoutClientCertificate)
     {
         for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
         {
             if (inner is AuthenticationException)
             {
                 return "TLS failed: " + inner.Message;
+            }
+
+            // With TLS 1.3 a server that requires a client certificate refuses it after the client's side of
+            // the handshake is done, so the client sees the response end before it began.
+            if (tlsWithoutClientCertificate && inner is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded })
+            {
+                return inner.Message + " (the server may require a client certificate: none was offered).";
             }
         }
 

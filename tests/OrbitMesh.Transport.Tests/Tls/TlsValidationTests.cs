@@ -156,8 +156,9 @@ public sealed class TlsValidationTests
         await using var server = await TlsHubServer.StartAsync(certificate, ClientCertificateMode.RequireCertificate);
         await using var connection = Connect(server, TlsValidation.PinnedFingerprint(TlsValidation.Fingerprint(certificate)));
 
-        await Assert.ThrowsAnyAsync<MeshConnectionException>(() => connection.StartAsync());
+        var error = await Assert.ThrowsAnyAsync<MeshConnectionException>(() => connection.StartAsync());
 
+        Assert.Contains("the server may require a client certificate", error.Message, StringComparison.Ordinal);
         Assert.Empty(server.ClientCertificates);
     }
 
