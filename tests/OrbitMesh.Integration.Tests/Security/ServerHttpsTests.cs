@@ -41,6 +41,20 @@ public sealed class ServerHttpsTests(ITestOutputHelper output)
         Assert.DoesNotContain(restarted.Process.StdoutLines, l => l.StartsWith("Generated a self-signed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Https_RequiredClientCertificate_AnAgentPresentingOneConnects()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync(https: true, extraArguments: ["--client-certificates", "require"]);
+        var fingerprint = ReadFingerprint(server);
+        using var client = TestCertificates.CreateClient("cli-agent");
+        var pfx = Path.Combine(mesh.DataDirectory, "agent.pfx");
+        await File.WriteAllBytesAsync(pfx, client.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, "agent-secret"));
+
+        await mesh.StartAgentAsync(server.Url, "mtls", extraArguments:
+            ["--server-fingerprint", fingerprint, "--client-certificate", pfx, "--client-certificate-password", "agent-secret"]);
+    }
+
     private static string ReadFingerprint(ServerProcess server)
     {
         var line = server.Process.StdoutLines.FirstOrDefault(l => l.StartsWith(FingerprintPrefix, StringComparison.Ordinal));
