@@ -132,6 +132,13 @@ public sealed class MeshAgentOptions
             }
         }
 
+        if ((ServerCertificateFingerprint is not null || TrustedCertificateAuthority is not null || ClientCertificate is not null) &&
+            Server is { Scheme: not ("https" or "wss") } plain)
+        {
+            // A pin over plain HTTP would protect nothing while looking as if it did.
+            errors.Add($"The server certificate fingerprint, trusted authority and client certificate need an https server URL, not '{plain}'.");
+        }
+
         if (ClientCertificate is { HasPrivateKey: false })
         {
             errors.Add("The client certificate has no private key.");

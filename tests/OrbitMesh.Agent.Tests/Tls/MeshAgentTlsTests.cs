@@ -64,7 +64,7 @@ public sealed class MeshAgentTlsTests
     }
 
     [Fact]
-    public void Build_PinAndAuthorityTogether_OrABadPin_IsInvalid()
+    public void Build_PinAndAuthorityTogether_ABadPin_OrAPinOverHttp_IsInvalid()
     {
         using var ca = TestCertificates.CreateAuthority();
 
@@ -73,6 +73,10 @@ public sealed class MeshAgentTlsTests
         var bad = Assert.Throws<OrbitMeshException>(() => new MeshAgentBuilder().WithServer("https://127.0.0.1:5443")
             .WithServerCertificateFingerprint("not-a-fingerprint").Build());
 
+        var plain = Assert.Throws<OrbitMeshException>(() => new MeshAgentBuilder().WithServer("http://127.0.0.1:5080")
+            .WithServerCertificateFingerprint(new string('a', 64)).Build());
+
+        Assert.Contains("need an https server URL", plain.Message, StringComparison.Ordinal);
         Assert.Contains("not both", both.Message, StringComparison.Ordinal);
         Assert.Contains("ServerCertificateFingerprint", bad.Message, StringComparison.Ordinal);
     }
