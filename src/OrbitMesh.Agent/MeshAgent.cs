@@ -99,6 +99,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
             builder.Configure(o => o.AccessTokenProvider = async ct => await enrollment.ConnectCredentialAsync(identity, time, ct).ConfigureAwait(false));
         }
 
+        builder.Configure(o => ApplyTls(options, o));
         if (configureConnection is not null)
         {
             builder.Configure(configureConnection);
@@ -125,6 +126,24 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _connection.Reconnecting += OnReconnectingAsync;
         _connection.Reconnected += OnReconnectedAsync;
         _connection.Closed += OnClosedAsync;
+    }
+
+    /// <summary>The server certificate check and client certificate from the agent's settings.</summary>
+    internal static void ApplyTls(MeshAgentOptions options, HubConnectionOptions connection)
+    {
+        if (options.ServerCertificateFingerprint is { } fingerprint)
+        {
+            connection.ServerCertificateValidation = TlsValidation.PinnedFingerprint(fingerprint);
+        }
+        else if (options.TrustedCertificateAuthority is { } authority)
+        {
+            connection.ServerCertificateValidation = TlsValidation.TrustedAuthority(authority);
+        }
+
+        if (options.ClientCertificate is { } certificate)
+        {
+            connection.ClientCertificates.Add(certificate);
+        }
     }
 
     /// <summary>Raised when the agent's connection is closed for good; the argument says why (null when stopped).</summary>

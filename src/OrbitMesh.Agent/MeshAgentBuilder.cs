@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrbitMesh.Transport;
@@ -54,6 +55,27 @@ public sealed class MeshAgentBuilder
         ArgumentNullException.ThrowIfNull(identity);
         _options.Identity = identity;
         _options.HttpClient = httpClient ?? _options.HttpClient;
+        return this;
+    }
+
+    /// <summary>Accepts only the server certificate with this SHA-256 fingerprint (see <see cref="MeshAgentOptions.ServerCertificateFingerprint"/>).</summary>
+    public MeshAgentBuilder WithServerCertificateFingerprint(string fingerprint)
+    {
+        _options.ServerCertificateFingerprint = fingerprint;
+        return this;
+    }
+
+    /// <summary>Trusts server certificates issued by this authority only (see <see cref="MeshAgentOptions.TrustedCertificateAuthority"/>).</summary>
+    public MeshAgentBuilder WithTrustedCertificateAuthority(X509Certificate2 certificateAuthority)
+    {
+        _options.TrustedCertificateAuthority = certificateAuthority;
+        return this;
+    }
+
+    /// <summary>Presents this certificate (with its private key) to a server that asks for one (mutual TLS).</summary>
+    public MeshAgentBuilder WithClientCertificate(X509Certificate2 certificate)
+    {
+        _options.ClientCertificate = certificate;
         return this;
     }
 

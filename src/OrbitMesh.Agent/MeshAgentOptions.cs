@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
 using OrbitMesh.Protocol;
 using OrbitMesh.Transport;
 
@@ -74,6 +75,22 @@ public sealed class MeshAgentOptions
     /// <summary>Send exception details (stack traces) of handler failures back to callers. Default false.</summary>
     public bool IncludeErrorDetails { get; set; }
 
+    /// <summary>
+    /// The SHA-256 fingerprint of the server's certificate (64 hex digits, colons and case ignored): only
+    /// that certificate is accepted, whatever its chain or names (pinning, e.g. the fingerprint learned at
+    /// enrollment). Null (the default) for none. Not together with <see cref="TrustedCertificateAuthority"/>.
+    /// </summary>
+    public string? ServerCertificateFingerprint { get; set; }
+
+    /// <summary>
+    /// The certificate authority the server's certificate must chain to (instead of the operating system's
+    /// trust store); its names must match the server URL's host. Null (the default) for none.
+    /// </summary>
+    public X509Certificate2? TrustedCertificateAuthority { get; set; }
+
+    /// <summary>The client certificate, with its private key, presented to a server that asks for one (mutual TLS). Null (the default) for none.</summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
     /// <summary>The clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -115,6 +132,35 @@ public sealed class MeshAgentOptions
         if (Identity is not null && !string.IsNullOrWhiteSpace(Id) && Id != Identity.NodeId)
         {
             errors.Add($"The agent id '{Id}' differs from the enrolled node's id '{Identity.NodeId}'.");
+        }
+
+        if (ServerCertificateFingerprint is not null && TrustedCertificateAuthority is not null)
+        {
+            errors.Add("Pin the server's certificate fingerprint or trust a certificate authority, not both.");
+        }
+
+        if (ServerCertificateFingerprint is { } fingerprint)
+        {
+            try
+            {
+                TlsValidation.NormalizeFingerprint(fingerprint);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add("ServerCertificateFingerprint: " + ex.Message);
+            }
+        }
+
+        if ((ServerCertificateFingerprint is not null || TrustedCertificateAuthority is not null || ClientCertificate is not null) &&
+            Server is { Scheme: not ("https" or "wss") } plain)
+        {
+            // A pin over plain HTTP would protect nothing while looking as if it did.
+            errors.Add($"The server certificate fingerprint, trusted authority and client certificate need an https server URL, not '{plain}'.");
+        }
+
+        if (ClientCertificate is { HasPrivateKey: false })
+        {
+            errors.Add("The client certificate has no private key.");
         }
 
         if (!RegistrationValidator.IsValidIdentifier(EffectiveId))

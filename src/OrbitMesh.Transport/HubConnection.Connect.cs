@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace OrbitMesh.Transport;
@@ -30,15 +32,24 @@ public sealed partial class HubConnection
                 socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
             }
 
+            var tls = ConfigureTls(socket.Options, uri);
             _options.ConfigureWebSocket?.Invoke(socket.Options);
 
             try
             {
                 await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
             }
+            catch (WebSocketException ex) when (tls?.Rejection is { } rejection)
+            {
+                throw TlsRejected(uri, rejection, ex);
+            }
+            catch (HttpRequestException ex) when (tls?.Rejection is { } rejection)
+            {
+                throw TlsRejected(uri, rejection, ex);
+            }
             catch (WebSocketException ex)
             {
-                throw TranslateConnectFailure(uri, socket, ex, _time);
+                throw TranslateConnectFailure(uri, socket, ex, _time, tls is not null && _options.ClientCertificates.Count == 0);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -60,6 +71,49 @@ public sealed partial class HubConnection
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Installs the server certificate check (recording why a certificate was refused, so the failure can
+    /// say so instead of "the SSL connection could not be established") and the client certificates.
+    /// </summary>
+    private TlsOutcome? ConfigureTls(ClientWebSocketOptions socketOptions, Uri uri)
+    {
+        if (uri.Scheme != "wss")
+        {
+            return null;
+        }
+
+        if (_options.ClientCertificates.Count > 0)
+        {
+            socketOptions.ClientCertificates = _options.ClientCertificates;
+        }
+
+        var outcome = new TlsOutcome();
+        var callback = _options.ServerCertificateValidation;
+        socketOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+        {
+            var accepted = callback is null ? errors == SslPolicyErrors.None : callback(sender, certificate, chain, errors);
+            if (!accepted)
+            {
+                outcome.Rejection = TlsValidation.DescribeRejection(callback, certificate, chain, errors);
+            }
+
+            return accepted;
+        };
+        return outcome;
+    }
+
+    private MeshConnectionException TlsRejected(Uri uri, string rejection, Exception ex)
+    {
+        Log.TlsRejected(_logger, uri, rejection);
+        return new MeshConnectionException("tls_rejected", $"Refused the TLS connection to {uri}: {rejection}", ex, isRetryable: false);
+    }
+
+    /// <summary>What the certificate check of one connect decided.</summary>
+    private sealed class TlsOutcome
+    {
+        public volatile string? Rejection;
     }
 
     private async Task<byte[]> HandshakeAsync(ClientWebSocket socket, Uri uri, CancellationTokenSource timeout, CancellationToken callerToken, CancellationToken token)
@@ -108,7 +162,7 @@ public sealed partial class HubConnection
         }
     }
 
-    private static Exception TranslateConnectFailure(Uri uri, ClientWebSocket socket, WebSocketException ex, TimeProvider time)
+    private static Exception TranslateConnectFailure(Uri uri, ClientWebSocket socket, WebSocketException ex, TimeProvider time, bool tlsWithoutClientCertificate = false)
     {
         var status = socket.HttpStatusCode;
         var headers = socket.HttpResponseHeaders;
@@ -129,10 +183,31 @@ public sealed partial class HubConnection
             case HttpStatusCode.NotFound:
                 return new MeshConnectionException("not_found", $"There is no hub at {uri} (404).", ex, isRetryable: true);
             case 0:
-                return new MeshConnectionException($"Could not connect to {uri}: {ex.InnerException?.Message ?? ex.Message}", ex);
+                return new MeshConnectionException($"Could not connect to {uri}: {DescribeTransportFailure(ex, tlsWithoutClientCertificate)}", ex);
             default:
                 return new MeshConnectionException($"The server at {uri} answered {(int)status} {status} instead of accepting the WebSocket{(reason is null ? "" : ": " + reason)}.", ex);
         }
+    }
+
+    /// <summary>The innermost useful message: TLS failures hide behind "The SSL connection could not be established, see inner exception".</summary>
+    private static string DescribeTransportFailure(WebSocketException ex, bool tlsWithoutClientCertificate)
+    {
+        for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AuthenticationException)
+            {
+                return "TLS failed: " + inner.Message;
+            }
+
+            // With TLS 1.3 a server that requires a client certificate refuses it after the client's side of
+            // the handshake is done, so the client sees the response end before it began.
+            if (tlsWithoutClientCertificate && inner is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded })
+            {
+                return inner.Message + " (the server may require a client certificate: none was offered).";
+            }
+        }
+
+        return ex.InnerException?.Message ?? ex.Message;
     }
 
     private static string? ReadHeader(IReadOnlyDictionary<string, IEnumerable<string>>? headers, string name)

@@ -32,5 +32,8 @@ public sealed partial class HubConnection
 
         [LoggerMessage(4009, LogLevel.Error, "A connection event handler threw.")]
         public static partial void EventHandlerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(3380, LogLevel.Error, "Refused the TLS connection to {Url}: {Reason}")]
+        public static partial void TlsRejected(ILogger logger, Uri url, string reason);
     }
 }

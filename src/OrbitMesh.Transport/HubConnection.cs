@@ -485,6 +485,10 @@ public sealed partial class HubConnection : IAsyncDisposable
             {
                 fatal = ex;
             }
+            catch (MeshConnectionException ex) when (ex.Code == "tls_rejected")
+            {
+                fatal = ex; // A refused certificate is refused again on the next attempt.
+            }
             catch (Exception ex)
             {
                 reason = ex;

@@ -1,4 +1,6 @@
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -56,6 +58,17 @@ public sealed class HubConnectionOptions
 
     /// <summary>Adjusts the JSON used for arguments and results (the OrbitMesh settings are applied first).</summary>
     public Action<JsonSerializerOptions>? ConfigureJson { get; set; }
+
+    /// <summary>
+    /// Decides whether the server's TLS certificate is trusted (https/wss only); see <see cref="TlsValidation"/>
+    /// for pinning a fingerprint or trusting one certificate authority. Null (the default) uses the operating
+    /// system's trust store. A refused certificate fails the connect with a non-retryable
+    /// <see cref="MeshConnectionException"/> (code <c>tls_rejected</c>) that says why.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>Client certificates (with their private keys) offered when the server asks for one (mutual TLS).</summary>
+    public X509CertificateCollection ClientCertificates { get; } = [];
 
     /// <summary>Adjusts the WebSocket before each connect (certificates, proxy, ...).</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }

@@ -1,6 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Agent;
@@ -19,12 +21,12 @@ public sealed class TestMeshServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private TestMeshServer(WebApplication app, CapturedLogs logs, int port)
+    private TestMeshServer(WebApplication app, CapturedLogs logs, int port, string scheme)
     {
         _app = app;
         Logs = logs;
         Port = port;
-        Url = new Uri($"http://127.0.0.1:{port}/");
+        Url = new Uri($"{scheme}://127.0.0.1:{port}/");
     }
 
     public Uri Url { get; }
@@ -41,17 +43,35 @@ public sealed class TestMeshServer : IAsyncDisposable
 
     public IMeshClient Mesh => Services.GetRequiredService<IMeshClient>();
 
-    /// <summary>Starts a server. <paramref name="port"/> 0 picks a free one.</summary>
+    /// <summary>
+    /// Starts a server. <paramref name="port"/> 0 picks a free one. With <paramref name="certificate"/> it
+    /// listens over https, asking for client certificates as <paramref name="clientCertificates"/> says
+    /// (any one is accepted at the TLS layer).
+    /// </summary>
     public static async Task<TestMeshServer> StartAsync(
         Action<OrbitMeshServerOptions>? configure = null,
         int port = 0,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? mapExtra = null,
-        Action<OrbitMesh.Hosting.IOrbitMeshServerBuilder>? storage = null)
+        Action<OrbitMesh.Hosting.IOrbitMeshServerBuilder>? storage = null,
+        X509Certificate2? certificate = null,
+        ClientCertificateMode clientCertificates = ClientCertificateMode.NoCertificate)
     {
         var logs = new CapturedLogs();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var scheme = certificate is null ? "http" : "https";
+        builder.WebHost.UseUrls($"{scheme}://127.0.0.1:{port}");
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ClientCertificateMode = clientCertificates;
+                https.ClientCertificateValidation = (_, _, _) => true;
+            }));
+        }
+
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
@@ -77,7 +97,7 @@ public sealed class TestMeshServer : IAsyncDisposable
         mapExtra?.Invoke(app);
         await app.StartAsync().ConfigureAwait(false);
         var actualPort = new Uri(app.Urls.First()).Port;
-        return new TestMeshServer(app, logs, actualPort);
+        return new TestMeshServer(app, logs, actualPort, scheme);
     }
 
     /// <summary>An agent builder aimed at this server with the test token and a short heartbeat-friendly setup.</summary>

@@ -35,6 +35,8 @@ internal static class AgentCommand
         {
             server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths, logLevel, logFormat, otlp,
         };
+        var tls = new AgentTlsOptions();
+        tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var serverUri = CommonOptions.ParseServer(result.GetValue(server)!);
@@ -87,6 +89,7 @@ internal static class AgentCommand
                 .WithLoggerFactory(loggerFactory)
                 .Configure(o => o.RetryInitialConnection = true)
                 .AddBuiltInHandlers();
+            tls.Apply(result, builder);
             if (result.GetValue(allowPaths) is { Length: > 0 } roots)
             {
                 PathAllowList allowList;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Server;
+using OrbitMesh.Transport;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -11,7 +12,8 @@ internal static class ServerCommand
 {
     public static Command Create()
     {
-        var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {ServerTlsOptions.DefaultHttpUrls}, with --https {ServerTlsOptions.DefaultHttpsUrls})." };
+        var tls = new ServerTlsOptions();
         var tokens = new Option<string[]>("--agent-token")
         {
             Description = "A shared token agents may connect with instead of enrolling (development; repeatable; default: $ORBITMESH_AGENT_TOKEN, else none).",
@@ -31,6 +33,7 @@ internal static class ServerCommand
         };
 
         var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp, insecure };
+        tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var agentTokens = (result.GetValue(tokens) ?? []).ToList();
@@ -39,9 +42,13 @@ internal static class ServerCommand
                 agentTokens.Add(envToken);
             }
 
+            var listenUrls = tls.Urls(result, result.GetValue(urls));
+            var (certificate, certificateNote) = tls.Certificate(result, result.GetValue(data)!);
             var settings = new ServerSettings
             {
-                Urls = result.GetValue(urls)!,
+                Urls = listenUrls,
+                Certificate = certificate,
+                ClientCertificates = tls.ClientCertificateMode(result),
                 DataDirectory = result.GetValue(data)!,
                 Storage = result.GetValue(storage)!,
                 AgentTokens = agentTokens,
@@ -61,6 +68,18 @@ internal static class ServerCommand
             using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            // Before the listening line, which tells whoever waits for the server that it is up.
+            if (certificate is not null)
+            {
+                if (certificateNote is not null)
+                {
+                    Console.WriteLine(certificateNote);
+                }
+
+                Console.WriteLine($"Server certificate SHA-256 fingerprint: {TlsValidation.Fingerprint(certificate)}");
+            }
+
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
                 (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));

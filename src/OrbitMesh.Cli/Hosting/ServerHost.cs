@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace OrbitMesh.Cli.Hosting;
@@ -13,6 +15,11 @@ internal static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
+        if (settings.Certificate is { } certificate)
+        {
+            ConfigureHttps(builder.WebHost, certificate, settings.ClientCertificates);
+        }
+
         CliLogging.Configure(builder.Logging, settings.LogLevel, settings.JsonLogs);
 
         // Data Protection encrypts secret job parameters at rest. With SQLite its keys live beside the
@@ -64,6 +71,28 @@ internal static class ServerHost
         var app = builder.Build();
         app.MapOrbitMesh();
         return app;
+    }
+
+    /// <summary>
+    /// TLS on every https URL with <paramref name="certificate"/>. When clients are asked for a certificate,
+    /// the TLS layer accepts any one (self-signed, unknown issuer): whether it is trusted is the
+    /// application's decision (enrollment validates it against the server's CA), so a certificate that
+    /// fails here would only lose the reason. With <see cref="ClientCertificateMode.RequireCertificate"/>
+    /// a client without one cannot complete the handshake.
+    /// </summary>
+    private static void ConfigureHttps(IWebHostBuilder webHost, X509Certificate2 certificate, ClientCertificateMode clientCertificates)
+    {
+        // The slim builder leaves out the https part of Kestrel's configuration, which https URLs need.
+        webHost.UseKestrelHttpsConfiguration();
+        webHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ServerCertificate = certificate;
+            https.ClientCertificateMode = clientCertificates;
+            if (clientCertificates != ClientCertificateMode.NoCertificate)
+            {
+                https.ClientCertificateValidation = static (_, _, _) => true;
+            }
+        }));
     }
 
     /// <summary>DATA/keys, created readable and writable by the current user only.</summary>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace OrbitMesh.Cli.Hosting;
@@ -24,6 +26,15 @@ internal sealed record ServerSettings
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public bool JsonLogs { get; init; }
+
+    /// <summary>The certificate to listen with TLS (<c>--https</c>); null for plain HTTP.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>
+    /// Whether TLS asks clients for a certificate (<c>--client-certificates</c>). Any certificate is accepted
+    /// at the TLS layer; the application validates it later.
+    /// </summary>
+    public ClientCertificateMode ClientCertificates { get; init; } = ClientCertificateMode.NoCertificate;
 
     /// <summary>Where to export traces and metrics over OTLP/HTTP; null for no export.</summary>
     public string? OtlpEndpoint { get; init; }

@@ -62,11 +62,17 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     /// is false) and waits until it prints that it listens. When the port is briefly unavailable (a killed
     /// server's socket), starting is retried for a bounded time.
     /// </summary>
-    public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true)
+    public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true, bool https = false)
     {
-        var url = $"http://127.0.0.1:{port}";
+        var scheme = https ? "https" : "http";
+        var url = $"{scheme}://127.0.0.1:{port}";
         var extra = extraArguments?.ToList() ?? [];
         List<string> arguments = ["server", "--urls", url];
+        if (https)
+        {
+            arguments.Add("--https");
+        }
+
         if (!extra.Contains("--data"))
         {
             arguments.AddRange(["--data", DataDirectory]);
@@ -103,7 +109,7 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
                 Assert.True(listening.Success, $"No 127.0.0.1 URL in '{line}'.");
                 var actualPort = int.Parse(listening.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
                 Assert.True(port == 0 || actualPort == port, $"The server listens on {actualPort}, not {port}.");
-                return new ServerProcess(server, actualPort, new Uri($"http://127.0.0.1:{actualPort}/"));
+                return new ServerProcess(server, actualPort, new Uri($"{scheme}://127.0.0.1:{actualPort}/"));
             }
 
             var portBusy = server.StderrLines.Any(l => l.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
@@ -129,7 +135,8 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
         IEnumerable<string>? capabilities = null,
         IEnumerable<string>? groups = null,
         string? token = null,
-        bool waitUntilConnected = true)
+        bool waitUntilConnected = true,
+        IEnumerable<string>? extraArguments = null)
     {
         List<string> arguments = ["agent", "--server", server.ToString().TrimEnd('/'), "--token", token ?? Token, "--id", id];
         foreach (var capability in capabilities ?? [])
@@ -142,6 +149,7 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
             arguments.AddRange(["--group", group]);
         }
 
+        arguments.AddRange(extraArguments ?? []);
         var agent = Start($"agent-{id}", [.. arguments]);
         if (waitUntilConnected)
         {
@@ -188,6 +196,6 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     private static bool IsListeningLine(string line) =>
         line.StartsWith("OrbitMesh server ", StringComparison.Ordinal) && line.Contains(" listening on ", StringComparison.Ordinal);
 
-    [GeneratedRegex(@" listening on http://127\.0\.0\.1:(?<port>\d+)")]
+    [GeneratedRegex(@" listening on https?://127\.0\.0\.1:(?<port>\d+)")]
     private static partial Regex ListeningUrl();
 }
