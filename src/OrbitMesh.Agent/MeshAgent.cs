@@ -49,6 +49,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
     private readonly HttpClient? _ownedHttpClient;
+    private readonly Lock _certificateGate = new();
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _presented;
     private Exception? _closeReason;
     private int _activeJobs;
     private int _started;
@@ -91,12 +93,23 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             if (options.HttpClient is null)
             {
-                _ownedHttpClient = new HttpClient();
+                _ownedHttpClient = new HttpClient(TlsValidation.CreateHandler(ServerCertificateValidation(options)));
             }
 
             var enrollment = new Security.NodeEnrollmentClient(options.HttpClient ?? _ownedHttpClient!, options.Server!);
             var time = options.TimeProvider;
-            builder.Configure(o => o.AccessTokenProvider = async ct => await enrollment.ConnectCredentialAsync(identity, time, ct).ConfigureAwait(false));
+            var presentCertificate = options.ClientCertificate is null && options.HubUrl.Scheme is "https" or "wss";
+            builder.Configure(o => o.AccessTokenProvider = async ct =>
+            {
+                var credential = await enrollment.ConnectCredentialAsync(identity, time, ct).ConfigureAwait(false);
+                if (presentCertificate)
+                {
+                    // Over https the node also presents its (possibly just renewed) certificate: mutual TLS.
+                    PresentNodeCertificate(identity, o.ClientCertificates);
+                }
+
+                return credential;
+            });
         }
 
         builder.Configure(o => ApplyTls(options, o));
@@ -131,18 +144,37 @@ public sealed partial class MeshAgent : IAsyncDisposable
     /// <summary>The server certificate check and client certificate from the agent's settings.</summary>
     internal static void ApplyTls(MeshAgentOptions options, HubConnectionOptions connection)
     {
-        if (options.ServerCertificateFingerprint is { } fingerprint)
-        {
-            connection.ServerCertificateValidation = TlsValidation.PinnedFingerprint(fingerprint);
-        }
-        else if (options.TrustedCertificateAuthority is { } authority)
-        {
-            connection.ServerCertificateValidation = TlsValidation.TrustedAuthority(authority);
-        }
+        connection.ServerCertificateValidation = ServerCertificateValidation(options) ?? connection.ServerCertificateValidation;
 
         if (options.ClientCertificate is { } certificate)
         {
             connection.ClientCertificates.Add(certificate);
+        }
+    }
+
+    /// <summary>
+    /// How the agent checks the server's certificate: the pinned fingerprint, else the trusted authority,
+    /// else the fingerprint an enrolled node learned at enrollment; null for the operating system's trust.
+    /// </summary>
+    internal static System.Net.Security.RemoteCertificateValidationCallback? ServerCertificateValidation(MeshAgentOptions options) =>
+        options.ServerCertificateFingerprint is { } fingerprint ? TlsValidation.PinnedFingerprint(fingerprint)
+        : options.TrustedCertificateAuthority is { } authority ? TlsValidation.TrustedAuthority(authority)
+        : options.Identity?.ServerFingerprint is { } learned ? TlsValidation.PinnedFingerprint(learned)
+        : null;
+
+    private void PresentNodeCertificate(Security.NodeIdentity identity, System.Security.Cryptography.X509Certificates.X509CertificateCollection certificates)
+    {
+        lock (_certificateGate)
+        {
+            if (identity.Certificate is not { } current || _presented?.SerialNumber == current.SerialNumber)
+            {
+                return;
+            }
+
+            certificates.Clear();
+            _presented?.Dispose();
+            _presented = identity.CertificateWithKey();
+            certificates.Add(_presented!);
         }
     }
 
@@ -275,6 +307,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         // slot after this, and a SemaphoreSlim whose wait handle was never used holds nothing to free.
         _ownedServices?.Dispose();
         _ownedHttpClient?.Dispose();
+        _presented?.Dispose();
     }
 
     internal AgentRegistration BuildRegistration() => new()

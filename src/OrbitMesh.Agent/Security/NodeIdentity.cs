@@ -38,6 +38,12 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>The server's CA certificate, once approved.</summary>
     public X509Certificate2? CaCertificate { get; private set; }
 
+    /// <summary>
+    /// The SHA-256 fingerprint of the server's TLS certificate, learned when the node enrolled over https
+    /// (trust on first use); the agent pins it on every later connection unless told otherwise.
+    /// </summary>
+    public string? ServerFingerprint { get; private set; }
+
     /// <summary>The public key (SubjectPublicKeyInfo DER) in base64, as enrollment sends it.</summary>
     public string PublicKeyBase64 => Convert.ToBase64String(Key.ExportSubjectPublicKeyInfo());
 
@@ -63,7 +69,7 @@ public sealed class NodeIdentity : IDisposable
                 ?? throw new JsonException("empty");
             var key = ECDsa.Create();
             key.ImportFromPem(File.ReadAllText(Path.Combine(directory, KeyFile)));
-            var identity = new NodeIdentity(directory, info.NodeId, key);
+            var identity = new NodeIdentity(directory, info.NodeId, key) { ServerFingerprint = info.ServerFingerprint };
             var certificate = Path.Combine(directory, CertificateFile);
             if (File.Exists(certificate))
             {
@@ -134,6 +140,14 @@ public sealed class NodeIdentity : IDisposable
         }
     }
 
+    /// <summary>Remembers the server's TLS certificate fingerprint (trust on first use).</summary>
+    public void PinServer(string fingerprint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fingerprint);
+        ServerFingerprint = fingerprint;
+        SaveInfo();
+    }
+
     /// <summary>Disposes the identity and deletes its files (an enrollment that was refused).</summary>
     public void Delete()
     {
@@ -155,7 +169,7 @@ public sealed class NodeIdentity : IDisposable
         CaCertificate?.Dispose();
     }
 
-    private void SaveInfo() => File.WriteAllText(Path.Combine(Directory, InfoFile), JsonSerializer.Serialize(new Info(NodeId), OrbitMeshJson.Options));
+    private void SaveInfo() => ReplaceFile(Path.Combine(Directory, InfoFile), JsonSerializer.Serialize(new Info(NodeId, ServerFingerprint), OrbitMeshJson.Options));
 
     private static void ReplaceFile(string path, string content)
     {
@@ -177,5 +191,5 @@ public sealed class NodeIdentity : IDisposable
         writer.Write(content);
     }
 
-    private sealed record Info(string NodeId);
+    private sealed record Info(string NodeId, string? ServerFingerprint = null);
 }

@@ -4,6 +4,7 @@ using OrbitMesh.Agent;
 using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
+using OrbitMesh.Transport;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -59,7 +60,21 @@ internal static class AgentCommand
 
             using var telemetry = CliTelemetry.Start("orbitmesh-agent", CommonOptions.OtlpEndpointValue(result, otlp), metrics: false);
             using var loggerFactory = CliLogging.CreateFactory(result.GetValue(logLevel), result.GetValue(logFormat) == "json");
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            // The node's REST calls (enrollment, proofs) trust the server as its connections do: the given pin
+            // or CA, else the fingerprint learned at enrollment, else, enrolling over https, whatever
+            // certificate the server shows first (trust on first use), which is then pinned for good.
+            var (pin, ca) = tls.ServerTrust(result);
+            var learned = directory is not null && NodeIdentity.Exists(directory) ? NodeIdentity.Load(directory) : null;
+            var stored = learned?.ServerFingerprint;
+            learned?.Dispose();
+            string? firstSeen = null;
+            var validation = serverUri.Scheme != "https" ? null
+                : pin is not null ? TlsValidation.PinnedFingerprint(pin)
+                : ca is not null ? TlsValidation.TrustedAuthority(ca)
+                : stored is not null ? TlsValidation.PinnedFingerprint(stored)
+                : directory is not null ? TlsValidation.TrustOnFirstUse(seen => firstSeen ??= seen)
+                : null;
+            using var http = new HttpClient(TlsValidation.CreateHandler(validation)) { Timeout = TimeSpan.FromSeconds(30) };
             using var identity = directory is null
                 ? null
                 : await new NodeEnrollmentClient(http, serverUri).EnsureEnrolledAsync(
@@ -69,6 +84,12 @@ internal static class AgentCommand
                     cancellationToken).ConfigureAwait(false);
             if (identity is not null)
             {
+                if (firstSeen is not null && pin is null && identity.ServerFingerprint is null)
+                {
+                    identity.PinServer(firstSeen);
+                    Console.WriteLine($"Pinned the server's certificate, SHA-256 fingerprint {firstSeen} (trust on first use; compare it with what the server printed).");
+                }
+
                 Console.WriteLine($"Node {identity.NodeId} is enrolled; its certificate expires {identity.Certificate!.NotAfter.ToUniversalTime():u}.");
             }
 

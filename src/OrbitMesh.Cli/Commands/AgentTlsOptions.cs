@@ -37,28 +37,15 @@ internal sealed class AgentTlsOptions
     /// <summary>Applies the options to <paramref name="builder"/>; a bad value is a <see cref="CliException"/>.</summary>
     public void Apply(ParseResult result, MeshAgentBuilder builder)
     {
-        var fingerprint = result.GetValue(_fingerprint);
-        var ca = result.GetValue(_ca);
-        if (fingerprint is not null && ca is not null)
-        {
-            throw new CliException("--server-fingerprint and --ca-certificate exclude each other: pin the server's certificate or trust a CA.");
-        }
-
+        var (fingerprint, ca) = ServerTrust(result);
         if (fingerprint is not null)
         {
-            try
-            {
-                builder.WithServerCertificateFingerprint(TlsValidation.NormalizeFingerprint(fingerprint));
-            }
-            catch (FormatException ex)
-            {
-                throw new CliException("--server-fingerprint: " + ex.Message);
-            }
+            builder.WithServerCertificateFingerprint(fingerprint);
         }
 
         if (ca is not null)
         {
-            builder.WithTrustedCertificateAuthority(LoadCa(ca));
+            builder.WithTrustedCertificateAuthority(ca);
         }
 
         if (result.GetValue(_clientCertificate) is { } clientCertificate)
@@ -68,6 +55,26 @@ internal sealed class AgentTlsOptions
         else if (result.GetValue(_clientKey) is not null || result.GetValue(_clientPassword) is not null)
         {
             throw new CliException("--client-key and --client-certificate-password need --client-certificate.");
+        }
+    }
+
+    /// <summary>The server check the options ask for: a normalized pin, or a CA, or neither; a bad value is a <see cref="CliException"/>.</summary>
+    public (string? Fingerprint, X509Certificate2? Ca) ServerTrust(ParseResult result)
+    {
+        var fingerprint = result.GetValue(_fingerprint);
+        var ca = result.GetValue(_ca);
+        if (fingerprint is not null && ca is not null)
+        {
+            throw new CliException("--server-fingerprint and --ca-certificate exclude each other: pin the server's certificate or trust a CA.");
+        }
+
+        try
+        {
+            return (fingerprint is null ? null : TlsValidation.NormalizeFingerprint(fingerprint), ca is null ? null : LoadCa(ca));
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException("--server-fingerprint: " + ex.Message);
         }
     }
 

@@ -61,6 +61,7 @@ internal sealed partial class AgentTokenAuthenticationHandler(
                 return AuthenticateResult.Fail("The node's proof was refused: " + refusal);
             }
 
+            Log.NodeAuthenticated(Logger, nodeId, Context.Connection.ClientCertificate is not null, negotiate);
             List<Claim> claims =
             [
                 new(ClaimTypes.NameIdentifier, nodeId),
@@ -130,5 +131,8 @@ internal sealed partial class AgentTokenAuthenticationHandler(
     {
         [LoggerMessage(2040, LogLevel.Warning, "Refused an agent connection from {RemoteAddress} to {Path}: {Reason}.")]
         public static partial void AgentRefused(ILogger logger, string remoteAddress, string path, string reason);
+
+        [LoggerMessage(2042, LogLevel.Debug, "Node {NodeId} proved its key (TLS client certificate checked: {MutualTls}; negotiate: {Negotiate}).")]
+        public static partial void NodeAuthenticated(ILogger logger, string nodeId, bool mutualTls, bool negotiate);
     }
 }
