@@ -33,13 +33,21 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
 
-        var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
+        // Every /api endpoint needs at least the viewer role (writes ask for more on the endpoint) and is
+        // rate limited per identity; an endpoint's own AllowAnonymous or RequireRateLimiting wins.
+        var api = endpoints.MapGroup("/api")
+            .RequireAuthorization(OrbitMeshPolicies.Viewer)
+            .RequireRateLimiting(OrbitMeshPolicies.ApiRateLimit);
         api.MapAgentEndpoints();
         api.MapJobEndpoints();
+        api.MapAuthEndpoints();
+        api.MapUserEndpoints();
 
         // Listen from now on (measurements made before a listener exists are lost), and create the instruments.
         endpoints.ServiceProvider.GetRequiredService<PrometheusMetricsCollector>();
         endpoints.ServiceProvider.GetRequiredService<OrbitMeshMetrics>();
+        // /metrics stays anonymous, like the health endpoints: Prometheus scrapers rarely carry credentials,
+        // and it exposes counts only (no ids, names or payloads). Restrict it at the network if needed.
         var metrics = endpoints.MapGet("/metrics", (PrometheusMetricsCollector collector) =>
         {
             var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
