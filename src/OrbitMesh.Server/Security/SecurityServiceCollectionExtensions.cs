@@ -20,6 +20,8 @@ internal static class SecurityServiceCollectionExtensions
         services.TryAddSingleton<ApiKeys>();
         services.TryAddSingleton<RefreshTokens>();
         services.TryAddSingleton<AccessTokens>();
+        // Replaces only the framework's default (AddAuthorization registers it first); a host's own handler stays.
+        services.RemoveAll<IAuthorizationMiddlewareResultHandler>(d => d.ImplementationType == typeof(Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler));
         services.TryAddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SecurityStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<Microsoft.Extensions.Hosting.IHostedService, InsecureModeWarning>());
@@ -60,6 +62,14 @@ internal static class SecurityServiceCollectionExtensions
                 "api:" + (SecurityAudit.ActorOf(http.User) is { } actor and not "anonymous" ? actor : RemoteAddress(http)),
                 Security(http).ApiPermitsPerMinute));
         });
+    }
+
+    private static void RemoveAll<T>(this IServiceCollection services, Func<ServiceDescriptor, bool> predicate)
+    {
+        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(T) && predicate(d)).ToList())
+        {
+            services.Remove(descriptor);
+        }
     }
 
     private static SecurityOptions Security(HttpContext http) =>
