@@ -10,6 +10,9 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AgentCommand.Create(),
     AgentsCommand.Create(),
     JobsCommand.Create(),
+    UsersCommand.Create(),
+    ApiKeysCommand.Create(),
+    LoginCommand.Create(),
 };
 
 var invocation = new InvocationConfiguration

@@ -36,6 +36,10 @@ internal static class ServerHost
             }
 
             o.ApiKey = settings.ApiKey;
+
+            // The API requires credentials (a user's token or an API key), except in named development mode.
+            o.Security.AllowAnonymousLoopbackApi = settings.InsecureDevelopment;
+            o.Security.InsecureDevelopmentMode = settings.InsecureDevelopment;
             if (settings.HeartbeatInterval is { } interval)
             {
                 o.HeartbeatInterval = interval;
