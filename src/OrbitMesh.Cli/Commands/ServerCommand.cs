@@ -71,6 +71,9 @@ internal static class ServerCommand
             using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            // Before "listening on": once that line is out, the first admin exists (or was printed).
+            await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
                 (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
@@ -78,8 +81,6 @@ internal static class ServerCommand
             {
                 Console.WriteLine($"No --agent-token given; agents can connect with this generated token: {agentTokens[0]}");
             }
-
-            await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
 
             // The host's console lifetime takes SIGINT/SIGTERM first (the newest signal registration wins
             // and cancels the rest), so System.CommandLine's token is never cancelled by a signal: wait for
