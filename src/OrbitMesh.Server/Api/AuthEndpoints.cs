@@ -58,6 +58,12 @@ internal static class AuthEndpoints
                 return Unauthorized(context, "The refresh token was already used; every token of its login is now revoked. Log in again.");
             }
 
+            if (outcome == RefreshOutcome.Rotated && user is null)
+            {
+                // The user was deleted meanwhile: the token just issued must not outlive it.
+                await refresh.RevokeAsync(token!, ct).ConfigureAwait(false);
+            }
+
             if (outcome != RefreshOutcome.Rotated || user is null)
             {
                 var reason = outcome == RefreshOutcome.Expired ? "the refresh token has expired" : user is null && outcome == RefreshOutcome.Rotated ? "the refresh token's user no longer exists" : "the refresh token is not valid";

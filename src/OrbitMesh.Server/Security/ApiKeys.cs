@@ -3,21 +3,6 @@ using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Security;
 
-/// <summary>An API key as the API lists it: never its secret.</summary>
-/// <param name="Id">The key's id (the middle part of <c>omk_ID_SECRET</c>).</param>
-/// <param name="Name">A label for people.</param>
-/// <param name="Role">viewer, operator or admin.</param>
-/// <param name="CreatedAt">When it was created.</param>
-/// <param name="CreatedBy">The actor that created it.</param>
-public sealed record ApiKeyView(string Id, string Name, string Role, DateTimeOffset CreatedAt, string? CreatedBy);
-
-/// <summary>A newly created API key: the only time its full value is shown.</summary>
-/// <param name="Id">The key's id.</param>
-/// <param name="Name">A label for people.</param>
-/// <param name="Role">viewer, operator or admin.</param>
-/// <param name="Key">The key to present in <c>X-Api-Key</c>; not retrievable later.</param>
-public sealed record CreatedApiKey(string Id, string Name, string Role, string Key);
-
 /// <summary>API keys in the <see cref="ISecurityStore"/> (kind <c>apikey</c>), stored hashed.</summary>
 internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
 {
