@@ -13,6 +13,9 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     TokensCommand.Create(),
     NodesCommand.Create(),
     AuditCommand.Create(),
+    UsersCommand.Create(),
+    ApiKeysCommand.Create(),
+    LoginCommand.Create(),
 };
 
 var invocation = new InvocationConfiguration

@@ -9,6 +9,9 @@ public sealed class MeshClientOptions
     /// <summary>The API key sent as <c>X-Api-Key</c>, when the server requires one.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>A user's access token (<c>POST /api/auth/login</c>) sent as <c>Authorization: Bearer</c>, when no <see cref="ApiKey"/> is set.</summary>
+    public string? AccessToken { get; set; }
+
     /// <summary>How long one HTTP request may take (not server-sent event streams). Default 100 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 

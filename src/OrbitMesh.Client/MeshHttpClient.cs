@@ -59,6 +59,10 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
             _http.DefaultRequestHeaders.Remove("X-Api-Key");
             _http.DefaultRequestHeaders.Add("X-Api-Key", options.ApiKey);
         }
+        else if (!string.IsNullOrEmpty(options.AccessToken))
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.AccessToken);
+        }
     }
 
     // ---- agents ----

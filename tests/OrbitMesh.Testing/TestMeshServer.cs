@@ -80,6 +80,9 @@ public sealed class TestMeshServer : IAsyncDisposable
         var mesh = builder.Services.AddOrbitMesh(o =>
         {
             o.AgentTokens.Add(AgentToken);
+
+            // Tests call the API without credentials from 127.0.0.1; a test turns this off to test authentication.
+            o.Security.AllowAnonymousLoopbackApi = true;
             configure?.Invoke(o);
         });
         if (storage is null)

@@ -159,9 +159,21 @@ public sealed class NodeEnrollmentClient
         return NodeProof.Credential(identity.NodeId, challenge.Nonce, NodeProof.Sign(identity.Key, NodeProof.ConnectPurpose, identity.NodeId, challenge.Nonce));
     }
 
+    /// <summary>How often a call turned away with 429 (the server's rate limit) is tried again, after its Retry-After.</summary>
+    public const int MaxRateLimitedRetries = 5;
+
     private async Task<T> PostAsync<T>(string path, object body, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsJsonAsync(new Uri(_server, path), body, OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false);
+        var response = await _http.PostAsJsonAsync(new Uri(_server, path), body, OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false);
+        for (var retry = 0; response.StatusCode == HttpStatusCode.TooManyRequests && retry < MaxRateLimitedRetries; retry++)
+        {
+            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            response.Dispose();
+            await Task.Delay(wait < TimeSpan.FromMinutes(1) ? wait : TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            response = await _http.PostAsJsonAsync(new Uri(_server, path), body, OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var answered = response;
         if (response.IsSuccessStatusCode)
         {
             return await response.Content.ReadFromJsonAsync<T>(OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using OrbitMesh.Client;
 using OrbitMesh.Cli.Output;
 
 namespace OrbitMesh.Cli.Commands;
@@ -17,7 +16,7 @@ internal static class AgentsCommand
         var list = new Command("list", "List the agents the server knows.") { server, apiKey, json };
         list.SetAction(async (result, cancellationToken) =>
         {
-            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var agents = await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
             Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(agents, OrbitMeshJson.Options) + Environment.NewLine : Render(agents));
             return 0;

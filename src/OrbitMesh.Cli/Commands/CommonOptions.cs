@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using OrbitMesh.Client;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -16,9 +18,36 @@ internal static class CommonOptions
 
     public static Option<string?> ApiKey() => new("--api-key")
     {
-        Description = "The API key for /api requests (default: $ORBITMESH_API_KEY).",
+        Description = "The API key for /api requests (default: $ORBITMESH_API_KEY; without one, $ORBITMESH_ACCESS_TOKEN is sent as a Bearer token).",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
     };
+
+    /// <summary>The environment variable holding a user's access token, sent as Bearer when no API key is given.</summary>
+    public const string AccessTokenVariable = "ORBITMESH_ACCESS_TOKEN";
+
+    /// <summary>A REST client with the API key, else <c>$ORBITMESH_ACCESS_TOKEN</c> as a Bearer token.</summary>
+    public static MeshHttpClient MeshClient(string server, string? apiKey) => new(new MeshClientOptions
+    {
+        Server = ParseServer(server),
+        ApiKey = apiKey,
+        AccessToken = Environment.GetEnvironmentVariable(AccessTokenVariable),
+    });
+
+    /// <summary>A plain HTTP client for the security endpoints, with the same credentials as <see cref="MeshClient"/>.</summary>
+    public static HttpClient Http(string server, string? apiKey)
+    {
+        var http = new HttpClient { BaseAddress = ParseServer(server), Timeout = TimeSpan.FromSeconds(100) };
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        else if (Environment.GetEnvironmentVariable(AccessTokenVariable) is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
 
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON document instead of a table." };
 

@@ -33,6 +33,7 @@ internal static class DemoCommand
         var dataDirectory = Path.Combine(Path.GetTempPath(), "orbitmesh-demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         Directory.CreateDirectory(dataDirectory);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var steps = new List<(string Name, bool Ok, string Detail, TimeSpan Elapsed)>();
         using var loggerFactory = CliLogging.CreateFactory(logLevel, json: false);
         var agents = new List<MeshAgent>();
@@ -45,6 +46,7 @@ internal static class DemoCommand
             Urls = "http://127.0.0.1:0",
             DataDirectory = dataDirectory,
             AgentTokens = [token],
+            ApiKey = apiKey,
             LogLevel = logLevel,
             HeartbeatInterval = TimeSpan.FromSeconds(1),
         });
@@ -102,7 +104,7 @@ internal static class DemoCommand
 
             await Step("list agents (REST GET /api/agents)", async () =>
             {
-                using var remote = new MeshHttpClient(serverUrl);
+                using var remote = new MeshHttpClient(serverUrl, apiKey);
                 var listed = await remote.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
                 output.WriteLine();
                 output.Write(Indent(AgentsCommand.Render(listed)));

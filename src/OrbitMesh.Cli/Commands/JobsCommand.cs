@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using OrbitMesh.Api;
-using OrbitMesh.Client;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -59,7 +58,7 @@ internal static class JobsCommand
                 SecretParameters = result.GetValue(secrets) is { Length: > 0 } names ? names : null,
             };
 
-            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var asJson = result.GetValue(json);
             if (result.GetValue(stream))
             {
@@ -115,7 +114,7 @@ internal static class JobsCommand
         var get = new Command("get", "Show one job.") { id, server, apiKey, json };
         get.SetAction(async (result, cancellationToken) =>
         {
-            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var job = await mesh.GetJobAsync(result.GetValue(id)!, cancellationToken).ConfigureAwait(false)
                 ?? throw new CliException($"No job with id '{result.GetValue(id)}' exists.");
             Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(JobView.From(job), OrbitMeshJson.Options) + Environment.NewLine : Describe(job));
@@ -142,7 +141,7 @@ internal static class JobsCommand
                     : throw new CliException($"Unknown status '{text}'; expected one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.");
             }
 
-            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var jobs = await mesh.ListJobsAsync(new JobQuery { Status = wanted, Limit = result.GetValue(limit) }, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
@@ -177,7 +176,7 @@ internal static class JobsCommand
         var cancel = new Command("cancel", "Cancel a job.") { id, server, apiKey };
         cancel.SetAction(async (result, cancellationToken) =>
         {
-            using var mesh = new MeshHttpClient(CommonOptions.ParseServer(result.GetValue(server)!), result.GetValue(apiKey));
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var jobId = result.GetValue(id)!;
             if (!await mesh.CancelJobAsync(jobId, cancellationToken).ConfigureAwait(false))
             {

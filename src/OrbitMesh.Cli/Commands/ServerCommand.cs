@@ -1,9 +1,12 @@
+using System.Security.Cryptography;
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Cli.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Server;
 using OrbitMesh.Transport;
+using OrbitMesh.Server.Security;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -29,7 +32,7 @@ internal static class ServerCommand
         var otlp = CommonOptions.OtlpEndpoint();
         var insecure = new Option<bool>("--insecure-development")
         {
-            Description = "Allow the REST API without --api-key on a non-loopback address (development only; a warning is printed).",
+            Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
         var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp, insecure };
@@ -58,6 +61,7 @@ internal static class ServerCommand
                 LogLevel = result.GetValue(logLevel),
                 JsonLogs = result.GetValue(logFormat) == "json",
                 OtlpEndpoint = CommonOptions.OtlpEndpointValue(result, otlp),
+                InsecureDevelopment = result.GetValue(insecure),
             };
 
             if (ExposureCheck.Check(settings, result.GetValue(insecure)) is { } warning)
@@ -80,6 +84,8 @@ internal static class ServerCommand
                 Console.WriteLine($"Server certificate SHA-256 fingerprint: {TlsValidation.Fingerprint(certificate)}");
             }
 
+            // Before "listening on": once that line is out, the first admin exists (or was printed).
+            await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
                 (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
@@ -95,5 +101,28 @@ internal static class ServerCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// On the first start of a database (no users), creates the user <c>admin</c> with a random password
+    /// and prints it once. Two servers starting together cannot both do it: the store's
+    /// compare-and-swap lets only one create the user.
+    /// </summary>
+    internal static async Task CreateFirstAdminAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var users = services.GetRequiredService<UserAccounts>();
+        if (await users.AnyAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+        var (outcome, _) = await users.CreateAsync("admin", password, OrbitMeshRoles.Admin, cancellationToken).ConfigureAwait(false);
+        if (outcome == UserCreateOutcome.Created)
+        {
+            await services.GetRequiredService<SecurityAudit>().RecordAsync(AuditEventTypes.UserChanged, "admin", reason: "first admin created at first start", actor: "server", cancellationToken: cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"Created the first admin user 'admin' with password: {password}");
+            Console.WriteLine("It is not shown again: log in with 'orbitmesh login --username admin', then create users and API keys.");
+        }
     }
 }

@@ -46,6 +46,9 @@ internal static class ServerHost
 
             // The node CA's key lives beside the database (DATA/ca/ca.key, 0600): certificates stay valid across restarts.
             o.Security.CertificateAuthorityDirectory = settings.Storage == "sqlite" ? Path.Combine(settings.DataDirectory, "ca") : null;
+            // The API requires credentials (a user's token or an API key), except in named development mode.
+            o.Security.AllowAnonymousLoopbackApi = settings.InsecureDevelopment;
+            o.Security.InsecureDevelopmentMode = settings.InsecureDevelopment;
             if (settings.HeartbeatInterval is { } interval)
             {
                 o.HeartbeatInterval = interval;

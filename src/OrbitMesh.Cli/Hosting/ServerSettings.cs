@@ -19,6 +19,9 @@ internal sealed record ServerSettings
 
     public string? ApiKey { get; init; }
 
+    /// <summary>--insecure-development: unauthenticated API requests from any address act as admin.</summary>
+    public bool InsecureDevelopment { get; init; }
+
     public TimeSpan? HeartbeatInterval { get; init; }
 
     public int? MissedHeartbeats { get; init; }

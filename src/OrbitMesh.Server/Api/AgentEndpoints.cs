@@ -48,10 +48,10 @@ internal static class AgentEndpoints
         }).WithName("GetAgent");
 
         api.MapPost("/agents/{id}/pause", (AgentLifecycleService lifecycle, string id, CancellationToken ct) =>
-            ApplyAsync(lifecycle, id, AgentTrigger.Pause, ct)).WithName("PauseAgent");
+            ApplyAsync(lifecycle, id, AgentTrigger.Pause, ct)).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("PauseAgent");
 
         api.MapPost("/agents/{id}/resume", (AgentLifecycleService lifecycle, string id, CancellationToken ct) =>
-            ApplyAsync(lifecycle, id, AgentTrigger.Resume, ct)).WithName("ResumeAgent");
+            ApplyAsync(lifecycle, id, AgentTrigger.Resume, ct)).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("ResumeAgent");
 
         api.MapGet("/agents/{id}/twin", async (HttpContext context, TwinService twins, IAgentRegistry registry, string id) =>
         {
@@ -110,7 +110,7 @@ internal static class AgentEndpoints
                 context.Response.Headers.ETag = ETag(ex.CurrentVersion);
                 return ApiResults.Problem(StatusCodes.Status412PreconditionFailed, ex.Code, ex.Message);
             }
-        }).WithName("PatchTwin");
+        }).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("PatchTwin");
 
         return api;
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using OrbitMesh.Security;
+using OrbitMesh.Server.Security;
 using OrbitMesh.Server.Security.Nodes;
 
 namespace OrbitMesh.Server.Api;
@@ -15,6 +16,8 @@ internal static class EnrollmentEndpoints
 {
     public static RouteGroupBuilder MapEnrollmentEndpoints(this RouteGroupBuilder api)
     {
+        // What a node calls before it holds a certificate: no API credentials (a bootstrap token or a
+        // proof of the enrolled key instead), rate-limited per remote address.
         api.MapPost("/enroll", async (HttpContext context, NodeService nodes) =>
         {
             var (request, problem) = await JobEndpoints.ReadBodyAsync<EnrollmentRequest>(context).ConfigureAwait(false);
@@ -25,7 +28,7 @@ internal static class EnrollmentEndpoints
 
             var (status, code, detail) = await nodes.RequestAsync(request, context, context.RequestAborted).ConfigureAwait(false);
             return status is not null ? ApiResults.Json(status, code) : Problem(code, detail!);
-        }).WithName("RequestEnrollment");
+        }).AllowAnonymous().RequireRateLimiting(OrbitMeshPolicies.EnrollmentRateLimit).WithName("RequestEnrollment");
 
         api.MapPost("/enroll/challenge", async (HttpContext context, NodeService nodes) =>
         {
@@ -44,7 +47,7 @@ internal static class EnrollmentEndpoints
             return nodes.Challenges.Issue(request.NodeId) is { } challenge
                 ? ApiResults.Json(challenge)
                 : ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Too many outstanding challenges; try again shortly.");
-        }).WithName("IssueNodeChallenge");
+        }).AllowAnonymous().RequireRateLimiting(OrbitMeshPolicies.EnrollmentRateLimit).WithName("IssueNodeChallenge");
 
         api.MapPost("/enroll/status", async (HttpContext context, NodeService nodes) =>
         {
@@ -56,7 +59,7 @@ internal static class EnrollmentEndpoints
 
             var (status, code, detail) = await nodes.StatusAsync(request, context, context.RequestAborted).ConfigureAwait(false);
             return status is not null ? ApiResults.Json(status, code) : Problem(code, detail!);
-        }).WithName("GetEnrollmentStatus");
+        }).AllowAnonymous().RequireRateLimiting(OrbitMeshPolicies.EnrollmentRateLimit).WithName("GetEnrollmentStatus");
         return api;
     }
 

@@ -22,15 +22,15 @@ internal static class JobEndpoints
 
     public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
     {
-        api.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
-        api.MapPost("/jobs/all", SubmitToAllAsync).WithName("SubmitJobToAll");
+        api.MapPost("/jobs", SubmitAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SubmitJob");
+        api.MapPost("/jobs/all", SubmitToAllAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SubmitJobToAll");
         api.MapGet("/jobs", ListAsync).WithName("ListJobs");
         api.MapGet("/jobs/{id}", GetAsync).WithName("GetJob");
-        api.MapDelete("/jobs/{id}", CancelAsync).WithName("CancelJob");
+        api.MapDelete("/jobs/{id}", CancelAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("CancelJob");
         api.MapGet("/jobs/{id}/events", EventsAsync).WithName("JobEvents");
-        api.MapPost("/agents/{id}/invoke", InvokeAsync).WithName("InvokeAgent");
-        api.MapPost("/agents/{id}/send", SendAsync).WithName("SendToAgent");
-        api.MapPost("/agents/{id}/raw", SendRawAsync).WithName("SendRawToAgent");
+        api.MapPost("/agents/{id}/invoke", InvokeAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("InvokeAgent");
+        api.MapPost("/agents/{id}/send", SendAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SendToAgent");
+        api.MapPost("/agents/{id}/raw", SendRawAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SendRawToAgent");
         return api;
     }
 

@@ -34,16 +34,16 @@ internal static class NodeEndpoints
                 : ApiResults.NotFound($"No node with id '{id}' is enrolled.")).WithName("GetNode");
 
         api.MapPost("/nodes/{id}/approve", (HttpContext context, NodeService nodes, string id) =>
-            DecideAsync(context, id, nodes.ApproveAsync)).WithName("ApproveNode");
+            DecideAsync(context, id, nodes.ApproveAsync)).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("ApproveNode");
         api.MapPost("/nodes/{id}/reject", (HttpContext context, NodeService nodes, string id) =>
-            DecideAsync(context, id, nodes.RejectAsync)).WithName("RejectNode");
+            DecideAsync(context, id, nodes.RejectAsync)).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RejectNode");
         api.MapPost("/nodes/{id}/revoke", (HttpContext context, NodeService nodes, string id) =>
-            DecideAsync(context, id, nodes.RevokeAsync)).WithName("RevokeNode");
+            DecideAsync(context, id, nodes.RevokeAsync)).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RevokeNode");
 
         api.MapDelete("/nodes/{id}", async (HttpContext context, NodeService nodes, string id) =>
             await nodes.RemoveAsync(id, context, context.RequestAborted).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiResults.NotFound($"No node with id '{id}' is enrolled.")).WithName("RemoveNode");
+                : ApiResults.NotFound($"No node with id '{id}' is enrolled.")).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RemoveNode");
         return api;
     }
 

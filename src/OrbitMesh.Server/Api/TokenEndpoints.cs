@@ -21,15 +21,15 @@ internal static class TokenEndpoints
 
             var (token, invalid) = await tokens.CreateAsync(request, context, context.RequestAborted).ConfigureAwait(false);
             return token is null ? ApiResults.BadRequest(invalid!) : ApiResults.Json(token, StatusCodes.Status201Created);
-        }).WithName("CreateBootstrapToken");
+        }).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("CreateBootstrapToken");
 
         api.MapGet("/tokens", async (BootstrapTokenService tokens, CancellationToken ct) =>
-            ApiResults.Json(await tokens.ListAsync(ct).ConfigureAwait(false))).WithName("ListBootstrapTokens");
+            ApiResults.Json(await tokens.ListAsync(ct).ConfigureAwait(false))).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("ListBootstrapTokens");
 
         api.MapDelete("/tokens/{id}", async (HttpContext context, BootstrapTokenService tokens, string id) =>
             await tokens.RevokeAsync(id, context, context.RequestAborted).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiResults.NotFound($"No bootstrap token with id '{id}' exists.")).WithName("RevokeBootstrapToken");
+                : ApiResults.NotFound($"No bootstrap token with id '{id}' exists.")).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RevokeBootstrapToken");
         return api;
     }
 }

@@ -36,19 +36,25 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
 
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
 
-        var api = endpoints.MapGroup("/api").AddEndpointFilter<ApiKeyEndpointFilter>();
+        // Every /api endpoint needs at least the viewer role (writes ask for more on the endpoint) and is
+        // rate limited per identity; an endpoint's own AllowAnonymous or RequireRateLimiting wins.
+        var api = endpoints.MapGroup("/api")
+            .RequireAuthorization(OrbitMeshPolicies.Viewer)
+            .RequireRateLimiting(OrbitMeshPolicies.ApiRateLimit);
         api.MapAgentEndpoints();
         api.MapJobEndpoints();
         api.MapTokenEndpoints();
         api.MapNodeEndpoints();
         api.MapAuditEndpoints();
-
-        // What a node calls before it holds a certificate: no API credentials, rate-limited per address.
-        var enrollment = endpoints.MapGroup("/api").MapEnrollmentEndpoints();
+        api.MapEnrollmentEndpoints();
+        api.MapAuthEndpoints();
+        api.MapUserEndpoints();
 
         // Listen from now on (measurements made before a listener exists are lost), and create the instruments.
         endpoints.ServiceProvider.GetRequiredService<PrometheusMetricsCollector>();
         endpoints.ServiceProvider.GetRequiredService<OrbitMeshMetrics>();
+        // /metrics stays anonymous, like the health endpoints: Prometheus scrapers rarely carry credentials,
+        // and it exposes counts only (no ids, names or payloads). Restrict it at the network if needed.
         var metrics = endpoints.MapGet("/metrics", (PrometheusMetricsCollector collector) =>
         {
             var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
@@ -58,7 +64,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
 
         var live = endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         var ready = endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        return new CompositeConventionBuilder([hub, api, enrollment, metrics, live, ready]);
+        return new CompositeConventionBuilder([hub, api, metrics, live, ready]);
     }
 
     private sealed class CompositeConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder

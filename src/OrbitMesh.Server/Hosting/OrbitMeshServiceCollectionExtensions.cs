@@ -113,6 +113,8 @@ public static class OrbitMeshServiceCollectionExtensions
         services.AddAuthorizationBuilder().AddPolicy(AgentAuthenticationDefaults.PolicyName, policy =>
             policy.AddAuthenticationSchemes(AgentAuthenticationDefaults.Scheme).RequireAuthenticatedUser());
 
+        services.AddOrbitMeshSecurity();
+
         services.AddHealthChecks().AddCheck<OrbitMeshReadinessCheck>("orbitmesh", tags: [OrbitMeshEndpointRouteBuilderExtensions.ReadyTag]);
         services.AddProblemDetails();
         return builder;

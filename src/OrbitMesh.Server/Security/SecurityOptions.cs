@@ -64,9 +64,13 @@ public sealed class SecurityOptions
     [Range(typeof(TimeSpan), "00:00:05", "365.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = DefaultRefreshTokenLifetime;
 
-    /// <summary>Enrollment requests and challenges one remote address may make per minute. Default 60.</summary>
+    /// <summary>
+    /// Enrollment requests, challenges and status queries one remote address may make per minute. Every
+    /// node connection takes a challenge, so this bounds reconnects from one address (many nodes behind
+    /// one NAT share it). Default 1,200.
+    /// </summary>
     [Range(1, 1_000_000)]
-    public int EnrollmentPermitsPerMinute { get; set; } = 60;
+    public int EnrollmentPermitsPerMinute { get; set; } = 1200;
 
     /// <summary>Login and refresh attempts one remote address may make per minute. Default 10.</summary>
     [Range(1, 1_000_000)]

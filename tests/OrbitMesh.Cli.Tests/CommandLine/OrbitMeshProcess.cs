@@ -8,7 +8,7 @@ namespace OrbitMesh.Cli.Tests.CommandLine;
 /// </summary>
 internal sealed class OrbitMeshProcess : IAsyncDisposable
 {
-    private static readonly string[] InheritedSettings = ["ORBITMESH_SERVER", "ORBITMESH_TOKEN", "ORBITMESH_API_KEY", "ORBITMESH_AGENT_TOKEN"];
+    private static readonly string[] InheritedSettings = ["ORBITMESH_SERVER", "ORBITMESH_TOKEN", "ORBITMESH_API_KEY", "ORBITMESH_AGENT_TOKEN", "ORBITMESH_ACCESS_TOKEN"];
 
     private readonly Process _process;
     private readonly Task<string> _stdout;
@@ -40,7 +40,10 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
         }
     }
 
-    public static OrbitMeshProcess Start(params string[] args)
+    public static OrbitMeshProcess Start(params string[] args) => StartWithInput(null, args);
+
+    /// <summary>Starts the command with <paramref name="stdin"/> as its standard input (then end of file).</summary>
+    public static OrbitMeshProcess StartWithInput(string? stdin, params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -64,6 +67,11 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
 
         info.Environment["DOTNET_NOLOGO"] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start dotnet.");
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+        }
+
         process.StandardInput.Close();
         return new OrbitMeshProcess(process);
     }
@@ -72,6 +80,13 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
     public static async Task<Result> RunAsync(params string[] args)
     {
         await using var process = Start(args);
+        return await process.WaitAsync();
+    }
+
+    /// <summary>Runs the command to completion with <paramref name="stdin"/> as its standard input.</summary>
+    public static async Task<Result> RunWithInputAsync(string stdin, params string[] args)
+    {
+        await using var process = StartWithInput(stdin, args);
         return await process.WaitAsync();
     }
 

@@ -131,13 +131,17 @@ public sealed class ProgramTests
     [Fact]
     public async Task AgentsList_ApiKeyRequired_FailsWithTheServersReasonAndSucceedsWithTheKey()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = "secret-key");
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = "secret-key";
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
 
         var refused = await OrbitMeshProcess.RunAsync("agents", "list", "--server", server.Url.ToString());
         var accepted = await OrbitMeshProcess.RunAsync("agents", "list", "--json", "--server", server.Url.ToString(), "--api-key", "secret-key");
 
         Assert.NotEqual(0, refused.ExitCode);
-        Assert.Equal("error: The server refused the request (401): This API requires the X-Api-Key header.", Assert.Single(refused.StderrLines));
+        Assert.Equal("error: The server refused the request (401): This API requires credentials: send 'Authorization: Bearer <access token>' (POST /api/auth/login) or the X-Api-Key header.", Assert.Single(refused.StderrLines));
         Assert.Equal(0, accepted.ExitCode);
         Assert.Equal("[]", accepted.Stdout.Trim());
     }
@@ -174,14 +178,14 @@ public sealed class ProgramTests
     public async Task Server_ServesAgentsAndStopsCleanlyOnSigterm()
     {
         var port = FreePort.Next();
-        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--agent-token", "cli-token", "--log-level", "Warning");
+        await using var process = OrbitMeshProcess.Start("server", "--urls", $"http://127.0.0.1:{port}", "--storage", "memory", "--agent-token", "cli-token", "--api-key", "cli-api-key-1", "--log-level", "Warning");
         await Wait.UntilAsync(() => process.StdoutSoFar.Contains("listening on", StringComparison.Ordinal), "the server to start");
         Assert.DoesNotContain("Agents enroll:", process.StdoutSoFar, StringComparison.Ordinal);
 
         await using (var agent = new MeshAgentBuilder().WithServer($"http://127.0.0.1:{port}").WithToken("cli-token").WithId("to-cli-server").Build())
         {
             await agent.ConnectAsync();
-            var listed = await OrbitMeshProcess.RunAsync("agents", "list", "--json", "--server", $"http://127.0.0.1:{port}");
+            var listed = await OrbitMeshProcess.RunAsync("agents", "list", "--json", "--server", $"http://127.0.0.1:{port}", "--api-key", "cli-api-key-1");
             Assert.Equal("to-cli-server", JsonDocument.Parse(listed.Stdout).RootElement[0].GetProperty("id").GetString());
         }
 

@@ -15,6 +15,7 @@ public sealed class MeshApi : IDisposable
     {
         // Straight to the server on 127.0.0.1, never through a proxy from the environment.
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(5) };
+        _http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
     }
 
     /// <summary>The latest answer seen by a wait, for failure messages.</summary>

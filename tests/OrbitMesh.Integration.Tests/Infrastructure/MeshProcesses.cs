@@ -36,10 +36,18 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     /// <summary>A fresh agent token for this test.</summary>
     public string Token { get; } = "itest-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
+    /// <summary>
+    /// The API key of every server these tests start: the server API requires credentials, so servers get
+    /// it with --api-key (and every process gets it as $ORBITMESH_API_KEY, which CLI clients send).
+    /// </summary>
+    public const string ApiKey = "itest-api-key-0001";
+
+    private static readonly Dictionary<string, string?> ClientEnvironment = new() { ["ORBITMESH_API_KEY"] = ApiKey };
+
     /// <summary>Starts <c>orbitmesh &lt;arguments&gt;</c>.</summary>
     public CliProcess Start(string name, params string[] arguments)
     {
-        var process = CliProcess.Start($"{name}#{Interlocked.Increment(ref _started)}", CliDll, arguments, output);
+        var process = CliProcess.Start($"{name}#{Interlocked.Increment(ref _started)}", CliDll, arguments, output, ClientEnvironment);
         lock (_gate)
         {
             _processes.Add(process);
@@ -67,7 +75,7 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
         var scheme = https ? "https" : "http";
         var url = $"{scheme}://127.0.0.1:{port}";
         var extra = extraArguments?.ToList() ?? [];
-        List<string> arguments = ["server", "--urls", url];
+        List<string> arguments = ["server", "--urls", url, "--api-key", ApiKey];
         if (https)
         {
             arguments.Add("--https");

@@ -33,6 +33,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var port = server.Port;
         using var api = new MeshApi(server.Url);
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
 
         var effectFiles = AgentIds.ToDictionary(id => id, id => Path.Combine(mesh.DataDirectory, $"{id}.effects"));
         var agents = new List<CliProcess>();

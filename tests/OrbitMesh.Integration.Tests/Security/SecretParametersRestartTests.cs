@@ -18,6 +18,7 @@ public sealed class SecretParametersRestartTests(ITestOutputHelper output)
         var server = await mesh.StartServerAsync();
         using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url })
         {
+            http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
             using var submitted = await http.PostAsync("/api/jobs", new StringContent(
                 $$"""{"command":"echo","parameters":{"password":"{{Secret}}"},"secretParameters":["password"],"target":{"agentId":"late"},"idempotencyKey":"secret-restart"}""",
                 Encoding.UTF8, "application/json"));
@@ -34,6 +35,7 @@ public sealed class SecretParametersRestartTests(ITestOutputHelper output)
         var restarted = await mesh.StartServerAsync(port: server.Port);
         await mesh.StartAgentAsync(restarted.Url, "late");
         using var api = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = restarted.Url };
+        api.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
         using var again = await api.PostAsync("/api/jobs", new StringContent(
             """{"command":"echo","parameters":{"password":"ignored"},"secretParameters":["password"],"idempotencyKey":"secret-restart"}""", Encoding.UTF8, "application/json"));
         var jobId = (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;

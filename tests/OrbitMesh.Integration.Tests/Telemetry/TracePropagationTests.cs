@@ -26,6 +26,7 @@ public sealed class TracePropagationTests(ITestOutputHelper output)
         var agent = mesh.Start("agent-traced", "agent", "--server", server.UrlText, "--token", mesh.Token, "--id", "traced", "--otlp-endpoint", otlp);
         await MeshProcesses.WaitUntilConnectedAsync(agent, "traced");
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url };
+        http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
 
         using var submitted = await http.PostAsync("/api/jobs", new StringContent(
             """{"command":"echo","parameters":{"hello":"trace"},"target":{"agentId":"traced"}}""", Encoding.UTF8, "application/json"));

@@ -8,7 +8,8 @@ namespace OrbitMesh.Server.Tests.Security;
 
 /// <summary>
 /// The callable surface is exactly the checked-in list (callable-surface.txt), and every entry asks for
-/// what the list says: nothing is reachable anonymously unless it is listed as anonymous.
+/// what the list says: nothing is reachable anonymously unless it is listed as anonymous (the roles each
+/// route needs are tested in RoleAccessTests).
 /// </summary>
 public sealed class CallableSurfaceTests
 {
@@ -27,7 +28,11 @@ public sealed class CallableSurfaceTests
     [Fact]
     public async Task RouteTable_IsExactlyTheListedSurface_AndEachRouteAsksForItsListedCredentials()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = ApiKey);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = ApiKey;
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
         var actual = server.Services.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
@@ -43,7 +48,7 @@ public sealed class CallableSurfaceTests
         using var http = new HttpClient { BaseAddress = server.Url };
         foreach (var (method, pattern, access) in ListedRoutes())
         {
-            var path = pattern.Replace("{id}", "surface-probe", StringComparison.Ordinal);
+            var path = pattern.Replace("{id}", "surface-probe", StringComparison.Ordinal).Replace("{name}", "surface-probe", StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? (path.EndsWith("/negotiate", StringComparison.Ordinal) ? "POST" : "GET") : method), path);
             if (method is "POST" or "PATCH")
             {

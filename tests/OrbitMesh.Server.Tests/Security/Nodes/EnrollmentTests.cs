@@ -348,6 +348,38 @@ public sealed class EnrollmentTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task EnrollmentEndpoints_PastTheirRateLimit_Answer429WithRetryAfter()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.Security.EnrollmentPermitsPerMinute = 3);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 4; i++)
+        {
+            var response = await http.PostAsJsonAsync("/api/enroll/challenge", new ChallengeRequest("flood"), OrbitMeshJson.Options);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        using (limited)
+        {
+            Assert.True(limited!.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After names when to come back");
+        }
+
+        // The same address's enrollment requests share the budget.
+        using var enroll = await http.PostAsJsonAsync("/api/enroll", new EnrollmentRequest { Token = "x" }, OrbitMeshJson.Options);
+        Assert.Equal(HttpStatusCode.TooManyRequests, enroll.StatusCode);
+    }
+
     private async Task<NodeChallenge> Challenge(string nodeId)
     {
         using var response = await _kit.Http.PostAsJsonAsync("/api/enroll/challenge", new ChallengeRequest(nodeId), OrbitMeshJson.Options);

@@ -4,27 +4,35 @@ using System.Text.Json;
 
 namespace OrbitMesh.Server.Tests.Security;
 
-/// <summary>The REST API requires X-Api-Key when an ApiKey is configured, and is open otherwise.</summary>
-public sealed class ApiKeyEndpointFilterTests
+/// <summary>The static ApiKey is an admin key; without credentials the API is refused unless anonymous loopback access is allowed.</summary>
+public sealed class StaticApiKeyTests
 {
     private const string ApiKey = "the-api-key-123";
 
     [Fact]
     public async Task Api_MissingKey_Is401ProblemJsonWithAClearDetail()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = ApiKey);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = ApiKey;
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
         using var http = new HttpClient { BaseAddress = server.Url };
 
         using var response = await http.GetAsync("/api/agents");
 
-        await AssertUnauthorizedAsync(response, "This API requires the X-Api-Key header.");
-        await Wait.UntilAsync(() => server.Logs.Contains(e => e.EventId.Id == 2041 && e.Message.Contains("/api/agents", StringComparison.Ordinal)), "the refusal is logged (2041)");
+        await AssertUnauthorizedAsync(response, "This API requires credentials: send 'Authorization: Bearer <access token>' (POST /api/auth/login) or the X-Api-Key header.");
+        await Wait.UntilAsync(() => server.Logs.Contains(e => e.EventId.Id == 2351 && e.Message.Contains("/api/agents", StringComparison.Ordinal)), "the refusal is logged (2351)");
     }
 
     [Fact]
     public async Task Api_WrongKey_Is401ProblemJsonWithAClearDetail()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = ApiKey);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = ApiKey;
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
         using var http = new HttpClient { BaseAddress = server.Url };
         http.DefaultRequestHeaders.Add("X-Api-Key", "the-api-key-124");
 
@@ -37,7 +45,11 @@ public sealed class ApiKeyEndpointFilterTests
     [Fact]
     public async Task Api_RightKey_Is200()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = ApiKey);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = ApiKey;
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
         using var http = new HttpClient { BaseAddress = server.Url };
         http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
 
@@ -48,7 +60,7 @@ public sealed class ApiKeyEndpointFilterTests
     }
 
     [Fact]
-    public async Task Api_NoKeyConfigured_IsOpen()
+    public async Task Api_NoKeyConfigured_AnonymousLoopbackAllowed_IsOpen()
     {
         await using var server = await TestMeshServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.Url };
@@ -61,7 +73,11 @@ public sealed class ApiKeyEndpointFilterTests
     [Fact]
     public async Task Health_WithApiKeyConfigured_NeedsNoKey()
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.ApiKey = ApiKey);
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = ApiKey;
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
         using var http = new HttpClient { BaseAddress = server.Url };
 
         using var response = await http.GetAsync("/health/live");

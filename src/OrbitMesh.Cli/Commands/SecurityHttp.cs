@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace OrbitMesh.Cli.Commands;
+
+/// <summary>Calls the security endpoints (users, API keys, login) and turns refusals into one error line.</summary>
+internal static class SecurityHttp
+{
+    public static async Task<JsonElement?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"Cannot reach the server at {http.BaseAddress}: {ex.Message}");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                string? detail = null;
+                try
+                {
+                    using var document = JsonDocument.Parse(text);
+                    detail = document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+                }
+                catch (JsonException)
+                {
+                }
+
+                var status = (int)response.StatusCode;
+                detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase : text.Trim();
+                throw new CliException(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? $"The server refused the request ({status}): {detail}"
+                    : $"The server answered {status}: {detail}");
+            }
+
+            return text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
+    /// <summary>One line from standard input (a password), without its line ending.</summary>
+    public static string ReadSecretLine(string what)
+    {
+        var line = Console.In.ReadLine();
+        if (string.IsNullOrEmpty(line))
+        {
+            throw new CliException($"Give the {what} on standard input (one line).");
+        }
+
+        return line.TrimEnd('\r');
+    }
+
+    public static string Print(JsonElement value) => JsonSerializer.Serialize(value, OrbitMeshJson.Options) + Environment.NewLine;
+}

@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrbitMesh.Server.Security;
+
+namespace OrbitMesh.Server.Api;
+
+/// <summary>The body of <c>POST /api/auth/login</c>.</summary>
+internal sealed record LoginRequest(string? Username, string? Password);
+
+/// <summary>The body of <c>POST /api/auth/refresh</c> and <c>/logout</c>.</summary>
+internal sealed record RefreshRequest(string? RefreshToken);
+
+/// <summary>What login and refresh return.</summary>
+internal sealed record TokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string RefreshToken, DateTimeOffset RefreshExpiresAt, string Role);
+
+/// <summary><c>/api/auth</c>: login, refresh (rotating, with reuse detection) and logout. Anonymous, rate limited per address.</summary>
+internal static class AuthEndpoints
+{
+    private const string WrongCredentials = "The username or password is wrong.";
+
+    public static RouteGroupBuilder MapAuthEndpoints(this RouteGroupBuilder api)
+    {
+        var auth = api.MapGroup("/auth").AllowAnonymous().RequireRateLimiting(OrbitMeshPolicies.LoginRateLimit);
+
+        auth.MapPost("/login", async (LoginRequest body, HttpContext context, UserAccounts users, AccessTokens access, RefreshTokens refresh, SecurityAudit audit) =>
+        {
+            var ct = context.RequestAborted;
+            if (string.IsNullOrEmpty(body.Username) || string.IsNullOrEmpty(body.Password))
+            {
+                return ApiResults.BadRequest("The body must be {\"username\": ..., \"password\": ...}.");
+            }
+
+            var (user, failure) = await users.VerifyAsync(body.Username, body.Password, ct).ConfigureAwait(false);
+            if (user is null)
+            {
+                await audit.RecordAsync(AuditEventTypes.AuthenticationFailed, body.Username, context, success: false, reason: failure, actor: "anonymous", ct).ConfigureAwait(false);
+                return Unauthorized(context, WrongCredentials);
+            }
+
+            await audit.RecordAsync(AuditEventTypes.Login, user.Username, context, actor: "user:" + user.Username, cancellationToken: ct).ConfigureAwait(false);
+            return ApiResults.Json(await IssueAsync(user.Username, user.Role, access, refresh, ct).ConfigureAwait(false));
+        }).WithName("Login");
+
+        auth.MapPost("/refresh", async (RefreshRequest body, HttpContext context, UserAccounts users, AccessTokens access, RefreshTokens refresh, SecurityAudit audit) =>
+        {
+            var ct = context.RequestAborted;
+            if (string.IsNullOrEmpty(body.RefreshToken))
+            {
+                return ApiResults.BadRequest("The body must be {\"refreshToken\": ...}.");
+            }
+
+            var (outcome, username, token, expiresAt) = await refresh.RotateAsync(body.RefreshToken, ct).ConfigureAwait(false);
+            var user = username is null ? null : await users.GetAsync(username, ct).ConfigureAwait(false);
+            if (outcome == RefreshOutcome.Reused)
+            {
+                await audit.RecordAsync(AuditEventTypes.RefreshTokenRevoked, username, context, success: false, reason: "an already rotated refresh token was presented again; its whole family is revoked", actor: "anonymous", ct).ConfigureAwait(false);
+                return Unauthorized(context, "The refresh token was already used; every token of its login is now revoked. Log in again.");
+            }
+
+            if (outcome == RefreshOutcome.Rotated && user is null)
+            {
+                // The user was deleted meanwhile: the token just issued must not outlive it.
+                await refresh.RevokeAsync(token!, ct).ConfigureAwait(false);
+            }
+
+            if (outcome != RefreshOutcome.Rotated || user is null)
+            {
+                var reason = outcome == RefreshOutcome.Expired ? "the refresh token has expired" : user is null && outcome == RefreshOutcome.Rotated ? "the refresh token's user no longer exists" : "the refresh token is not valid";
+                await audit.RecordAsync(AuditEventTypes.AuthenticationFailed, username, context, success: false, reason: reason, actor: "anonymous", ct).ConfigureAwait(false);
+                return Unauthorized(context, char.ToUpperInvariant(reason[0]) + reason[1..] + ".");
+            }
+
+            var (accessToken, accessExpires) = await access.CreateAsync(user.Username, user.Role, ct).ConfigureAwait(false);
+            return ApiResults.Json(new TokenResponse(accessToken, accessExpires, token!, expiresAt, user.Role));
+        }).WithName("RefreshToken");
+
+        auth.MapPost("/logout", async (RefreshRequest body, HttpContext context, RefreshTokens refresh, SecurityAudit audit) =>
+        {
+            if (string.IsNullOrEmpty(body.RefreshToken))
+            {
+                return ApiResults.BadRequest("The body must be {\"refreshToken\": ...}.");
+            }
+
+            if (await refresh.RevokeAsync(body.RefreshToken, context.RequestAborted).ConfigureAwait(false) is { } username)
+            {
+                await audit.RecordAsync(AuditEventTypes.RefreshTokenRevoked, username, context, reason: "logout", actor: "user:" + username, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            }
+
+            // The same answer whether or not it was valid: logout cannot be used to probe tokens.
+            return Results.NoContent();
+        }).WithName("Logout");
+
+        return api;
+    }
+
+    private static async Task<TokenResponse> IssueAsync(string username, string role, AccessTokens access, RefreshTokens refresh, CancellationToken ct)
+    {
+        var (accessToken, accessExpires) = await access.CreateAsync(username, role, ct).ConfigureAwait(false);
+        var (refreshToken, refreshExpires) = await refresh.IssueAsync(username, ct).ConfigureAwait(false);
+        return new TokenResponse(accessToken, accessExpires, refreshToken, refreshExpires, role);
+    }
+
+    private static IResult Unauthorized(HttpContext context, string detail)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"orbitmesh\"";
+        return ApiResults.Problem(StatusCodes.Status401Unauthorized, "unauthorized", detail);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OrbitMesh.Storage;
+
+namespace OrbitMesh.Server.Security;
+
+/// <summary>
+/// Users' access tokens: HS256 JWTs with <c>sub</c>, <c>role</c>, <c>actor</c> and <c>jti</c>, issuer
+/// and audience <c>orbitmesh</c>, lifetime <see cref="SecurityOptions.AccessTokenLifetime"/> on the
+/// injected clock. The 32-byte key is made once and kept in the security store (kind
+/// <c>signing-key</c>) encrypted with Data Protection, so every server of one database accepts them.
+/// </summary>
+internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider dataProtection, TimeProvider time, IOptions<OrbitMeshServerOptions> options) : IDisposable
+{
+    private const string KeyId = "jwt-hs256";
+
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly IDataProtector _protector = dataProtection.CreateProtector("OrbitMesh.Security.SigningKey.v1");
+    private readonly TimeSpan _lifetime = options.Value.Security.AccessTokenLifetime;
+    private readonly SemaphoreSlim _keyGate = new(1, 1);
+    private SymmetricSecurityKey? _key;
+
+    public async Task<(string Token, DateTimeOffset ExpiresAt)> CreateAsync(string username, string role, CancellationToken cancellationToken = default)
+    {
+        var key = await KeyAsync(cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var expires = now + _lifetime;
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = ApiAuthenticationDefaults.Issuer,
+            Audience = ApiAuthenticationDefaults.Issuer,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = username,
+                [ApiAuthenticationDefaults.RoleClaim] = role,
+                ["actor"] = "user:" + username,
+                [JwtRegisteredClaimNames.Jti] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            },
+        });
+        return (token, expires);
+    }
+
+    /// <summary>The token's subject when it is valid now; otherwise why not.</summary>
+    public async Task<(string? Subject, string? Failure)> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        var key = await KeyAsync(cancellationToken).ConfigureAwait(false);
+        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = ApiAuthenticationDefaults.Issuer,
+            ValidAudience = ApiAuthenticationDefaults.Issuer,
+            IssuerSigningKey = key,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            RequireSignedTokens = true,
+
+            // The lifetime is checked below against the injected clock.
+            ValidateLifetime = false,
+            RequireExpirationTime = true,
+        }).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            return (null, result.Exception switch
+            {
+                SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the access token's signature is not valid",
+                SecurityTokenInvalidIssuerException => "the access token has the wrong issuer",
+                SecurityTokenInvalidAudienceException => "the access token has the wrong audience",
+                SecurityTokenMalformedException => "the access token is malformed",
+                _ => "the access token is not valid",
+            });
+        }
+
+        var jwt = (JsonWebToken)result.SecurityToken;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (jwt.ValidTo == DateTime.MinValue || jwt.ValidTo <= now)
+        {
+            return (null, "the access token has expired");
+        }
+
+        if (jwt.ValidFrom > now)
+        {
+            return (null, "the access token is not valid yet");
+        }
+
+        return jwt.Subject is { Length: > 0 } subject ? (subject, null) : (null, "the access token has no subject");
+    }
+
+    public void Dispose() => _keyGate.Dispose();
+
+    private async ValueTask<SymmetricSecurityKey> KeyAsync(CancellationToken cancellationToken)
+    {
+        if (_key is { } cached)
+        {
+            return cached;
+        }
+
+        await _keyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (_key is null)
+            {
+                var document = await store.GetAsync(SecurityKinds.SigningKey, KeyId, cancellationToken).ConfigureAwait(false);
+                if (document is not null)
+                {
+                    var record = JsonSerializer.Deserialize<SigningKeyRecord>(document.Data, SecurityKinds.Json)!;
+                    _key = new SymmetricSecurityKey(_protector.Unprotect(Convert.FromBase64String(record.ProtectedKey))) { KeyId = KeyId };
+                    break;
+                }
+
+                var bytes = RandomNumberGenerator.GetBytes(32);
+                var created = new SigningKeyRecord(Convert.ToBase64String(_protector.Protect(bytes)), time.GetUtcNow());
+                if (await store.TrySaveAsync(new SecurityDocument { Kind = SecurityKinds.SigningKey, Id = KeyId, Data = JsonSerializer.Serialize(created, SecurityKinds.Json) }, cancellationToken).ConfigureAwait(false))
+                {
+                    _key = new SymmetricSecurityKey(bytes) { KeyId = KeyId };
+                }
+
+                // Otherwise another server stored its key first: read that one.
+            }
+
+            return _key;
+        }
+        finally
+        {
+            _keyGate.Release();
+        }
+    }
+}

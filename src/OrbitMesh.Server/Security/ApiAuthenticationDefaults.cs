@@ -1,0 +1,17 @@
+namespace OrbitMesh.Server.Security;
+
+/// <summary>Names used by the REST API's authentication (users' JWT access tokens and API keys).</summary>
+public static class ApiAuthenticationDefaults
+{
+    /// <summary>The authentication scheme of <c>/api</c>: <c>Authorization: Bearer &lt;access token&gt;</c> or <c>X-Api-Key</c>.</summary>
+    public const string Scheme = "OrbitMeshApi";
+
+    /// <summary>The header that carries an API key.</summary>
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    /// <summary>The claim type of an identity's role (<see cref="OrbitMeshRoles"/>).</summary>
+    public const string RoleClaim = "role";
+
+    /// <summary>The issuer and audience of access tokens.</summary>
+    public const string Issuer = "orbitmesh";
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace OrbitMesh.Server.Security;
+
+/// <summary>The security-store kinds this feature uses.</summary>
+internal static class SecurityKinds
+{
+    public const string User = "user";
+    public const string Refresh = "refresh";
+    public const string ApiKey = "apikey";
+    public const string SigningKey = "signing-key";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>A stored user: never leaves the server (the API returns <see cref="UserView"/>).</summary>
+internal sealed record UserRecord(string Username, string PasswordHash, string Role, DateTimeOffset CreatedAt);
+
+/// <summary>A stored refresh token: only the SHA-256 of its secret is kept.</summary>
+internal sealed record RefreshTokenRecord(
+    string Id,
+    string Username,
+    string Family,
+    string SecretHash,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset ExpiresAt,
+    bool Used = false,
+    bool Revoked = false);
+
+/// <summary>A stored API key: only the SHA-256 of its secret is kept.</summary>
+internal sealed record ApiKeyRecord(string Id, string Name, string Role, string SecretHash, DateTimeOffset CreatedAt, string? CreatedBy);
+
+/// <summary>The JWT signing key, encrypted with Data Protection.</summary>
+internal sealed record SigningKeyRecord(string ProtectedKey, DateTimeOffset CreatedAt);
