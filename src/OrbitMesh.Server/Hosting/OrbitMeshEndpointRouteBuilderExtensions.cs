@@ -31,9 +31,6 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         }
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
-        // Create (or load) the node CA now: an unreadable or half-present CA directory fails here, not at the first approval.
-        endpoints.ServiceProvider.GetRequiredService<OrbitMesh.Server.Security.Nodes.CertificateAuthority>().EnsureLoaded();
-
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
 
         // Every /api endpoint needs at least the viewer role (writes ask for more on the endpoint) and is

@@ -115,6 +115,9 @@ public static class OrbitMeshServiceCollectionExtensions
 
         services.AddOrbitMeshSecurity();
 
+        // Last, so that the storage (opened by the services above) reports an unusable data directory first.
+        services.AddHostedService<OrbitMesh.Server.Security.Nodes.CertificateAuthority.Loader>();
+
         services.AddHealthChecks().AddCheck<OrbitMeshReadinessCheck>("orbitmesh", tags: [OrbitMeshEndpointRouteBuilderExtensions.ReadyTag]);
         services.AddProblemDetails();
         return builder;

@@ -97,7 +97,7 @@ public sealed class MeshAgentConnectionTests
 
         var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => agent.ConnectAsync());
 
-        Assert.Contains("No agent token was presented", error.Message, StringComparison.Ordinal);
+        Assert.Contains("No agent credential was presented", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -9,8 +7,8 @@ using OrbitMesh.Storage;
 namespace OrbitMesh.Server.Security.Nodes;
 
 /// <summary>
-/// One-time bootstrap tokens (<c>omb_{id}_{secret}</c>): created by an admin, stored as a SHA-256 hash
-/// of the secret, expiring, single-use unless created with more uses, listable and revocable. Uses are
+/// One-time bootstrap tokens (<c>omb_{id}_{secret}</c>, see <see cref="SecretTokens"/>): created by an
+/// admin, stored as a SHA-256 hash of the secret, expiring, single-use unless created with more uses, listable and revocable. Uses are
 /// counted with compare-and-swap on the stored record, so a token is never used more often than allowed,
 /// even by concurrent requests to several servers.
 /// </summary>
@@ -18,7 +16,7 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
 {
     public const string Kind = "token";
     public const int MaxUses = 100_000;
-    private const string Prefix = "omb_";
+    private const string Prefix = "omb";
 
     public async Task<(BootstrapTokenView? Token, string? Problem)> CreateAsync(BootstrapTokenRequest request, HttpContext http, CancellationToken cancellationToken)
     {
@@ -45,13 +43,12 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
             return (null, "description must be at most 200 characters.");
         }
 
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var secret = RandomNumberGenerator.GetBytes(32);
+        var (id, secret, token) = SecretTokens.Create(Prefix);
         var now = time.GetUtcNow();
         var record = new TokenRecord
         {
             Id = id,
-            SecretHash = SHA256.HashData(secret),
+            SecretHash = SecretTokens.Hash(secret),
             CreatedAt = now,
             ExpiresAt = now + ttl,
             Uses = uses,
@@ -66,7 +63,7 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
         }
 
         await audit.RecordAsync(AuditEventTypes.TokenCreated, id, http, reason: $"uses={uses} expires={record.ExpiresAt:O}", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (View(record, now) with { Token = Prefix + id + "_" + Base64Url.EncodeToString(secret) }, null);
+        return (View(record, now) with { Token = token }, null);
     }
 
     public async Task<IReadOnlyList<BootstrapTokenView>> ListAsync(CancellationToken cancellationToken)
@@ -106,11 +103,11 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
     /// </summary>
     public async Task<(TokenRecord? Token, string? Refusal)> ConsumeAsync(string? token, HttpContext http, CancellationToken cancellationToken)
     {
-        var (id, secret) = Parse(token);
         string? refusal = null;
         TokenRecord? used = null;
-        if (id is null || secret is null)
+        if (token is null || !SecretTokens.TryParse(Prefix, token, out var id, out var secret))
         {
+            id = null;
             refusal = "the bootstrap token is malformed (expected omb_<id>_<secret>)";
         }
         else
@@ -125,7 +122,7 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
 
                 var (record, version) = Read(document);
                 var now = time.GetUtcNow();
-                refusal = !CryptographicOperations.FixedTimeEquals(SHA256.HashData(secret), record.SecretHash) ? "the bootstrap token is unknown"
+                refusal = !SecretTokens.Matches(secret, record.SecretHash) ? "the bootstrap token is unknown"
                     : record.Revoked ? "the bootstrap token was revoked"
                     : record.ExpiresAt <= now ? $"the bootstrap token expired at {record.ExpiresAt:O}"
                     : record.UsesLeft <= 0 ? "the bootstrap token was already used"
@@ -141,30 +138,6 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
 
         await audit.RecordAsync(AuditEventTypes.TokenUsed, id, http, success: used is not null, reason: refusal, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (used, refusal);
-    }
-
-    private static (string? Id, byte[]? Secret) Parse(string? token)
-    {
-        if (token is null || !token.StartsWith(Prefix, StringComparison.Ordinal) || token.Length > 200)
-        {
-            return (null, null);
-        }
-
-        var rest = token[Prefix.Length..];
-        var separator = rest.IndexOf('_', StringComparison.Ordinal);
-        if (separator <= 0)
-        {
-            return (null, null);
-        }
-
-        try
-        {
-            return (rest[..separator], Base64Url.DecodeFromChars(rest.AsSpan(separator + 1)));
-        }
-        catch (FormatException)
-        {
-            return (null, null);
-        }
     }
 
     private static BootstrapTokenView View(TokenRecord record, DateTimeOffset now) => new()
@@ -190,7 +163,7 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
     {
         public required string Id { get; init; }
 
-        public required byte[] SecretHash { get; init; }
+        public required string SecretHash { get; init; }
 
         public DateTimeOffset CreatedAt { get; init; }
 

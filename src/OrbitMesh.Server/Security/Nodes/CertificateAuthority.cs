@@ -27,7 +27,7 @@ internal sealed partial class CertificateAuthority : IDisposable
     {
         _time = time;
         var directory = options.Value.Security.CertificateAuthorityDirectory;
-        _ca = new(() => directory is null ? Create(time) : LoadOrCreate(directory, time, logger), LazyThreadSafetyMode.ExecutionAndPublication);
+        _ca = new(() => directory is null ? Create(time) : LoadOrCreateChecked(directory, time, logger), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The CA certificate (public part).</summary>
@@ -38,6 +38,18 @@ internal sealed partial class CertificateAuthority : IDisposable
 
     /// <summary>Loads (or creates) the CA now, so a bad directory fails the start rather than the first approval.</summary>
     public void EnsureLoaded() => _ = _ca.Value;
+
+    /// <summary>Loads the CA when the host starts (after the storage, so an unwritable data directory is reported by it first).</summary>
+    internal sealed class Loader(CertificateAuthority authority) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            authority.EnsureLoaded();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <summary>Issues a node certificate for <paramref name="subjectPublicKeyInfo"/>, valid until <paramref name="notAfter"/>.</summary>
     public X509Certificate2 Issue(string nodeId, byte[] subjectPublicKeyInfo, IReadOnlyList<string> capabilities, DateTimeOffset notAfter)
@@ -137,6 +149,18 @@ internal sealed partial class CertificateAuthority : IDisposable
         var now = time.GetUtcNow();
         using var withKey = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
         return (key, X509CertificateLoader.LoadCertificate(withKey.RawData));
+    }
+
+    private static (ECDsa, X509Certificate2) LoadOrCreateChecked(string directory, TimeProvider time, ILogger logger)
+    {
+        try
+        {
+            return LoadOrCreate(directory, time, logger);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new OrbitMeshException("invalid_options", $"Cannot load or create the node certificate authority in '{Path.GetFullPath(directory)}': {ex.Message}", ex);
+        }
     }
 
     private static (ECDsa, X509Certificate2) LoadOrCreate(string directory, TimeProvider time, ILogger logger)

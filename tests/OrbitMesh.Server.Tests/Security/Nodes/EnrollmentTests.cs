@@ -111,7 +111,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
 
     [Theory]
     [InlineData("not-a-token", "malformed")]
-    [InlineData("omb_0000000000000000_AAAA", "unknown")]
+    [InlineData("omb_000000000000000000000000_AAAA", "unknown")]
     public async Task Token_MalformedOrUnknown_IsRefused(string token, string reason)
     {
         var refusal = await Assert.ThrowsAsync<MeshAuthenticationException>(() => _kit.Enrollment.RequestAsync(_kit.NewIdentity("n"), token, null, []));
