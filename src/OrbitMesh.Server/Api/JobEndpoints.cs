@@ -34,7 +34,7 @@ internal static class JobEndpoints
         return api;
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, ServerMeshClient mesh)
+    private static async Task<IResult> SubmitAsync(HttpContext context, ServerMeshClient mesh, TimeProvider time)
     {
         var (submission, problem) = await ReadBodyAsync<JobSubmission>(context).ConfigureAwait(false);
         if (problem is not null)
@@ -54,10 +54,12 @@ internal static class JobEndpoints
             if (context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
             {
                 // The caller wants the job's events from its first one: attach the watcher at submission so no item is missed.
-                var (watched, events) = await mesh.SubmitAndWatchAsync(request, input, context.RequestAborted).ConfigureAwait(false);
+                using var lifetime = new StreamLifetime(context, time);
+                var (watched, events) = await mesh.SubmitAndWatchAsync(request, input, lifetime.Token).ConfigureAwait(false);
                 context.Response.Headers.Location = $"/api/jobs/{Uri.EscapeDataString(watched.Id)}";
                 context.Response.Headers["X-OrbitMesh-Job"] = watched.Id;
-                await WriteEventsAsync(context, events).ConfigureAwait(false);
+                await WriteEventsAsync(context, events, lifetime.Token).ConfigureAwait(false);
+                lifetime.CloseIfExpired();
                 return Results.Empty;
             }
 
@@ -176,7 +178,7 @@ internal static class JobEndpoints
     }
 
     /// <summary>Server-sent events: one <c>status</c>, <c>progress</c> or <c>item</c> event per job event, until the job's final status.</summary>
-    private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, string id)
+    private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, TimeProvider time, string id)
     {
         if (await mesh.GetJobAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
         {
@@ -184,12 +186,52 @@ internal static class JobEndpoints
             return;
         }
 
-        await WriteEventsAsync(context, mesh.WatchJobAsync(id, context.RequestAborted)).ConfigureAwait(false);
+        using var lifetime = new StreamLifetime(context, time);
+        await WriteEventsAsync(context, mesh.WatchJobAsync(id, lifetime.Token), lifetime.Token).ConfigureAwait(false);
+        lifetime.CloseIfExpired();
     }
 
-    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<JobEvent> source)
+    /// <summary>
+    /// How long an event stream may run: until the client goes away or, for a request authenticated with
+    /// an access token, until that token expires; then the connection is closed at once, mid-stream, and
+    /// the client must come back with a fresh token.
+    /// </summary>
+    private sealed class StreamLifetime : IDisposable
     {
-        var cancellationToken = context.RequestAborted;
+        private readonly HttpContext _context;
+        private readonly CancellationTokenSource _source;
+        private readonly ITimer? _expiry;
+
+        public StreamLifetime(HttpContext context, TimeProvider time)
+        {
+            _context = context;
+            _source = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            if (context.User.FindFirst(Security.ApiAuthenticationDefaults.ExpiresClaim)?.Value is { } expires)
+            {
+                var left = long.Parse(expires, CultureInfo.InvariantCulture) - time.GetUtcNow().ToUnixTimeMilliseconds();
+                _expiry = time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), _source, TimeSpan.FromMilliseconds(Math.Max(0, left)), Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void CloseIfExpired()
+        {
+            if (_source.IsCancellationRequested && !_context.RequestAborted.IsCancellationRequested)
+            {
+                _context.Abort();
+            }
+        }
+
+        public void Dispose()
+        {
+            _expiry?.Dispose();
+            _source.Dispose();
+        }
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<JobEvent> source, CancellationToken cancellationToken)
+    {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";

@@ -48,8 +48,15 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
         return (token, expires);
     }
 
-    /// <summary>The token's subject when it is valid now; otherwise why not.</summary>
+    /// <summary>The token's subject and expiry when it is valid now; otherwise why not.</summary>
     public async Task<(string? Subject, string? Failure)> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        var (subject, _, failure) = await ValidateWithExpiryAsync(token, cancellationToken).ConfigureAwait(false);
+        return (subject, failure);
+    }
+
+    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry.</summary>
+    public async Task<(string? Subject, DateTimeOffset ExpiresAt, string? Failure)> ValidateWithExpiryAsync(string token, CancellationToken cancellationToken = default)
     {
         var key = await KeyAsync(cancellationToken).ConfigureAwait(false);
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
@@ -66,7 +73,7 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
         }).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return (null, result.Exception switch
+            return (null, default, result.Exception switch
             {
                 SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the access token's signature is not valid",
                 SecurityTokenInvalidIssuerException => "the access token has the wrong issuer",
@@ -80,15 +87,17 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
         var now = time.GetUtcNow().UtcDateTime;
         if (jwt.ValidTo == DateTime.MinValue || jwt.ValidTo <= now)
         {
-            return (null, "the access token has expired");
+            return (null, default, "the access token has expired");
         }
 
         if (jwt.ValidFrom > now)
         {
-            return (null, "the access token is not valid yet");
+            return (null, default, "the access token is not valid yet");
         }
 
-        return jwt.Subject is { Length: > 0 } subject ? (subject, null) : (null, "the access token has no subject");
+        return jwt.Subject is { Length: > 0 } subject
+            ? (subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), null)
+            : (null, default, "the access token has no subject");
     }
 
     public void Dispose() => _keyGate.Dispose();

@@ -12,6 +12,9 @@ public static class ApiAuthenticationDefaults
     /// <summary>The claim type of an identity's role (<see cref="OrbitMeshRoles"/>).</summary>
     public const string RoleClaim = "role";
 
+    /// <summary>The claim holding when a JWT-authenticated request's access token expires (Unix milliseconds): long-lived answers (event streams) end then.</summary>
+    public const string ExpiresClaim = "orbitmesh:expires";
+
     /// <summary>The issuer and audience of access tokens.</summary>
     public const string Issuer = "orbitmesh";
 }

@@ -47,7 +47,7 @@ internal sealed partial class ApiAuthenticationHandler(
                 return AuthenticateResult.Fail("The Authorization header must be 'Bearer <access token>'");
             }
 
-            var (subject, failure) = await accessTokens.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted).ConfigureAwait(false);
+            var (subject, expiresAt, failure) = await accessTokens.ValidateWithExpiryAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted).ConfigureAwait(false);
             if (subject is null)
             {
                 return AuthenticateResult.Fail(Capitalize(failure!));
@@ -57,7 +57,7 @@ internal sealed partial class ApiAuthenticationHandler(
             var user = await users.GetAsync(subject, Context.RequestAborted).ConfigureAwait(false);
             return user is null
                 ? AuthenticateResult.Fail($"The access token's user '{subject}' no longer exists")
-                : Success("user:" + user.Username, user.Username, user.Role, "jwt");
+                : Success("user:" + user.Username, user.Username, user.Role, "jwt", expiresAt);
         }
 
         if (apiKey.Length > 0)
@@ -106,18 +106,21 @@ internal sealed partial class ApiAuthenticationHandler(
         return context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted);
     }
 
-    private AuthenticateResult Success(string actor, string name, string role, string method)
+    private AuthenticateResult Success(string actor, string name, string role, string method, DateTimeOffset? expiresAt = null)
     {
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.Name, name),
-                new Claim(ApiAuthenticationDefaults.RoleClaim, role),
-                new Claim(SecurityAudit.ActorClaim, actor),
-                new Claim(ClaimTypes.AuthenticationMethod, method),
-            ],
-            Scheme.Name,
-            ClaimTypes.Name,
-            ApiAuthenticationDefaults.RoleClaim);
+        List<Claim> claims =
+        [
+            new(ClaimTypes.Name, name),
+            new(ApiAuthenticationDefaults.RoleClaim, role),
+            new(SecurityAudit.ActorClaim, actor),
+            new(ClaimTypes.AuthenticationMethod, method),
+        ];
+        if (expiresAt is { } expires)
+        {
+            claims.Add(new(ApiAuthenticationDefaults.ExpiresClaim, expires.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var identity = new ClaimsIdentity(claims, Scheme.Name, ClaimTypes.Name, ApiAuthenticationDefaults.RoleClaim);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 

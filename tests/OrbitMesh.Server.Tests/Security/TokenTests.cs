@@ -55,6 +55,40 @@ public sealed class TokenTests
     }
 
     [Fact]
+    public async Task EventStream_OpenedWithAnAccessToken_IsClosedWhenTheTokenExpires()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await ApiSecurity.StartAsync(time: clock);
+        await ApiSecurity.CreateUsersAsync(server, OrbitMeshRoles.Viewer);
+        var login = await ApiSecurity.LoginAsync(server, "viewer-user");
+        using var http = ApiSecurity.Bearer(server, login.GetProperty("accessToken").GetString()!);
+        var job = await server.Mesh.SubmitAsync(new JobRequest { Command = "never-served" });
+
+        using var response = await http.GetAsync($"/api/jobs/{job.Id}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (await stream.ReadAsync(buffer) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // The server closed the connection.
+            }
+        });
+        Assert.False(reading.IsCompleted);
+
+        clock.Advance(SecurityOptions.DefaultAccessTokenLifetime);
+
+        await Wait.ForAsync(reading, "the event stream to end when its access token expires");
+    }
+
+    [Fact]
     public async Task AccessToken_Tampered_Is401BadSignature_NeverAnonymous()
     {
         // Anonymous loopback access is on: presented but invalid credentials must still be refused.

@@ -107,6 +107,20 @@ public sealed class NodeConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NodeCredential_IsNoApiCredential_AdminEndpointsRefuseIt()
+    {
+        var identity = await _kit.EnrollApprovedAsync("no-admin", "echo");
+        var credential = await _kit.Enrollment.ConnectCredentialAsync(identity);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/tokens") { Content = JsonContent.Create(new BootstrapTokenRequest(), options: OrbitMeshJson.Options) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credential);
+
+        // Anonymous loopback access is on in this test server: a presented credential is still judged, never ignored.
+        using var response = await _kit.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Register_AsAnotherNodesId_IsRefused()
     {
         var identity = await _kit.EnrollApprovedAsync("honest", "echo");
