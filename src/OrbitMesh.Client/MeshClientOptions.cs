@@ -12,6 +12,12 @@ public sealed class MeshClientOptions
     /// <summary>A user's access token (<c>POST /api/auth/login</c>) sent as <c>Authorization: Bearer</c>, when no <see cref="ApiKey"/> is set.</summary>
     public string? AccessToken { get; set; }
 
+    /// <summary>
+    /// How the server's https certificate is checked (for example a pinned fingerprint for a self-signed
+    /// server); null for the operating system's trust store. Used when the client creates its own HttpClient.
+    /// </summary>
+    public System.Net.Security.RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
     /// <summary>How long one HTTP request may take (not server-sent event streams). Default 100 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 

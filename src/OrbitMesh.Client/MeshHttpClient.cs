@@ -30,7 +30,11 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
 
     /// <summary>Creates a client from options.</summary>
     public MeshHttpClient(MeshClientOptions options)
-        : this(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }), options, ownsHttp: true)
+        : this(new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = { RemoteCertificateValidationCallback = options?.ServerCertificateValidation },
+        }), options!, ownsHttp: true)
     {
     }
 

@@ -68,20 +68,43 @@ internal static class AgentCommand
             var stored = learned?.ServerFingerprint;
             learned?.Dispose();
             string? firstSeen = null;
-            var validation = serverUri.Scheme != "https" ? null
-                : pin is not null ? TlsValidation.PinnedFingerprint(pin)
+            string? lastSeen = null;
+            var pinned = pin ?? (ca is null ? stored : null);
+            var check = serverUri.Scheme != "https" ? null
+                : pinned is not null ? TlsValidation.PinnedFingerprint(pinned)
                 : ca is not null ? TlsValidation.TrustedAuthority(ca)
-                : stored is not null ? TlsValidation.PinnedFingerprint(stored)
                 : directory is not null ? TlsValidation.TrustOnFirstUse(seen => firstSeen ??= seen)
                 : null;
+            System.Net.Security.RemoteCertificateValidationCallback? validation = check is null ? null : (sender, certificate, chain, errors) =>
+            {
+                lastSeen = certificate is null ? null : TlsValidation.Fingerprint(certificate);
+                return check(sender, certificate, chain, errors);
+            };
+
+            // A refused TLS handshake on a REST call says only "the SSL connection could not be established": name the cause.
+            CliException? TlsRefusal(HttpRequestException ex) =>
+                ex.InnerException is System.Security.Authentication.AuthenticationException && pinned is not null && lastSeen is not null && !TlsValidation.FingerprintsEqual(lastSeen, pinned)
+                    ? new CliException($"The server's certificate fingerprint {lastSeen} does not match the pinned {pinned}" +
+                        (pin is null ? " (learned when this node enrolled; if the server's certificate changed on purpose, pass --server-fingerprint)." : "."), exitCode: 1)
+                    : null;
             using var http = new HttpClient(TlsValidation.CreateHandler(validation)) { Timeout = TimeSpan.FromSeconds(30) };
-            using var identity = directory is null
-                ? null
-                : await new NodeEnrollmentClient(http, serverUri).EnsureEnrolledAsync(
-                    directory, result.GetValue(id), result.GetValue(enrollToken), result.GetValue(name), result.GetValue(capabilities) ?? [],
-                    TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(pollInterval))),
-                    waiting => Console.WriteLine($"Node {waiting.NodeId} is waiting for approval (key SHA-256 {waiting.KeyFingerprint}): orbitmesh nodes approve {waiting.NodeId}"),
-                    cancellationToken).ConfigureAwait(false);
+            NodeIdentity? enrolled = null;
+            try
+            {
+                enrolled = directory is null
+                    ? null
+                    : await new NodeEnrollmentClient(http, serverUri).EnsureEnrolledAsync(
+                        directory, result.GetValue(id), result.GetValue(enrollToken), result.GetValue(name), result.GetValue(capabilities) ?? [],
+                        TimeSpan.FromSeconds(Math.Max(0.05, result.GetValue(pollInterval))),
+                        waiting => Console.WriteLine($"Node {waiting.NodeId} is waiting for approval (key SHA-256 {waiting.KeyFingerprint}): orbitmesh nodes approve {waiting.NodeId}"),
+                        cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (TlsRefusal(ex) is { } refusal)
+            {
+                throw refusal;
+            }
+
+            using var identity = enrolled;
             if (identity is not null)
             {
                 if (firstSeen is not null && pin is null && identity.ServerFingerprint is null)
@@ -144,7 +167,15 @@ internal static class AgentCommand
                 return Task.CompletedTask;
             };
 
-            await agent.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await agent.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (TlsRefusal(ex) is { } refusal)
+            {
+                throw refusal;
+            }
+
             Console.WriteLine($"Agent {agent.Id} connected to {serverUri} with {agent.Commands.Count} handlers.");
 
             var finished = await Task.WhenAny(closed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);

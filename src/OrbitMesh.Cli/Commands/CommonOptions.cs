@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Client;
+using OrbitMesh.Transport;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -31,12 +32,43 @@ internal static class CommonOptions
         Server = ParseServer(server),
         ApiKey = apiKey,
         AccessToken = Environment.GetEnvironmentVariable(AccessTokenVariable),
+        ServerCertificateValidation = ServerTrust(),
     });
+
+    /// <summary>The variable holding the SHA-256 fingerprint of an https server's certificate to pin (for self-signed servers).</summary>
+    public const string ServerFingerprintVariable = "ORBITMESH_SERVER_FINGERPRINT";
+
+    /// <summary>The variable holding a CA certificate (PEM file) an https server's certificate must chain to.</summary>
+    public const string CaCertificateVariable = "ORBITMESH_CA_CERTIFICATE";
+
+    /// <summary>How REST commands check an https server: the pinned fingerprint or the CA from the environment, else the OS trust store.</summary>
+    public static System.Net.Security.RemoteCertificateValidationCallback? ServerTrust()
+    {
+        try
+        {
+            if (Environment.GetEnvironmentVariable(ServerFingerprintVariable) is { Length: > 0 } pin)
+            {
+                return TlsValidation.PinnedFingerprint(TlsValidation.NormalizeFingerprint(pin));
+            }
+
+            if (Environment.GetEnvironmentVariable(CaCertificateVariable) is { Length: > 0 } path)
+            {
+                return TlsValidation.TrustedAuthority(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(
+                    System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(path)).RawData));
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new CliException($"${ServerFingerprintVariable} / ${CaCertificateVariable}: {ex.Message}");
+        }
+
+        return null;
+    }
 
     /// <summary>A plain HTTP client for the security endpoints, with the same credentials as <see cref="MeshClient"/>.</summary>
     public static HttpClient Http(string server, string? apiKey)
     {
-        var http = new HttpClient { BaseAddress = ParseServer(server), Timeout = TimeSpan.FromSeconds(100) };
+        var http = new HttpClient(TlsValidation.CreateHandler(ServerTrust())) { BaseAddress = ParseServer(server), Timeout = TimeSpan.FromSeconds(100) };
         if (!string.IsNullOrEmpty(apiKey))
         {
             http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);

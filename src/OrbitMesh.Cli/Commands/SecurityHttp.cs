@@ -9,10 +9,18 @@ internal static class SecurityHttp
 {
     public static async Task<JsonElement?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
+        using var response = await SendRawAsync(http, method, path, body, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Sends one JSON request; a successful response is returned, anything else becomes a <see cref="CliException"/> with the server's detail.</summary>
+    public static async Task<HttpResponseMessage> SendRawAsync(HttpClient http, HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body);
+            request.Content = JsonContent.Create(body, body.GetType(), options: OrbitMeshJson.Options);
         }
 
         HttpResponseMessage response;
@@ -25,29 +33,29 @@ internal static class SecurityHttp
             throw new CliException($"Cannot reach the server at {http.BaseAddress}: {ex.Message}");
         }
 
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            string? detail = null;
+            try
             {
-                string? detail = null;
-                try
-                {
-                    using var document = JsonDocument.Parse(text);
-                    detail = document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-                }
-                catch (JsonException)
-                {
-                }
-
-                var status = (int)response.StatusCode;
-                detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase : text.Trim();
-                throw new CliException(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    ? $"The server refused the request ({status}): {detail}"
-                    : $"The server answered {status}: {detail}");
+                using var document = JsonDocument.Parse(text);
+                detail = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            }
+            catch (JsonException)
+            {
             }
 
-            return text.Length == 0 ? null : JsonDocument.Parse(text).RootElement.Clone();
+            var status = (int)response.StatusCode;
+            detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase : text.Trim();
+            throw new CliException(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                ? $"The server refused the request ({status}): {detail}"
+                : $"The server answered {status}: {detail}");
         }
     }
 

@@ -42,7 +42,8 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     /// </summary>
     public const string ApiKey = "itest-api-key-0001";
 
-    private static readonly Dictionary<string, string?> ClientEnvironment = new() { ["ORBITMESH_API_KEY"] = ApiKey };
+    /// <summary>The environment every process of this test gets (a test may add to it, e.g. $ORBITMESH_SERVER_FINGERPRINT).</summary>
+    public Dictionary<string, string?> ClientEnvironment { get; } = new() { ["ORBITMESH_API_KEY"] = ApiKey };
 
     /// <summary>Starts <c>orbitmesh &lt;arguments&gt;</c>.</summary>
     public CliProcess Start(string name, params string[] arguments)

@@ -71,6 +71,38 @@ public sealed class EnrollmentProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Agent_EnrollingOverHttps_PinsTheServerCertificate_AndRefusesAnotherOneLater()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync(https: true, withToken: false);
+        const string Prefix = "Server certificate SHA-256 fingerprint: ";
+        var fingerprint = server.Process.StdoutLines.Single(l => l.StartsWith(Prefix, StringComparison.Ordinal))[Prefix.Length..];
+        mesh.ClientEnvironment["ORBITMESH_SERVER_FINGERPRINT"] = fingerprint; // how the admin's CLI trusts the self-signed server
+        var created = await mesh.RunAsync("tokens-create", TimeSpan.FromSeconds(30), "tokens", "create", "--server", server.UrlText, "--json");
+        Assert.Equal(0, created.ExitCode);
+        var token = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("token").GetString()!;
+        var nodeData = Path.Combine(mesh.DataDirectory, "tofu");
+
+        var agent = mesh.Start("agent-tofu", "agent", "--server", server.UrlText, "--enroll-token", token, "--data", nodeData, "--id", "tofu", "--approval-poll-interval", "0.1");
+        await agent.WaitForStdoutAsync(l => l.StartsWith("Node tofu is waiting for approval", StringComparison.Ordinal), "the node to enroll over https", MeshProcesses.StartTimeout);
+        Assert.Equal(0, (await mesh.RunAsync("approve", TimeSpan.FromSeconds(30), "nodes", "approve", "tofu", "--server", server.UrlText)).ExitCode);
+        await MeshProcesses.WaitUntilConnectedAsync(agent, "tofu");
+        Assert.Contains(agent.StdoutLines, l => l == $"Pinned the server's certificate, SHA-256 fingerprint {fingerprint} (trust on first use; compare it with what the server printed).");
+
+        // The server comes back with another certificate: the node refuses it.
+        await agent.SignalAsync("TERM");
+        await agent.WaitForExitAsync("the agent to stop");
+        await server.Process.KillAsync();
+        File.Delete(Path.Combine(mesh.DataDirectory, "tls", "server.pfx"));
+        server = await mesh.StartServerAsync(port: server.Port, https: true, withToken: false);
+        var again = mesh.Start("agent-tofu-2", "agent", "--server", server.UrlText, "--data", nodeData);
+
+        Assert.NotEqual(0, await again.WaitForExitAsync("the node to refuse the new certificate", MeshProcesses.StartTimeout));
+        Assert.Contains(again.StderrLines, l => l.StartsWith("error: The server's certificate fingerprint ", StringComparison.Ordinal) && l.Contains($"does not match the pinned {fingerprint} (learned when this node enrolled", StringComparison.Ordinal));
+        Assert.DoesNotContain(again.StdoutLines, l => l.StartsWith("Agent tofu connected", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Agent_WithAReusedToken_ExitsWithTheReason_AndLeavesNoIdentity()
     {
         await using var mesh = new MeshProcesses(output);
