@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -117,14 +116,14 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
                 var document = await store.GetAsync(SecurityKinds.SigningKey, KeyId, cancellationToken).ConfigureAwait(false);
                 if (document is not null)
                 {
-                    var record = JsonSerializer.Deserialize<SigningKeyRecord>(document.Data, SecurityKinds.Json)!;
+                    var record = SecurityKinds.Read<SigningKeyRecord>(document);
                     _key = new SymmetricSecurityKey(_protector.Unprotect(Convert.FromBase64String(record.ProtectedKey))) { KeyId = KeyId };
                     break;
                 }
 
                 var bytes = RandomNumberGenerator.GetBytes(32);
                 var created = new SigningKeyRecord(Convert.ToBase64String(_protector.Protect(bytes)), time.GetUtcNow());
-                if (await store.TrySaveAsync(new SecurityDocument { Kind = SecurityKinds.SigningKey, Id = KeyId, Data = JsonSerializer.Serialize(created, SecurityKinds.Json) }, cancellationToken).ConfigureAwait(false))
+                if (await store.TrySaveAsync(SecurityKinds.Document(SecurityKinds.SigningKey, KeyId, created), cancellationToken).ConfigureAwait(false))
                 {
                     _key = new SymmetricSecurityKey(bytes) { KeyId = KeyId };
                 }

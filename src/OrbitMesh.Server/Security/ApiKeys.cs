@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Security;
@@ -14,7 +13,7 @@ internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
         {
             var (id, secret, token) = SecretTokens.Create(Prefix);
             var record = new ApiKeyRecord(id, name, role, SecretTokens.Hash(secret), time.GetUtcNow(), createdBy);
-            if (await store.TrySaveAsync(new SecurityDocument { Kind = SecurityKinds.ApiKey, Id = id, Data = JsonSerializer.Serialize(record, SecurityKinds.Json) }, cancellationToken).ConfigureAwait(false))
+            if (await store.TrySaveAsync(SecurityKinds.Document(SecurityKinds.ApiKey, id, record), cancellationToken).ConfigureAwait(false))
             {
                 return new CreatedApiKey(id, name, role, token);
             }
@@ -23,7 +22,7 @@ internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
 
     public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken cancellationToken = default) =>
         (await store.ListAsync(SecurityKinds.ApiKey, cancellationToken).ConfigureAwait(false))
-            .Select(d => JsonSerializer.Deserialize<ApiKeyRecord>(d.Data, SecurityKinds.Json)!)
+            .Select(d => SecurityKinds.Read<ApiKeyRecord>(d))
             .Select(k => new ApiKeyView(k.Id, k.Name, k.Role, k.CreatedAt, k.CreatedBy))
             .ToList();
 
@@ -44,7 +43,7 @@ internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
             return null;
         }
 
-        var record = JsonSerializer.Deserialize<ApiKeyRecord>(document.Data, SecurityKinds.Json)!;
+        var record = SecurityKinds.Read<ApiKeyRecord>(document);
         return SecretTokens.Matches(secret, record.SecretHash) ? record : null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Storage;
 
@@ -47,7 +46,7 @@ internal sealed class RefreshTokens(ISecurityStore store, TimeProvider time, IOp
             return (RefreshOutcome.Expired, record.Username, null, default);
         }
 
-        var used = document with { Version = document.Version + 1, Data = JsonSerializer.Serialize(record with { Used = true }, SecurityKinds.Json) };
+        var used = SecurityKinds.Document(SecurityKinds.Refresh, document.Id, record with { Used = true }, document.Version + 1);
         if (!await store.TrySaveAsync(used, cancellationToken).ConfigureAwait(false))
         {
             // Another request used it first: the same token presented twice.
@@ -100,7 +99,7 @@ internal sealed class RefreshTokens(ISecurityStore store, TimeProvider time, IOp
 
     private async Task<List<RefreshTokenRecord>> AllAsync(CancellationToken cancellationToken) =>
         (await store.ListAsync(SecurityKinds.Refresh, cancellationToken).ConfigureAwait(false))
-            .Select(d => JsonSerializer.Deserialize<RefreshTokenRecord>(d.Data, SecurityKinds.Json)!)
+            .Select(d => SecurityKinds.Read<RefreshTokenRecord>(d))
             .ToList();
 
     private async Task<(SecurityDocument? Document, RefreshTokenRecord? Record)> FindAsync(string presented, CancellationToken cancellationToken)
@@ -116,7 +115,7 @@ internal sealed class RefreshTokens(ISecurityStore store, TimeProvider time, IOp
             return (null, null);
         }
 
-        var record = JsonSerializer.Deserialize<RefreshTokenRecord>(document.Data, SecurityKinds.Json)!;
+        var record = SecurityKinds.Read<RefreshTokenRecord>(document);
         return SecretTokens.Matches(secret, record.SecretHash) ? (document, record) : (null, null);
     }
 
@@ -127,7 +126,7 @@ internal sealed class RefreshTokens(ISecurityStore store, TimeProvider time, IOp
             var (id, secret, token) = SecretTokens.Create(Prefix);
             var now = time.GetUtcNow();
             var record = new RefreshTokenRecord(id, username, family ?? id, SecretTokens.Hash(secret), now, now + _lifetime);
-            if (await store.TrySaveAsync(new SecurityDocument { Kind = SecurityKinds.Refresh, Id = id, Data = JsonSerializer.Serialize(record, SecurityKinds.Json) }, cancellationToken).ConfigureAwait(false))
+            if (await store.TrySaveAsync(SecurityKinds.Document(SecurityKinds.Refresh, id, record), cancellationToken).ConfigureAwait(false))
             {
                 return (token, record.ExpiresAt);
             }

@@ -1,16 +1,26 @@
 using System.Text.Json;
+using OrbitMesh.Storage;
 
 namespace OrbitMesh.Server.Security;
 
-/// <summary>The security-store kinds this feature uses.</summary>
+/// <summary>The security-store kinds, and how their records are written into <see cref="SecurityDocument"/>s.</summary>
 internal static class SecurityKinds
 {
     public const string User = "user";
     public const string Refresh = "refresh";
     public const string ApiKey = "apikey";
     public const string SigningKey = "signing-key";
+    public const string BootstrapToken = "token";
+    public const string Node = "node";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A record as the document to store at <paramref name="version"/> (1 for a new one).</summary>
+    public static SecurityDocument Document<T>(string kind, string id, T record, long version = 1) =>
+        new() { Kind = kind, Id = id, Version = version, Data = JsonSerializer.Serialize(record, Json) };
+
+    /// <summary>The record a document holds.</summary>
+    public static T Read<T>(SecurityDocument document) => JsonSerializer.Deserialize<T>(document.Data, Json)!;
 }
 
 /// <summary>A stored user: never leaves the server (the API returns <see cref="UserView"/>).</summary>

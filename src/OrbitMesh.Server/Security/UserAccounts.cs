@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using OrbitMesh.Storage;
@@ -62,13 +61,7 @@ internal sealed partial class UserAccounts(ISecurityStore store, TimeProvider ti
         }
 
         var record = new UserRecord(username!, Hasher.HashPassword(username!, password!), role!, time.GetUtcNow());
-        var saved = await store.TrySaveAsync(new SecurityDocument
-        {
-            Kind = SecurityKinds.User,
-            Id = username!,
-            Version = 1,
-            Data = JsonSerializer.Serialize(record, SecurityKinds.Json),
-        }, cancellationToken).ConfigureAwait(false);
+        var saved = await store.TrySaveAsync(SecurityKinds.Document(SecurityKinds.User, username!, record), cancellationToken).ConfigureAwait(false);
         return saved ? (UserCreateOutcome.Created, errors) : (UserCreateOutcome.Exists, [$"A user named '{username}' already exists."]);
     }
 
@@ -80,14 +73,14 @@ internal sealed partial class UserAccounts(ISecurityStore store, TimeProvider ti
         }
 
         var document = await store.GetAsync(SecurityKinds.User, username, cancellationToken).ConfigureAwait(false);
-        return document is null ? null : JsonSerializer.Deserialize<UserRecord>(document.Data, SecurityKinds.Json);
+        return document is null ? null : SecurityKinds.Read<UserRecord>(document);
     }
 
     public async Task<IReadOnlyList<UserView>> ListAsync(CancellationToken cancellationToken = default)
     {
         var documents = await store.ListAsync(SecurityKinds.User, cancellationToken).ConfigureAwait(false);
         return documents
-            .Select(d => JsonSerializer.Deserialize<UserRecord>(d.Data, SecurityKinds.Json)!)
+            .Select(d => SecurityKinds.Read<UserRecord>(d))
             .Select(u => new UserView(u.Username, u.Role, u.CreatedAt))
             .ToList();
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Security;
@@ -14,7 +13,7 @@ namespace OrbitMesh.Server.Security.Nodes;
 /// </summary>
 internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit audit, IOptions<OrbitMeshServerOptions> options, TimeProvider time)
 {
-    public const string Kind = "token";
+    public const string Kind = SecurityKinds.BootstrapToken;
     public const int MaxUses = 100_000;
     private const string Prefix = "omb";
 
@@ -153,11 +152,9 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
         Description = record.Description,
     };
 
-    private static SecurityDocument Document(TokenRecord record, long version) =>
-        new() { Kind = Kind, Id = record.Id, Version = version, Data = JsonSerializer.Serialize(record, OrbitMeshJson.Options) };
+    private static SecurityDocument Document(TokenRecord record, long version) => SecurityKinds.Document(Kind, record.Id, record, version);
 
-    private static (TokenRecord Record, long Version) Read(SecurityDocument document) =>
-        (JsonSerializer.Deserialize<TokenRecord>(document.Data, OrbitMeshJson.Options)!, document.Version);
+    private static (TokenRecord Record, long Version) Read(SecurityDocument document) => (SecurityKinds.Read<TokenRecord>(document), document.Version);
 
     internal sealed record TokenRecord
     {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Protocol;
@@ -25,7 +24,7 @@ internal sealed class NodeService(
     IOptions<OrbitMeshServerOptions> options,
     TimeProvider time)
 {
-    public const string Kind = "node";
+    public const string Kind = SecurityKinds.Node;
 
     private readonly SecurityOptions _security = options.Value.Security;
 
@@ -361,11 +360,9 @@ internal sealed class NodeService(
         CertificateExpiresAt = record.CertificatePem is null ? null : record.CertificateNotAfter,
     };
 
-    private static SecurityDocument Document(NodeRecord record, long version) =>
-        new() { Kind = Kind, Id = record.Id, Version = version, Data = JsonSerializer.Serialize(record, OrbitMeshJson.Options) };
+    private static SecurityDocument Document(NodeRecord record, long version) => SecurityKinds.Document(Kind, record.Id, record, version);
 
-    private static (NodeRecord Record, long Version) Read(SecurityDocument document) =>
-        (JsonSerializer.Deserialize<NodeRecord>(document.Data, OrbitMeshJson.Options)!, document.Version);
+    private static (NodeRecord Record, long Version) Read(SecurityDocument document) => (SecurityKinds.Read<NodeRecord>(document), document.Version);
 
     internal sealed record NodeRecord
     {
