@@ -11,11 +11,16 @@ namespace OrbitMesh.Server.Security.Nodes;
 /// counted with compare-and-swap on the stored record, so a token is never used more often than allowed,
 /// even by concurrent requests to several servers.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim without a wait handle needs no disposal.")]
 internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit audit, IOptions<OrbitMeshServerOptions> options, TimeProvider time)
 {
     public const string Kind = SecurityKinds.BootstrapToken;
     public const int MaxUses = 100_000;
     private const string Prefix = "omb";
+
+    // Uses are counted with compare-and-swap (correct across servers); inside one server they also queue
+    // here, so a burst of enrollments with one multi-use token does not spin on conflicts.
+    private readonly SemaphoreSlim _consume = new(1, 1);
 
     public async Task<(BootstrapTokenView? Token, string? Problem)> CreateAsync(BootstrapTokenRequest request, HttpContext http, CancellationToken cancellationToken)
     {
@@ -102,41 +107,59 @@ internal sealed class BootstrapTokenService(ISecurityStore store, SecurityAudit 
     /// </summary>
     public async Task<(TokenRecord? Token, string? Refusal)> ConsumeAsync(string? token, HttpContext http, CancellationToken cancellationToken)
     {
-        string? refusal = null;
+        string? id = null;
         TokenRecord? used = null;
-        if (token is null || !SecretTokens.TryParse(Prefix, token, out var id, out var secret))
+        string? refusal;
+        if (token is null || !SecretTokens.TryParse(Prefix, token, out id, out var secret))
         {
-            id = null;
             refusal = "the bootstrap token is malformed (expected omb_<id>_<secret>)";
         }
         else
         {
-            for (var attempt = 0; attempt < 50 && refusal is null && used is null; attempt++)
+            await _consume.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                if (await store.GetAsync(Kind, id, cancellationToken).ConfigureAwait(false) is not { } document)
-                {
-                    refusal = "the bootstrap token is unknown";
-                    break;
-                }
-
-                var (record, version) = Read(document);
-                var now = time.GetUtcNow();
-                refusal = !SecretTokens.Matches(secret, record.SecretHash) ? "the bootstrap token is unknown"
-                    : record.Revoked ? "the bootstrap token was revoked"
-                    : record.ExpiresAt <= now ? $"the bootstrap token expired at {record.ExpiresAt:O}"
-                    : record.UsesLeft <= 0 ? "the bootstrap token was already used"
-                    : null;
-                if (refusal is null && await store.TrySaveAsync(Document(record with { UsesLeft = record.UsesLeft - 1 }, version + 1), cancellationToken).ConfigureAwait(false))
-                {
-                    used = record with { UsesLeft = record.UsesLeft - 1 };
-                }
+                (used, refusal) = await UseAsync(id, secret, cancellationToken).ConfigureAwait(false);
             }
-
-            refusal ??= used is null ? "the bootstrap token is busy; try again" : null;
+            finally
+            {
+                _consume.Release();
+            }
         }
 
         await audit.RecordAsync(AuditEventTypes.TokenUsed, id, http, success: used is not null, reason: refusal, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (used, refusal);
+    }
+
+    private async Task<(TokenRecord? Used, string? Refusal)> UseAsync(string id, string secret, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            if (await store.GetAsync(Kind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+            {
+                return (null, "the bootstrap token is unknown");
+            }
+
+            var (record, version) = Read(document);
+            var now = time.GetUtcNow();
+            var refusal = !SecretTokens.Matches(secret, record.SecretHash) ? "the bootstrap token is unknown"
+                : record.Revoked ? "the bootstrap token was revoked"
+                : record.ExpiresAt <= now ? $"the bootstrap token expired at {record.ExpiresAt:O}"
+                : record.UsesLeft <= 0 ? "the bootstrap token was already used"
+                : null;
+            if (refusal is not null)
+            {
+                return (null, refusal);
+            }
+
+            var used = record with { UsesLeft = record.UsesLeft - 1 };
+            if (await store.TrySaveAsync(Document(used, version + 1), cancellationToken).ConfigureAwait(false))
+            {
+                return (used, null);
+            }
+        }
+
+        return (null, "the bootstrap token is busy; try again");
     }
 
     private static BootstrapTokenView View(TokenRecord record, DateTimeOffset now) => new()
