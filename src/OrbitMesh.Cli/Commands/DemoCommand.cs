@@ -5,11 +5,14 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using System.Net.Http.Json;
 using OrbitMesh.Agent;
+using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Cli.Output;
 using OrbitMesh.Client;
+using OrbitMesh.Security;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -236,6 +239,41 @@ internal static class DemoCommand
             {
                 var rolling = await mesh.ExecuteRollingAsync(new JobRequest { Command = "echo", Target = AgentTarget.InGroup("blue") }, 50, cancellationToken).ConfigureAwait(false);
                 return $"{rolling.Batches.Count} batches of {string.Join("+", rolling.Batches.Select(b => b.Count))}, completed: {rolling.Completed}";
+            }).ConfigureAwait(false);
+
+            await Step("security: enroll a node, approve it, connect by proving its key", async () =>
+            {
+                // An admin creates a bootstrap token; the node enrolls with it and waits; the admin grants
+                // it 'echo' only; the node connects with a signed challenge and gets only what it was granted.
+                using var admin = new HttpClient { BaseAddress = serverUrl };
+                admin.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+                using var created = await admin.PostAsJsonAsync("/api/tokens", new BootstrapTokenRequest { Uses = 1 }, OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false);
+                created.EnsureSuccessStatusCode();
+                var bootstrap = (await created.Content.ReadFromJsonAsync<BootstrapTokenView>(OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false))!.Token!;
+                using var http = new HttpClient();
+                var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var enrolling = new NodeEnrollmentClient(http, serverUrl).EnsureEnrolledAsync(
+                    Path.Combine(dataDirectory, "node-4"), "node-4", bootstrap, "Enrolled node", ["echo"], TimeSpan.FromMilliseconds(100), _ => waiting.TrySetResult(), cancellationToken);
+                await waiting.Task.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+                using (var approved = await admin.PostAsJsonAsync("/api/nodes/node-4/approve", new NodeDecision { Capabilities = ["echo"] }, OrbitMeshJson.Options, cancellationToken).ConfigureAwait(false))
+                {
+                    approved.EnsureSuccessStatusCode();
+                }
+
+                using var identity = await enrolling.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+                await using var node = new MeshAgentBuilder().WithServer(serverUrl).WithNodeIdentity(identity, http).WithLoggerFactory(loggerFactory).AddBuiltInHandlers().Build();
+                await node.ConnectAsync(cancellationToken).ConfigureAwait(false);
+                var echoed = await mesh.InvokeAsync<JsonElement>("node-4", "echo", new { enrolled = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await mesh.InvokeAsync<JsonElement>("node-4", "system.info", cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.NotAllowed)
+                {
+                    return $"node-4 approved with echo, connected by challenge-response, echo answered {echoed.GetRawText()}, system.info refused (not granted)";
+                }
+
+                throw new InvalidOperationException("A command outside the node's grants was expected to be refused.");
             }).ConfigureAwait(false);
 
             await Step("bad input: a command no agent has", async () =>

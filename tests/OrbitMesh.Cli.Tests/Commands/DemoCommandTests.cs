@@ -25,7 +25,7 @@ public sealed partial class DemoCommandTests
         [
             "connect 3 agents", "list agents", "echo on agent-1", "system.info on every agent", "stream.count on agent-2", "timeout",
             "job, request-response", "job, fire-and-forget", "job, long-running", "job, streaming", "job, input stream", "job, workflow step",
-            "job, cancellation", "job, timeout", "job, idempotency", "fan-out", "rolling", "bad input",
+            "job, cancellation", "job, timeout", "job, idempotency", "fan-out", "rolling", "security: enroll a node", "bad input",
         ];
         Assert.Equal(steps.Length, passed.Count);
         foreach (var step in steps)
