@@ -53,6 +53,20 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>True when the directory holds an identity (enrolled or pending).</summary>
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, InfoFile)) && File.Exists(Path.Combine(directory, KeyFile));
 
+    /// <summary>The server fingerprint the node in <paramref name="directory"/> learned at enrollment, without loading its key; null when none.</summary>
+    public static string? ReadServerFingerprint(string directory)
+    {
+        var info = Path.Combine(directory, InfoFile);
+        try
+        {
+            return File.Exists(info) ? JsonSerializer.Deserialize<Info>(File.ReadAllText(info), OrbitMeshJson.Options)?.ServerFingerprint : null;
+        }
+        catch (JsonException ex)
+        {
+            throw new OrbitMeshException("invalid_identity", $"The node identity in '{directory}' is damaged: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Loads the identity in <paramref name="directory"/>.</summary>
     /// <exception cref="OrbitMeshException">The directory holds no identity, or it is damaged.</exception>
     public static NodeIdentity Load(string directory)

@@ -64,9 +64,7 @@ internal static class AgentCommand
             // or CA, else the fingerprint learned at enrollment, else, enrolling over https, whatever
             // certificate the server shows first (trust on first use), which is then pinned for good.
             var (pin, ca) = tls.ServerTrust(result);
-            var learned = directory is not null && NodeIdentity.Exists(directory) ? NodeIdentity.Load(directory) : null;
-            var stored = learned?.ServerFingerprint;
-            learned?.Dispose();
+            var stored = directory is null ? null : NodeIdentity.ReadServerFingerprint(directory);
             string? firstSeen = null;
             string? lastSeen = null;
             var pinned = pin ?? (ca is null ? stored : null);
