@@ -379,12 +379,20 @@ public sealed partial class MeshAgent : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
+        var lastBeat = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
-            // Each beat comes after 90 to 100 % of the interval (never late): agents that registered in
-            // the same instant, as after a server restart, drift apart instead of beating in lockstep.
-            var delay = _heartbeatInterval * (0.9 + (0.1 * Random.Shared.NextDouble()));
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            // Each beat comes 90 to 100 % of the interval after the previous one started (never late):
+            // agents that registered in the same instant, as after a server restart, drift apart instead
+            // of beating in lockstep. The round trip of the previous beat counts against the delay, so a
+            // slow acknowledgement does not push every later beat back towards the Unreachable threshold.
+            var delay = (_heartbeatInterval * (0.9 + (0.1 * Random.Shared.NextDouble()))) - _time.GetElapsedTime(lastBeat);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            lastBeat = _time.GetTimestamp();
             if (!IsRegistered)
             {
                 continue;
