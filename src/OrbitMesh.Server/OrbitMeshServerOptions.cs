@@ -66,7 +66,11 @@ public sealed class OrbitMeshServerOptions
     /// </summary>
     public IList<string> AgentTokens { get; } = [];
 
-    /// <summary>When set, every <c>/api/*</c> request must carry it in the <c>X-Api-Key</c> header. Default: not set.</summary>
+    /// <summary>
+    /// A static admin key accepted in the <c>X-Api-Key</c> header besides the stored keys. It is only ever
+    /// taken from here (never from the environment), must not be a stored <c>omk_</c> key (whose
+    /// revocation must win), and is logged at start by its id, never its value. Default: not set.
+    /// </summary>
     public string? ApiKey { get; set; }
 
     /// <summary>The largest hub message accepted from an agent; a larger one closes that connection. Default 1 MiB.</summary>

@@ -21,6 +21,11 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
         {
             errors.Add("ApiKey must be at least 8 characters long.");
         }
+        else if (options.ApiKey is { } storedLooking && storedLooking.StartsWith("omk_", StringComparison.Ordinal))
+        {
+            // A stored key has its own role and can be revoked; as the static key it would be admin for good.
+            errors.Add("ApiKey must not be a stored API key (omk_...): stored keys carry their own role and revocation. Give a separate secret as the static admin key.");
+        }
 
         if (options.ClientTimeoutInterval < options.KeepAliveInterval * 2)
         {

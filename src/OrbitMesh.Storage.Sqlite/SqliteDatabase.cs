@@ -22,6 +22,7 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
     private readonly Task _writerLoop;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    private readonly DatabaseFileLock _fileLock;
     private volatile string? _problem;
     private int _disposed;
 
@@ -35,11 +36,30 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
         var directory = System.IO.Path.GetDirectoryName(Path)!;
         try
         {
-            Directory.CreateDirectory(directory);
+            // The file holds password hashes and keys: a new directory is the owner's only (0700).
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new StorageUnavailableException($"Cannot create the data directory '{directory}': {ex.Message}", ex);
+        }
+
+        _fileLock = DatabaseFileLock.Acquire(Path);
+        try
+        {
+            RestrictFileMode(Path);
+        }
+        catch
+        {
+            _fileLock.Dispose();
+            throw;
         }
 
         var builder = new SqliteConnectionStringBuilder
@@ -64,6 +84,7 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
         {
             _writer.Dispose();
             ClearPools();
+            _fileLock.Dispose();
             throw;
         }
 
@@ -159,6 +180,7 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
 
         await _writer.DisposeAsync().ConfigureAwait(false);
         ClearPools();
+        _fileLock.Dispose();
         _stopping.Dispose();
     }
 
@@ -172,6 +194,42 @@ public sealed partial class SqliteDatabase : IStorageHealth, IAsyncDisposable
         SqliteConnection.ClearPool(read);
         using var write = new SqliteConnection(_writeConnectionString);
         SqliteConnection.ClearPool(write);
+    }
+
+    /// <summary>
+    /// Creates the database file readable and writable by its owner only (0600), or takes an existing
+    /// file's group and other permissions away. SQLite gives its -wal and -shm files the database file's mode.
+    /// </summary>
+    private static void RestrictFileMode(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            if (!File.Exists(path))
+            {
+                using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly });
+                return;
+            }
+
+            // A file an earlier version created 0644, with its log files.
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" }.Where(File.Exists))
+            {
+                var mode = File.GetUnixFileMode(file);
+                if ((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute)) != 0)
+                {
+                    File.SetUnixFileMode(file, mode & OwnerOnly);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException($"Cannot create '{path}' or restrict it to its owner: {ex.Message}", ex);
+        }
     }
 
     private void OpenAndPrepare(bool existed)

@@ -17,11 +17,19 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORBITMESH_SERVER") is { Length: > 0 } env ? env : DefaultServer,
     };
 
+    /// <summary>The environment variable holding the CLI's API key when <c>--api-key</c> is not given.</summary>
+    public const string ApiKeyVariable = "ORBITMESH_API_KEY";
+
+    // No DefaultValueFactory: System.CommandLine prints a default in --help, and this one is a secret.
+    // The variable is read where the key is used (ResolveApiKey).
     public static Option<string?> ApiKey() => new("--api-key")
     {
-        Description = "The API key for /api requests (default: $ORBITMESH_API_KEY; without one, $ORBITMESH_ACCESS_TOKEN is sent as a Bearer token).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
+        Description = "The API key for /api requests (default: $" + ApiKeyVariable + "; without one, $ORBITMESH_ACCESS_TOKEN is sent as a Bearer token).",
     };
+
+    /// <summary>The key given with <c>--api-key</c>, else <c>$ORBITMESH_API_KEY</c>, else none.</summary>
+    public static string? ResolveApiKey(string? given) =>
+        given is { Length: > 0 } ? given : Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } env ? env : null;
 
     /// <summary>The environment variable holding a user's access token, sent as Bearer when no API key is given.</summary>
     public const string AccessTokenVariable = "ORBITMESH_ACCESS_TOKEN";
@@ -30,7 +38,7 @@ internal static class CommonOptions
     public static MeshHttpClient MeshClient(string server, string? apiKey) => new(new MeshClientOptions
     {
         Server = ParseServer(server),
-        ApiKey = apiKey,
+        ApiKey = ResolveApiKey(apiKey),
         AccessToken = Environment.GetEnvironmentVariable(AccessTokenVariable),
         ServerCertificateValidation = ServerTrust(),
     });
@@ -69,6 +77,7 @@ internal static class CommonOptions
     public static HttpClient Http(string server, string? apiKey)
     {
         var http = new HttpClient(TlsValidation.CreateHandler(ServerTrust())) { BaseAddress = ParseServer(server), Timeout = TimeSpan.FromSeconds(100) };
+        apiKey = ResolveApiKey(apiKey);
         if (!string.IsNullOrEmpty(apiKey))
         {
             http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);

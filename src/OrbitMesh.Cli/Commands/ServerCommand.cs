@@ -22,7 +22,7 @@ internal static class ServerCommand
             Description = "A shared token agents may connect with instead of enrolling (development; repeatable; default: $ORBITMESH_AGENT_TOKEN, else none).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var apiKey = new Option<string?>("--api-key") { Description = "Require this key in X-Api-Key on /api requests (default: $ORBITMESH_API_KEY)." };
+        var apiKey = new Option<string?>("--api-key") { Description = "Also accept this static admin key in X-Api-Key on /api requests (default: none; never read from $ORBITMESH_API_KEY, the CLI's own credential)." };
         var heartbeat = new Option<double?>("--heartbeat-interval") { Description = "Seconds between agent heartbeats (default 5)." };
         var missed = new Option<int?>("--missed-heartbeats") { Description = "Heartbeats an agent may miss before it is Unreachable (default 3)." };
         var data = new Option<string>("--data") { Description = "The data directory (the SQLite database is orbitmesh.db inside).", DefaultValueFactory = _ => "orbitmesh-data" };
@@ -55,7 +55,7 @@ internal static class ServerCommand
                 DataDirectory = result.GetValue(data)!,
                 Storage = result.GetValue(storage)!,
                 AgentTokens = agentTokens,
-                ApiKey = result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ORBITMESH_API_KEY"),
+                ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MissedHeartbeats = result.GetValue(missed),
                 LogLevel = result.GetValue(logLevel),

@@ -31,7 +31,7 @@ internal static class ExposureCheck
         {
             throw new CliException(
                 $"refusing to serve the REST API without authentication on {string.Join(", ", exposed)}: other hosts could submit jobs. " +
-                "Give --api-key K (or ORBITMESH_API_KEY), listen on 127.0.0.1, or pass --insecure-development for a development machine.");
+                "Give --api-key K, listen on 127.0.0.1, or pass --insecure-development for a development machine.");
         }
 
         return $"warning: --insecure-development: the REST API on {string.Join(", ", exposed)} accepts requests from anyone who can reach it. Never use this outside development.";

@@ -68,15 +68,20 @@ public sealed partial class MeshProcesses(ITestOutputHelper output) : IAsyncDisp
     /// <summary>
     /// Starts <c>orbitmesh server</c> on 127.0.0.1:<paramref name="port"/> (0: a free port the server
     /// picks itself, read back from what it prints) with this test's token (unless <paramref name="withToken"/>
-    /// is false) and waits until it prints that it listens. When the port is briefly unavailable (a killed
+    /// is false) and the static API key (unless <paramref name="withApiKey"/> is false), and waits until it prints that it listens. When the port is briefly unavailable (a killed
     /// server's socket), starting is retried for a bounded time.
     /// </summary>
-    public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true, bool https = false)
+    public async Task<ServerProcess> StartServerAsync(int port = 0, IEnumerable<string>? extraArguments = null, bool withToken = true, bool https = false, bool withApiKey = true)
     {
         var scheme = https ? "https" : "http";
         var url = $"{scheme}://127.0.0.1:{port}";
         var extra = extraArguments?.ToList() ?? [];
-        List<string> arguments = ["server", "--urls", url, "--api-key", ApiKey];
+        List<string> arguments = ["server", "--urls", url];
+        if (withApiKey)
+        {
+            arguments.AddRange(["--api-key", ApiKey]);
+        }
+
         if (https)
         {
             arguments.Add("--https");
