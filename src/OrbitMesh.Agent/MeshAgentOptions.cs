@@ -163,9 +163,9 @@ public sealed class MeshAgentOptions
             errors.Add("The client certificate has no private key.");
         }
 
-        if (!RegistrationValidator.IsValidIdentifier(EffectiveId))
+        if (!RegistrationValidator.IsValidAgentId(EffectiveId))
         {
-            errors.Add($"The agent id must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+            errors.Add($"The agent id '{EffectiveId}' is not valid: {RegistrationValidator.AgentIdRule}");
         }
 
         if (errors.Count > 0)

@@ -51,12 +51,19 @@ public sealed record JobSubmission
         Target = Target is { AgentId: null, Capability: null, Group: null } ? null : Target,
         Pattern = Pattern ?? ExecutionPattern.RequestResponse,
         IdempotencyKey = IdempotencyKey,
-        Timeout = TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        Timeout = TimeoutSeconds is { } seconds ? ToTimeSpan(seconds) : null,
         Priority = Priority ?? JobPriority.Normal,
         MaxAttempts = MaxAttempts ?? 1,
         CorrelationId = CorrelationId,
         SecretParameters = SecretParameters is { Count: > 0 } ? SecretParameters : null,
     };
+
+    /// <summary>Seconds as a time span; a value beyond its range becomes its bound, which validation then refuses with the field's name (never an overflow).</summary>
+    private static TimeSpan ToTimeSpan(double seconds) =>
+        double.IsNaN(seconds) ? TimeSpan.Zero
+        : seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue
+        : seconds <= TimeSpan.MinValue.TotalSeconds ? TimeSpan.MinValue
+        : TimeSpan.FromSeconds(seconds);
 
     /// <summary>A submission for a request (what the remote client sends).</summary>
     public static JobSubmission FromRequest(JobRequest request, IReadOnlyList<JsonElement>? input = null)

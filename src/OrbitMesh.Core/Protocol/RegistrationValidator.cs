@@ -16,10 +16,14 @@ public static class RegistrationValidator
             return errors;
         }
 
-        CheckIdentifier(errors, "id", registration.Id);
+        if (!IsValidAgentId(registration.Id))
+        {
+            errors.Add(string.IsNullOrEmpty(registration.Id) ? "id is required." : $"id '{Printable(registration.Id)}' is not valid: {AgentIdRule}");
+        }
+
         if (registration.Name is { } name && (name.Length > ProtocolLimits.MaxNameLength || HasControlCharacter(name)))
         {
-            errors.Add($"name must be at most {ProtocolLimits.MaxNameLength} characters without control characters.");
+            errors.Add($"name must be at most {ProtocolLimits.MaxNameLength} characters without control characters or invisible format characters.");
         }
 
         CheckList(errors, "capabilities", registration.Capabilities, ProtocolLimits.MaxCapabilities);
@@ -37,7 +41,7 @@ public static class RegistrationValidator
             {
                 if (!IsValidIdentifier(key))
                 {
-                    errors.Add($"metadata key '{Printable(key)}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+                    errors.Add($"metadata key '{Printable(key)}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters or invisible format characters.");
                 }
                 else if (value is null || value.Length > ProtocolLimits.MaxMetadataValueLength)
                 {
@@ -59,24 +63,39 @@ public static class RegistrationValidator
         return errors;
     }
 
-    /// <summary>True when <paramref name="value"/> is a valid id, capability, group or command name.</summary>
+    /// <summary>The rule for agent and node ids, as error messages state it.</summary>
+    public const string AgentIdRule = "an agent or node id is 1 to 128 characters of ASCII letters, digits and . _ : @ -, starting with a letter or digit.";
+
+    /// <summary>
+    /// True when <paramref name="value"/> is a valid capability, group, command name or job id: 1 to 128
+    /// characters, not only white space, without control characters, invisible format characters
+    /// (right-to-left overrides, zero-width spaces: they make logs and tables lie), line separators or
+    /// unpaired surrogates.
+    /// </summary>
     public static bool IsValidIdentifier(string? value) =>
         !string.IsNullOrWhiteSpace(value) && value.Length <= ProtocolLimits.MaxIdentifierLength && !HasControlCharacter(value);
 
-    private static void CheckIdentifier(List<string> errors, string field, string? value)
+    /// <summary>
+    /// True when <paramref name="value"/> is a valid agent or node id (<see cref="AgentIdRule"/>): such an
+    /// id appears in URL paths, file names and certificate subjects, so <c>/</c>, <c>..</c>, <c>*</c>,
+    /// spaces and non-ASCII characters are refused at registration and at enrollment alike.
+    /// </summary>
+    public static bool IsValidAgentId(string? value)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        if (string.IsNullOrEmpty(value) || value.Length > ProtocolLimits.MaxIdentifierLength || !char.IsAsciiLetterOrDigit(value[0]))
         {
-            errors.Add($"{field} is required.");
+            return false;
         }
-        else if (value.Length > ProtocolLimits.MaxIdentifierLength)
+
+        foreach (var c in value)
         {
-            errors.Add($"{field} is {value.Length} characters long; at most {ProtocolLimits.MaxIdentifierLength} are allowed.");
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or ':' or '@' or '-'))
+            {
+                return false;
+            }
         }
-        else if (HasControlCharacter(value))
-        {
-            errors.Add($"{field} must not contain control characters.");
-        }
+
+        return true;
     }
 
     private static void CheckList(List<string> errors, string field, IReadOnlyList<string>? values, int max)
@@ -96,16 +115,23 @@ public static class RegistrationValidator
         {
             if (!IsValidIdentifier(value))
             {
-                errors.Add($"{field} entry '{Printable(value)}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+                errors.Add($"{field} entry '{Printable(value)}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters or invisible format characters.");
             }
         }
     }
 
     private static bool HasControlCharacter(string value)
     {
-        foreach (var c in value)
+        for (var i = 0; i < value.Length; i++)
         {
-            if (char.IsControl(c))
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            if (IsHidden(c))
             {
                 return true;
             }
@@ -113,6 +139,12 @@ public static class RegistrationValidator
 
         return false;
     }
+
+    /// <summary>Control and format characters, line and paragraph separators, and unpaired surrogates.</summary>
+    private static bool IsHidden(char c) => char.GetUnicodeCategory(c) is
+        System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format or
+        System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator or
+        System.Globalization.UnicodeCategory.Surrogate;
 
     private static string Printable(string? value)
     {
@@ -122,6 +154,6 @@ public static class RegistrationValidator
         }
 
         var shortened = value.Length > 40 ? value[..40] + "…" : value;
-        return new string(shortened.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return new string(shortened.Select(c => IsHidden(c) ? '?' : c).ToArray());
     }
 }

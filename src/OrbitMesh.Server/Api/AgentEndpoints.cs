@@ -84,14 +84,10 @@ internal static class AgentEndpoints
                 ifMatch = parsed;
             }
 
-            JsonElement body;
-            try
+            var (body, problem) = await JsonBody.ReadAsync<JsonElement>(context).ConfigureAwait(false);
+            if (problem is not null)
             {
-                body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body, OrbitMeshJson.Options, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                return ApiResults.BadRequest($"The body is not valid JSON: {ex.Message.Split(" Path:")[0]}");
+                return problem;
             }
 
             if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("desired", out var patch) || patch.ValueKind != JsonValueKind.Object)

@@ -38,7 +38,7 @@ internal static class EnrollmentEndpoints
                 return problem!;
             }
 
-            if (string.IsNullOrEmpty(request.NodeId) || !Protocol.RegistrationValidator.IsValidIdentifier(request.NodeId))
+            if (string.IsNullOrEmpty(request.NodeId) || !Protocol.RegistrationValidator.IsValidAgentId(request.NodeId))
             {
                 return ApiResults.BadRequest("nodeId is required.");
             }

@@ -16,7 +16,10 @@ namespace OrbitMesh.Server.Api;
 internal static class JobEndpoints
 {
     /// <summary>The largest request body the job endpoints read: 4 MiB.</summary>
-    public const int MaxBodyBytes = 4 * 1024 * 1024;
+    public const int MaxBodyBytes = JsonBody.MaxBodyBytes;
+
+    /// <summary>The longest per-attempt timeout a job may ask for: 7 days, as the request validator allows.</summary>
+    private const double MaxTimeoutSeconds = 7 * 86_400;
 
     private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
 
@@ -45,6 +48,11 @@ internal static class JobEndpoints
         if (string.IsNullOrEmpty(submission!.Command))
         {
             return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        if (submission.TimeoutSeconds is { } timeoutSeconds && !(timeoutSeconds > 0 && timeoutSeconds <= MaxTimeoutSeconds))
+        {
+            return ApiResults.BadRequest($"timeoutSeconds must be more than 0 and at most {MaxTimeoutSeconds} (7 days); it was {timeoutSeconds.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         try
@@ -102,6 +110,11 @@ internal static class JobEndpoints
         if (string.IsNullOrEmpty(submission!.Command))
         {
             return ApiResults.Unprocessable(["command is required."]);
+        }
+
+        if (submission.TimeoutSeconds is { } timeoutSeconds && !(timeoutSeconds > 0 && timeoutSeconds <= MaxTimeoutSeconds))
+        {
+            return ApiResults.BadRequest($"timeoutSeconds must be more than 0 and at most {MaxTimeoutSeconds} (7 days); it was {timeoutSeconds.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         try
@@ -362,51 +375,9 @@ internal static class JobEndpoints
         }
     }
 
-    /// <summary>Reads a JSON body with a size limit, answering malformed input with a clear 400 (or 413, 415).</summary>
-    internal static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpContext context)
-        where T : class
-    {
-        var request = context.Request;
-        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be JSON, not '{contentType}'."));
-        }
-
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes."));
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes."));
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
-        {
-            return (null, ApiResults.BadRequest("The request body is empty; send a JSON object."));
-        }
-
-        try
-        {
-            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), OrbitMeshJson.Options);
-            return value is null ? (null, ApiResults.BadRequest("The request body is null; send a JSON object.")) : (value, null);
-        }
-        catch (JsonException ex)
-        {
-            var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
-            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" at {ex.Path}";
-            return (null, ApiResults.BadRequest($"The request body is not valid JSON for this endpoint{path}{where}: {ex.Message.Split(" Path:")[0]}"));
-        }
-    }
+    /// <summary>Reads a JSON body (see <see cref="JsonBody"/>).</summary>
+    internal static Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpContext context)
+        where T : class => JsonBody.ReadAsync<T>(context);
 
     private static async IAsyncEnumerable<JsonElement> ToAsync(IReadOnlyList<JsonElement> items)
     {

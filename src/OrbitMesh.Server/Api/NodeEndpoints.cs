@@ -29,7 +29,7 @@ internal static class NodeEndpoints
         }).WithName("ListNodes");
 
         api.MapGet("/nodes/{id}", async (NodeService nodes, string id, CancellationToken ct) =>
-            await nodes.GetAsync(id, ct).ConfigureAwait(false) is { } node
+            await nodes.GetAsync(NodeId(id), ct).ConfigureAwait(false) is { } node
                 ? ApiResults.Json(node)
                 : ApiResults.NotFound($"No node with id '{id}' is enrolled.")).WithName("GetNode");
 
@@ -41,11 +41,17 @@ internal static class NodeEndpoints
             DecideAsync(context, id, nodes.RevokeAsync)).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RevokeNode");
 
         api.MapDelete("/nodes/{id}", async (HttpContext context, NodeService nodes, string id) =>
-            await nodes.RemoveAsync(id, context, context.RequestAborted).ConfigureAwait(false)
+            await nodes.RemoveAsync(NodeId(id), context, context.RequestAborted).ConfigureAwait(false)
                 ? Results.NoContent()
                 : ApiResults.NotFound($"No node with id '{id}' is enrolled.")).RequireAuthorization(Security.OrbitMeshPolicies.Admin).WithName("RemoveNode");
         return api;
     }
+
+    /// <summary>
+    /// The node id from the path. Routing leaves <c>%2F</c> encoded in a segment, so a node enrolled by an
+    /// older server with a <c>/</c> in its id (enrollment now refuses such ids) can still be decided on and removed.
+    /// </summary>
+    private static string NodeId(string segment) => segment.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(segment) : segment;
 
     private static async Task<IResult> DecideAsync(
         HttpContext context, string id, Func<string, NodeDecision, HttpContext, CancellationToken, Task<(NodeView? Node, int Code, string? Problem)>> decide)
@@ -63,7 +69,7 @@ internal static class NodeEndpoints
             decision = body;
         }
 
-        var (node, code, detail) = await decide(id, decision, context, context.RequestAborted).ConfigureAwait(false);
+        var (node, code, detail) = await decide(NodeId(id), decision, context, context.RequestAborted).ConfigureAwait(false);
         return node is not null ? ApiResults.Json(node) : EnrollmentEndpoints.Problem(code, detail!);
     }
 }

@@ -238,6 +238,7 @@ internal sealed partial class ServerMeshClient(
     public async Task<JsonElement?> InvokeRawAsync(string agentId, InvokeRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var limit = timeout ?? options.Value.DefaultInvokeTimeout;
+        EnsureWritable(request.Parameters);
         EnsureGranted(agentId, request.Command);
         InvokeResult? result;
         try
@@ -305,12 +306,23 @@ internal sealed partial class ServerMeshClient(
     public async Task SendAsync(string agentId, string command, object? parameters = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
+        var element = OrbitMeshJson.ToElement(parameters);
+        EnsureWritable(element);
         EnsureGranted(agentId, command);
-        await hub.Clients.Client(ConnectionOf(agentId)).Notify(new InvokeRequest { Command = command, Parameters = OrbitMeshJson.ToElement(parameters) }).ConfigureAwait(false);
+        await hub.Clients.Client(ConnectionOf(agentId)).Notify(new InvokeRequest { Command = command, Parameters = element }).ConfigureAwait(false);
     }
 
     public async Task SendRawAsync(string agentId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
         await hub.Clients.Client(ConnectionOf(agentId)).Raw(new RawMessage(payload.ToArray())).ConfigureAwait(false);
+
+    /// <summary>Parameters with text that is not valid Unicode cannot be written to an agent: writing them would close its connection.</summary>
+    private static void EnsureWritable(JsonElement? parameters)
+    {
+        if (parameters is { } element && Api.JsonText.FindInvalidText(element, "parameters") is { } where)
+        {
+            throw new MeshValidationException([$"parameters hold text that is not valid Unicode at {where}."]);
+        }
+    }
 
     /// <summary>An enrolled node receives only commands its grants allow (the fast path too).</summary>
     private void EnsureGranted(string agentId, string command)

@@ -16,12 +16,12 @@ internal static class JobRequestValidator
 
         if (!RegistrationValidator.IsValidIdentifier(request.Command))
         {
-            errors.Add($"command must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+            errors.Add($"command must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters or invisible format characters.");
         }
 
         if (!RegistrationValidator.IsValidIdentifier(request.Id))
         {
-            errors.Add($"id must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+            errors.Add($"id must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters or invisible format characters.");
         }
 
         if (request.MaxAttempts < 1 || request.MaxAttempts > options.MaxAttemptsLimit)
@@ -36,12 +36,12 @@ internal static class JobRequestValidator
 
         if (request.IdempotencyKey is { } key && (key.Length is 0 or > 256 || key.Any(char.IsControl)))
         {
-            errors.Add("idempotencyKey must be 1 to 256 characters without control characters.");
+            errors.Add("idempotencyKey must be 1 to 256 characters without control characters or invisible format characters.");
         }
 
         if (request.CorrelationId is { } correlation && (correlation.Length > 256 || correlation.Any(char.IsControl)))
         {
-            errors.Add("correlationId must be at most 256 characters without control characters.");
+            errors.Add("correlationId must be at most 256 characters without control characters or invisible format characters.");
         }
 
         if (!Enum.IsDefined(request.Priority))
@@ -66,7 +66,7 @@ internal static class JobRequestValidator
             {
                 if (value is not null && !RegistrationValidator.IsValidIdentifier(value))
                 {
-                    errors.Add($"target value '{value}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+                    errors.Add($"target value '{value}' must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters or invisible format characters.");
                 }
             }
         }
@@ -80,6 +80,11 @@ internal static class JobRequestValidator
             else if (parameters.GetRawText().Length > options.MaxParametersBytes)
             {
                 errors.Add($"parameters are larger than {options.MaxParametersBytes} bytes.");
+            }
+            else if (Api.JsonText.FindInvalidText(parameters, "parameters") is { } where)
+            {
+                // Such text cannot be written to an agent; sending it would cost the agent its connection.
+                errors.Add($"parameters hold text that is not valid Unicode at {where}.");
             }
         }
 

@@ -55,9 +55,9 @@ internal sealed class NodeService(
         }
 
         var nodeId = request.NodeId ?? "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        if (!RegistrationValidator.IsValidIdentifier(nodeId))
+        if (!RegistrationValidator.IsValidAgentId(nodeId))
         {
-            return (null, StatusCodes.Status400BadRequest, $"nodeId must be 1 to {ProtocolLimits.MaxIdentifierLength} characters without control characters.");
+            return (null, StatusCodes.Status400BadRequest, "nodeId is not valid: " + RegistrationValidator.AgentIdRule);
         }
 
         var requested = request.Capabilities ?? [];

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace OrbitMesh.Server.Api;
+
+/// <summary>
+/// Reads a JSON request body with a size limit and answers malformed input with a clear 400 (or 413,
+/// 415) problem naming where it is wrong, before anything reaches the job engine or an agent.
+/// </summary>
+internal static class JsonBody
+{
+    /// <summary>The largest request body read: 4 MiB.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>Reads and deserializes the body as <typeparamref name="T"/>.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpContext context)
+    {
+        var (body, problem) = await ReadBytesAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (default, problem);
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(body.Span, OrbitMeshJson.Options);
+            return value is null || value is JsonElement { ValueKind: JsonValueKind.Null }
+                ? (default, ApiResults.BadRequest("The request body is null; send a JSON object."))
+                : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : string.Empty;
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" at {ex.Path}";
+            return (default, ApiResults.BadRequest($"The request body is not valid JSON for this endpoint{path}{where}: {ex.Message.Split(" Path:")[0]}"));
+        }
+    }
+
+    /// <summary>Reads the body's bytes, refusing a wrong media type, an oversized or empty body, and text that is not valid Unicode.</summary>
+    public static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadBytesAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (default, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be JSON, not '{contentType}'."));
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (default, TooLarge());
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (default, TooLarge());
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return (default, ApiResults.BadRequest("The request body is empty; send a JSON object."));
+        }
+
+        var body = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        if (JsonText.FindInvalidText(body.Span) is { } where)
+        {
+            return (default, ApiResults.BadRequest(
+                $"The request body holds text that is not valid Unicode at {where} (invalid UTF-8, or an escaped lone surrogate such as \\ud800). Send valid UTF-8 text."));
+        }
+
+        return (body, null);
+    }
+
+    private static IResult TooLarge() =>
+        ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
+}
