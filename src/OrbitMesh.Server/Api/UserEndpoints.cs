@@ -35,15 +35,17 @@ internal static class UserEndpoints
         api.MapGet("/users", async (UserAccounts users, CancellationToken ct) => ApiResults.Json(await users.ListAsync(ct).ConfigureAwait(false)))
             .RequireAuthorization(OrbitMeshPolicies.Admin).WithName("ListUsers");
 
-        api.MapDelete("/users/{name}", async (string name, HttpContext context, UserAccounts users, RefreshTokens refresh, SecurityAudit audit) =>
+        api.MapDelete("/users/{name}", async (string name, HttpContext context, UserAccounts users, RefreshTokens refresh, ApiKeys keys, SecurityAudit audit) =>
         {
             if (!await users.DeleteAsync(name, context.RequestAborted).ConfigureAwait(false))
             {
                 return ApiResults.NotFound($"No user named '{name}'.");
             }
 
+            // A deleted user's credentials go with them: refresh tokens and the API keys they created.
             var revoked = await refresh.RevokeUserAsync(name, context.RequestAborted).ConfigureAwait(false);
-            await audit.RecordAsync(AuditEventTypes.UserChanged, name, context, reason: $"deleted; {revoked} refresh token(s) revoked", cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            var revokedKeys = await keys.RevokeCreatedByAsync(name, context.RequestAborted).ConfigureAwait(false);
+            await audit.RecordAsync(AuditEventTypes.UserChanged, name, context, reason: $"deleted; {revoked} refresh token(s) and {revokedKeys} API key(s) revoked", cancellationToken: context.RequestAborted).ConfigureAwait(false);
             return Results.NoContent();
         }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("DeleteUser");
 

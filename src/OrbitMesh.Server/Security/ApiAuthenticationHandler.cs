@@ -69,9 +69,18 @@ internal sealed partial class ApiAuthenticationHandler(
             }
 
             var record = await apiKeys.ValidateAsync(apiKey, Context.RequestAborted).ConfigureAwait(false);
-            return record is null
-                ? AuthenticateResult.Fail(UnknownKey)
-                : Success("apikey:" + record.Id, record.Name, record.Role, "apikey");
+            if (record is null)
+            {
+                return AuthenticateResult.Fail(UnknownKey);
+            }
+
+            // Deleting a user revokes their keys; this also covers a key whose creator was deleted before that rule.
+            if (ApiKeys.CreatingUser(record) is { } creator && await users.GetAsync(creator, Context.RequestAborted).ConfigureAwait(false) is null)
+            {
+                return AuthenticateResult.Fail($"The API key's creator '{creator}' no longer exists");
+            }
+
+            return Success("apikey:" + record.Id, record.Name, record.Role, "apikey");
         }
 
         var refusal = AnonymousApiAccess.Decide(_security, Context.Connection.RemoteIpAddress);

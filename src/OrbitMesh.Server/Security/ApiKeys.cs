@@ -29,6 +29,32 @@ internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
     public ValueTask<bool> RevokeAsync(string id, CancellationToken cancellationToken = default) =>
         store.DeleteAsync(SecurityKinds.ApiKey, id, cancellationToken);
 
+    /// <summary>The audit actor of a key created by the user <paramref name="username"/>.</summary>
+    public static string CreatorOf(string username) => "user:" + username;
+
+    /// <summary>
+    /// The user who created a key, when a user did (not the static key, another key or anonymous
+    /// development access): a key never outlives its creator's account.
+    /// </summary>
+    public static string? CreatingUser(ApiKeyRecord record) =>
+        record.CreatedBy is { } by && by.StartsWith("user:", StringComparison.Ordinal) ? by["user:".Length..] : null;
+
+    /// <summary>Revokes every key the user <paramref name="username"/> created (the user was deleted).</summary>
+    public async Task<int> RevokeCreatedByAsync(string username, CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        foreach (var document in await store.ListAsync(SecurityKinds.ApiKey, cancellationToken).ConfigureAwait(false))
+        {
+            var record = SecurityKinds.Read<ApiKeyRecord>(document);
+            if (CreatingUser(record) == username && await store.DeleteAsync(SecurityKinds.ApiKey, record.Id, cancellationToken).ConfigureAwait(false))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>The key's record when <paramref name="presented"/> is a valid key; else null.</summary>
     public async Task<ApiKeyRecord?> ValidateAsync(string presented, CancellationToken cancellationToken = default)
     {

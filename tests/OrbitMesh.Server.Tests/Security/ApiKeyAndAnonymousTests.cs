@@ -46,6 +46,49 @@ public sealed class ApiKeyAndAnonymousTests
     }
 
     [Fact]
+    public async Task DeletingAUser_RevokesTheKeysTheyCreated_NotOthers()
+    {
+        await using var server = await ApiSecurity.StartAsync(o => o.ApiKey = StaticKey);
+        await ApiSecurity.CreateUsersAsync(server, "admin");
+        var login = await ApiSecurity.LoginAsync(server, "admin-user");
+        using var user = ApiSecurity.Bearer(server, login.GetProperty("accessToken").GetString()!);
+        using var created = await user.PostAsJsonAsync("/api/api-keys", new { name = "theirs", role = "admin" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var theirs = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var others = await CreateKeyAsync(server, "viewer");
+        using var theirKey = ApiSecurity.WithApiKey(server, theirs);
+        using var otherKey = ApiSecurity.WithApiKey(server, others);
+        using var admin = ApiSecurity.WithApiKey(server, StaticKey);
+        Assert.Equal(HttpStatusCode.OK, (await theirKey.GetAsync("/api/users")).StatusCode);
+
+        using var deleted = await admin.DeleteAsync("/api/users/admin-user");
+        using var after = await theirKey.GetAsync("/api/users");
+        using var other = await otherKey.GetAsync("/api/jobs");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Contains(await ApiSecurity.AuditAsync(server, AuditEventTypes.UserChanged),
+            e => e.Subject == "admin-user" && e.Reason == "deleted; 1 refresh token(s) and 1 API key(s) revoked");
+        using var list = await admin.GetAsync("/api/api-keys");
+        Assert.DoesNotContain("theirs", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyWhoseCreatorNoLongerExists_IsRefused()
+    {
+        await using var server = await ApiSecurity.StartAsync();
+        var keys = server.Services.GetRequiredService<ApiKeys>();
+        var orphan = await keys.CreateAsync("orphan", "admin", ApiKeys.CreatorOf("gone"));
+        using var http = ApiSecurity.WithApiKey(server, orphan.Key);
+
+        using var response = await http.GetAsync("/api/jobs");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("The API key's creator 'gone' no longer exists.", await ApiSecurity.DetailAsync(response));
+    }
+
+    [Fact]
     public async Task OperatorKey_WritesButCannotManageSecurity()
     {
         await using var server = await ApiSecurity.StartAsync(o => o.ApiKey = StaticKey);
