@@ -22,10 +22,10 @@ internal static class ApiResults
             detail: string.Join(" ", errors),
             extensions: new Dictionary<string, object?> { ["code"] = MeshErrorCodes.BadRequest, ["errors"] = errors });
 
-    public static IResult TooManyRequests(string detail, TimeSpan retryAfter, HttpContext context)
+    public static IResult TooManyRequests(string detail, TimeSpan retryAfter, HttpContext context, string code = "queue_full")
     {
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return Problem(StatusCodes.Status429TooManyRequests, "queue_full", detail);
+        return Problem(StatusCodes.Status429TooManyRequests, code, detail);
     }
 
     public static IResult Problem(int status, string code, string detail, JobError? error = null)

@@ -23,7 +23,7 @@ internal static class AuthEndpoints
     {
         var auth = api.MapGroup("/auth").AllowAnonymous().RequireRateLimiting(OrbitMeshPolicies.LoginRateLimit);
 
-        auth.MapPost("/login", async (LoginRequest body, HttpContext context, UserAccounts users, AccessTokens access, RefreshTokens refresh, SecurityAudit audit) =>
+        auth.MapPost("/login", async (LoginRequest body, HttpContext context, UserAccounts users, AccessTokens access, RefreshTokens refresh, LoginThrottle throttle, SecurityAudit audit) =>
         {
             var ct = context.RequestAborted;
             if (string.IsNullOrEmpty(body.Username) || string.IsNullOrEmpty(body.Password))
@@ -31,12 +31,23 @@ internal static class AuthEndpoints
                 return ApiResults.BadRequest("The body must be {\"username\": ..., \"password\": ...}.");
             }
 
+            var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (throttle.RetryAfter(body.Username, address) is { } wait)
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                await audit.RecordAsync(AuditEventTypes.AuthenticationFailed, body.Username, context, success: false, reason: "too many failed logins for this account from this address", actor: "anonymous", ct).ConfigureAwait(false);
+                return ApiResults.TooManyRequests($"Too many failed logins for '{body.Username}' from this address; retry after {seconds} s.", TimeSpan.FromSeconds(seconds), context, "rate_limited");
+            }
+
             var (user, failure) = await users.VerifyAsync(body.Username, body.Password, ct).ConfigureAwait(false);
             if (user is null)
             {
+                throttle.RecordFailure(body.Username, address);
                 await audit.RecordAsync(AuditEventTypes.AuthenticationFailed, body.Username, context, success: false, reason: failure, actor: "anonymous", ct).ConfigureAwait(false);
                 return Unauthorized(context, WrongCredentials);
             }
+
+            throttle.RecordSuccess(body.Username, address);
 
             await audit.RecordAsync(AuditEventTypes.Login, user.Username, context, actor: "user:" + user.Username, cancellationToken: ct).ConfigureAwait(false);
             return ApiResults.Json(await IssueAsync(user.Username, user.Role, access, refresh, ct).ConfigureAwait(false));

@@ -76,6 +76,20 @@ public sealed class SecurityOptions
     [Range(1, 1_000_000)]
     public int LoginPermitsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Failed logins one address may make for one account per minute; then that address may not try that
+    /// account until the minute is over, while a correct password from another address still gets in. Default 5.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerAccount { get; set; } = 5;
+
+    /// <summary>
+    /// Failed logins one account may take per minute from all addresses together; beyond that only
+    /// addresses that have not failed for it may still try (bounds guessing spread over many addresses). Default 20.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerAccountAllAddresses { get; set; } = 20;
+
     /// <summary>API calls one identity (user, API key or address) may make per minute. Default 6,000.</summary>
     [Range(1, 10_000_000)]
     public int ApiPermitsPerMinute { get; set; } = 6000;

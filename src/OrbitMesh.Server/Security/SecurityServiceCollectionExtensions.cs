@@ -18,6 +18,7 @@ internal static class SecurityServiceCollectionExtensions
     {
         services.TryAddSingleton<UserAccounts>();
         services.TryAddSingleton<ApiKeys>();
+        services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<RefreshTokens>();
         services.TryAddSingleton<AccessTokens>();
         // Replaces only the framework's default (AddAuthorization registers it first); a host's own handler stays.
