@@ -37,6 +37,7 @@ internal static class BenchServer
             o.AgentTokens.Add(Token);
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(heartbeatMs);
             o.MaxConcurrentHandshakes = handshakeBudget;
+            o.MaxConcurrentHandshakesPerAddress = handshakeBudget; // every bench agent connects from 127.0.0.1
             o.Jobs.MaxPendingJobs = 100_000;
             o.Jobs.DispatcherParallelism = 4;
             o.Retention.EventsAfter = TimeSpan.Zero;

@@ -116,6 +116,17 @@ public sealed class OrbitMeshServerOptions
     [Range(1, 100_000)]
     public int MaxConcurrentHandshakes { get; set; } = DefaultMaxConcurrentHandshakes;
 
+    /// <summary>
+    /// At most this many of <see cref="MaxConcurrentHandshakes"/> are held by one remote address
+    /// (agents behind one NAT share it; they retry after <see cref="HandshakeRetryAfter"/>). Default 64.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentHandshakesPerAddress { get; set; } = 64;
+
+    /// <summary>At most this many connections of one enrolled node may be in handshake at once. Default 2.</summary>
+    [Range(1, 1_000)]
+    public int MaxConcurrentHandshakesPerNode { get; set; } = 2;
+
     /// <summary>The <c>Retry-After</c> sent with a refused connect (whole seconds, at least 1). Default 2 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "HandshakeRetryAfter must be between 1 s and 10 min.")]
     public TimeSpan HandshakeRetryAfter { get; set; } = DefaultHandshakeRetryAfter;

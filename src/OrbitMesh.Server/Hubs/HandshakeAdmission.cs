@@ -11,6 +11,12 @@ namespace OrbitMesh.Server.Hubs;
 /// closes. At most <see cref="OrbitMeshServerOptions.MaxConcurrentHandshakes"/> are in handshake at
 /// once; further connects are answered <c>503</c> with <c>Retry-After</c>, which agents honour on top
 /// of their decorrelated jitter. This keeps a restarted server usable while its whole fleet returns.
+/// Within that budget one remote address holds at most
+/// <see cref="OrbitMeshServerOptions.MaxConcurrentHandshakesPerAddress"/> slots and one node at most
+/// <see cref="OrbitMeshServerOptions.MaxConcurrentHandshakesPerNode"/>, so a single node key or host
+/// opening connections it never registers cannot starve every other agent. The node is read from the
+/// credential before it is checked (admission runs before authentication, to stay cheap); a forged
+/// one fails authentication at once and so holds its slot only for that request.
 /// </summary>
 internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions> options, ILogger<HandshakeAdmission> logger)
 {
@@ -18,6 +24,9 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
     public const string TicketItem = "orbitmesh.handshake";
 
     private readonly int _budget = options.Value.MaxConcurrentHandshakes;
+    private readonly int _perAddress = options.Value.MaxConcurrentHandshakesPerAddress;
+    private readonly int _perNode = options.Value.MaxConcurrentHandshakesPerNode;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _held = new(StringComparer.Ordinal);
     private readonly string _retryAfter = Math.Max(1, (int)Math.Ceiling(options.Value.HandshakeRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
     private int _active;
     private int _peak;
@@ -54,15 +63,39 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
                 Log.HandshakesOverBudget(logger, _budget, rejected);
             }
 
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = _retryAfter;
-            context.Response.Headers["X-OrbitMesh-Error"] = $"Too many agents are connecting at once (more than {_budget}); retry after {_retryAfter} s.";
+            Refuse(context, $"Too many agents are connecting at once (more than {_budget}); retry after {_retryAfter} s.");
+            return;
+        }
+
+        var addressKey = "address:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        var nodeKey = Security.AgentTokenAuthenticationHandler.ReadToken(context.Request) is { } credential
+            && OrbitMesh.Security.NodeProof.TryParseCredential(credential, out var nodeId, out _, out _) ? "node:" + nodeId : null;
+        if (!TryHold(addressKey, _perAddress))
+        {
+            Interlocked.Decrement(ref _active);
+            if (Interlocked.Increment(ref _rejected) is var count && (count == 1 || count % 1000 == 0))
+            {
+                Log.AddressOverBudget(logger, addressKey["address:".Length..], _perAddress);
+            }
+            Refuse(context, $"Too many connections from this address are in handshake at once (more than {_perAddress}); retry after {_retryAfter} s.");
+            return;
+        }
+
+        if (nodeKey is not null && !TryHold(nodeKey, _perNode))
+        {
+            Drop(addressKey);
+            Interlocked.Decrement(ref _active);
+            if (Interlocked.Increment(ref _rejected) is var count && (count == 1 || count % 1000 == 0))
+            {
+                Log.NodeOverBudget(logger, nodeKey["node:".Length..], _perNode);
+            }
+            Refuse(context, $"This node already has {_perNode} connections in handshake; retry after {_retryAfter} s.");
             return;
         }
 
         UpdatePeak();
         Interlocked.Increment(ref _admitted);
-        var ticket = new Ticket(this);
+        var ticket = new Ticket(this, addressKey, nodeKey);
         context.Items[TicketItem] = ticket;
         try
         {
@@ -101,6 +134,52 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
                 || request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
     }
 
+    private void Refuse(HttpContext context, string reason)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = _retryAfter;
+        context.Response.Headers["X-OrbitMesh-Error"] = reason;
+    }
+
+    /// <summary>Takes one of <paramref name="key"/>'s slots unless it holds <paramref name="limit"/> already.</summary>
+    private bool TryHold(string key, int limit)
+    {
+        while (true)
+        {
+            if (!_held.TryGetValue(key, out var held))
+            {
+                if (_held.TryAdd(key, 1))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (held >= limit)
+            {
+                return false;
+            }
+
+            if (_held.TryUpdate(key, held + 1, held))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives one of <paramref name="key"/>'s slots back; the entry goes when its last slot does, so the map holds only keys in handshake.</summary>
+    private void Drop(string key)
+    {
+        while (_held.TryGetValue(key, out var held))
+        {
+            if (held <= 1 ? _held.TryRemove(new KeyValuePair<string, int>(key, held)) : _held.TryUpdate(key, held - 1, held))
+            {
+                return;
+            }
+        }
+    }
+
     private void UpdatePeak()
     {
         var active = Volatile.Read(ref _active);
@@ -111,7 +190,7 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
     }
 
     /// <summary>One connection's slot; released once.</summary>
-    internal sealed class Ticket(HandshakeAdmission owner)
+    internal sealed class Ticket(HandshakeAdmission owner, string addressKey, string? nodeKey)
     {
         private int _released;
 
@@ -119,6 +198,12 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
+                owner.Drop(addressKey);
+                if (nodeKey is not null)
+                {
+                    owner.Drop(nodeKey);
+                }
+
                 Interlocked.Decrement(ref owner._active);
             }
         }
@@ -128,5 +213,11 @@ internal sealed partial class HandshakeAdmission(IOptions<OrbitMeshServerOptions
     {
         [LoggerMessage(2052, LogLevel.Warning, "More than {Budget} agent connections are in handshake at once; turning connects away with 503 and Retry-After ({Rejected} so far).")]
         public static partial void HandshakesOverBudget(ILogger logger, int budget, long rejected);
+
+        [LoggerMessage(2053, LogLevel.Warning, "Turned a connect from {RemoteAddress} away: that address already has {Limit} connections in handshake.")]
+        public static partial void AddressOverBudget(ILogger logger, string remoteAddress, int limit);
+
+        [LoggerMessage(2054, LogLevel.Warning, "Turned a connect of node {NodeId} away: that node already has {Limit} connections in handshake.")]
+        public static partial void NodeOverBudget(ILogger logger, string nodeId, int limit);
     }
 }

@@ -84,4 +84,84 @@ public sealed class HandshakeAdmissionTests
         Assert.True(sinceFirstAttempt.Elapsed >= TimeSpan.FromSeconds(1), $"The agent came back {sinceFirstAttempt.Elapsed.TotalMilliseconds:0} ms after its first attempt, before the 1 s Retry-After.");
         await Wait.UntilAsync(() => server.Registry.GetAgent("patient")?.Status == AgentStatus.Ready, "the agent is Ready");
     }
+
+    [Fact]
+    public async Task OneNode_HoldsAtMostItsShare_OtherNodesStillConnect()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.MaxConcurrentHandshakesPerNode = 2);
+        using var kit = new Security.Nodes.NodeTestKit(server);
+        var hog = await kit.EnrollApprovedAsync("hog", "echo");
+        var other = await kit.EnrollApprovedAsync("other", "echo");
+        var admission = server.Services.GetRequiredService<HandshakeAdmission>();
+
+        // The hog opens connections it never registers: two are admitted, the third is turned away.
+        using var first = await OpenAsync(server, await kit.Enrollment.ConnectCredentialAsync(hog));
+        using var second = await OpenAsync(server, await kit.Enrollment.ConnectCredentialAsync(hog));
+        using var third = new ClientWebSocket();
+        third.Options.CollectHttpResponseDetails = true;
+        third.Options.SetRequestHeader("Authorization", "Bearer " + await kit.Enrollment.ConnectCredentialAsync(hog));
+        await Assert.ThrowsAsync<WebSocketException>(() => third.ConnectAsync(WebSocketUrl(server), CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, third.HttpStatusCode);
+        Assert.Contains("This node already has 2 connections in handshake", string.Join(",", third.HttpResponseHeaders!["X-OrbitMesh-Error"]), StringComparison.Ordinal);
+        Assert.Equal(2, admission.Active);
+        await using var agent = kit.NewNodeAgent(other).RegisterHandler("echo", c => c.Parameters).Build();
+        await agent.ConnectAsync();
+        await server.WaitForAgentAsync("other", AgentStatus.Ready);
+    }
+
+    [Fact]
+    public async Task OneAddress_HoldsAtMostItsShare_OtherAddressesStillConnect()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.MaxConcurrentHandshakesPerAddress = 1);
+        var admission = server.Services.GetRequiredService<HandshakeAdmission>();
+        using var holder = await OpenAsync(server, TestMeshServer.AgentToken);
+
+        using var refused = new ClientWebSocket();
+        refused.Options.CollectHttpResponseDetails = true;
+        refused.Options.SetRequestHeader("Authorization", "Bearer " + TestMeshServer.AgentToken);
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(WebSocketUrl(server), CancellationToken.None));
+        using var elsewhere = await OpenAsync(server, TestMeshServer.AgentToken, IPAddress.Parse("127.0.0.2"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
+        Assert.Contains("Too many connections from this address", string.Join(",", refused.HttpResponseHeaders!["X-OrbitMesh-Error"]), StringComparison.Ordinal);
+        Assert.Equal(WebSocketState.Open, elsewhere.State);
+        Assert.Equal(2, admission.Active);
+    }
+
+    private static Uri WebSocketUrl(TestMeshServer server) => new UriBuilder(server.HubUrl) { Scheme = "ws" }.Uri;
+
+    /// <summary>A WebSocket to the hub that never sends the SignalR handshake: it holds a handshake slot until closed.</summary>
+    private static async Task<ClientWebSocket> OpenAsync(TestMeshServer server, string credential, IPAddress? from = null)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + credential);
+        if (from is null)
+        {
+            await socket.ConnectAsync(WebSocketUrl(server), CancellationToken.None);
+            return socket;
+        }
+
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var raw = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    raw.Bind(new IPEndPoint(from, 0));
+                    await raw.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(raw, ownsSocket: true);
+                }
+                catch
+                {
+                    raw.Dispose();
+                    throw;
+                }
+            },
+        });
+        await socket.ConnectAsync(WebSocketUrl(server), invoker, CancellationToken.None);
+        return socket;
+    }
 }
