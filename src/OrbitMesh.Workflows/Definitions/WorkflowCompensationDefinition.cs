@@ -16,14 +16,14 @@ public sealed record WorkflowCompensationDefinition
     /// <summary>The command, for <see cref="WorkflowStepKind.Command"/> and <see cref="WorkflowStepKind.FanOut"/>.</summary>
     public string? Command { get; init; }
 
+    /// <summary>The <see cref="ICompensationStep"/> type's full name, for <see cref="WorkflowStepKind.Class"/>.</summary>
+    public string? StepType { get; init; }
+
     /// <summary>The command's parameters or the class's own parameters, as a JSON object, or null.</summary>
     public JsonElement? Parameters { get; init; }
 
     /// <summary>Which agents run the command; null for any agent with a handler. Not for class compensations.</summary>
     public AgentTarget? Target { get; init; }
-
-    /// <summary>The <see cref="ICompensationStep"/> type's full name, for <see cref="WorkflowStepKind.Class"/>.</summary>
-    public string? StepType { get; init; }
 
     /// <summary>How long the compensation may run; null for the runtime's default.</summary>
     public TimeSpan? Timeout { get; init; }

@@ -17,14 +17,14 @@ public sealed record WorkflowDefinition
     /// <summary>A description for people; not interpreted.</summary>
     public string? Description { get; init; }
 
-    /// <summary>The steps, in declaration order (the order ties are broken in).</summary>
-    public IReadOnlyList<WorkflowStepDefinition> Steps { get; init; } = [];
-
     /// <summary>How long a whole run may take; null for no limit beyond the steps' own.</summary>
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>How many steps of one run may run at once; null for the runtime's default.</summary>
     public int? MaxParallelism { get; init; }
+
+    /// <summary>The steps, in declaration order (the order ties are broken in).</summary>
+    public IReadOnlyList<WorkflowStepDefinition> Steps { get; init; } = [];
 
     /// <summary>
     /// What runs once when a run fails, after the completed steps' compensations; null for nothing.

@@ -22,6 +22,9 @@ public sealed record WorkflowStepDefinition
     /// <summary>The command, for command and fan-out steps.</summary>
     public string? Command { get; init; }
 
+    /// <summary>The <see cref="IWorkflowStep"/> type's full name, for class steps.</summary>
+    public string? StepType { get; init; }
+
     /// <summary>The command's parameters, or a class step's own parameters, as a JSON object; or null.</summary>
     public JsonElement? Parameters { get; init; }
 
@@ -30,9 +33,6 @@ public sealed record WorkflowStepDefinition
     /// agent with a handler for the command. Class steps run on the server and take no target.
     /// </summary>
     public AgentTarget? Target { get; init; }
-
-    /// <summary>The <see cref="IWorkflowStep"/> type's full name, for class steps.</summary>
-    public string? StepType { get; init; }
 
     /// <summary>The ids of the steps that must finish (succeed or be skipped) before this one starts.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
@@ -43,11 +43,11 @@ public sealed record WorkflowStepDefinition
     /// <summary>How long one attempt may run; null for the runtime's default.</summary>
     public TimeSpan? Timeout { get; init; }
 
-    /// <summary>What undoes the step when a later step fails for good; null when nothing does.</summary>
-    public WorkflowCompensationDefinition? Compensation { get; init; }
-
     /// <summary>What a fan-out step reports when some agents fail; only for fan-out steps.</summary>
     public FanOutFailurePolicy? FanOutPolicy { get; init; }
+
+    /// <summary>What undoes the step when a later step fails for good; null when nothing does.</summary>
+    public WorkflowCompensationDefinition? Compensation { get; init; }
 
     /// <summary>
     /// Runs the step only when it returns true (otherwise the step is skipped); evaluated when the

@@ -20,7 +20,7 @@ public sealed class WorkflowGraph
         foreach (var step in definition.Steps)
         {
             _steps[step.Id] = step;
-            _dependencies[step.Id] = [.. step.DependsOn.Distinct(StringComparer.Ordinal)];
+            _dependencies[step.Id] = [.. (step.DependsOn ?? []).Distinct(StringComparer.Ordinal)];
             dependents[step.Id] = [];
         }
 

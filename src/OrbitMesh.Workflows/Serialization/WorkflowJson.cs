@@ -1,6 +1,8 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using OrbitMesh.Workflows.Serialization;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace OrbitMesh.Workflows;
 
@@ -10,25 +12,32 @@ namespace OrbitMesh.Workflows;
 /// malformed JSON into a <see cref="WorkflowValidationException"/>; it does not validate the graph:
 /// call <see cref="WorkflowValidator.Validate"/> on the result.
 /// </summary>
+/// <remarks>
+/// The format is camelCase with enums as camelCase strings, nulls omitted, comments and trailing
+/// commas accepted, and unknown properties refused (a misspelt <c>dependsOn</c> is an error, not a
+/// silently ignored key). Contract metadata comes from reflection rather than a source-generated
+/// context on purpose: the generator assigns every init-only property, so a member absent from the
+/// JSON would lose its documented default (version 1, an empty <c>dependsOn</c>, the retry defaults).
+/// </remarks>
 public static class WorkflowJson
 {
-    private static readonly WorkflowJsonContext Indented = new(new JsonSerializerOptions(WorkflowJsonContext.Default.Options) { WriteIndented = true });
+    private static readonly JsonSerializerOptions IndentedOptions = Create(indented: true);
 
     /// <summary>The serializer options of the format (read-only).</summary>
-    public static JsonSerializerOptions Options => WorkflowJsonContext.Default.Options;
+    public static JsonSerializerOptions Options { get; } = Create(indented: false);
 
     /// <summary>Writes a definition as JSON. Code-only members (conditions, configure actions) are left out.</summary>
     public static string Serialize(WorkflowDefinition definition, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        return JsonSerializer.Serialize(definition, Context(indented).WorkflowDefinition);
+        return JsonSerializer.Serialize(definition, Definition(indented));
     }
 
     /// <summary>Writes a definition as UTF-8 JSON.</summary>
     public static byte[] SerializeToUtf8Bytes(WorkflowDefinition definition, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        return JsonSerializer.SerializeToUtf8Bytes(definition, Context(indented).WorkflowDefinition);
+        return JsonSerializer.SerializeToUtf8Bytes(definition, Definition(indented));
     }
 
     /// <summary>Reads a definition from JSON text.</summary>
@@ -42,7 +51,7 @@ public static class WorkflowJson
             throw TooLarge(bytes);
         }
 
-        return Read(() => JsonSerializer.Deserialize(json, WorkflowJsonContext.Default.WorkflowDefinition));
+        return Read(() => JsonSerializer.Deserialize(json, Definition(false)));
     }
 
     /// <summary>Reads a definition from UTF-8 JSON.</summary>
@@ -55,7 +64,7 @@ public static class WorkflowJson
         }
 
         var copy = utf8Json.ToArray();
-        return Read(() => JsonSerializer.Deserialize(copy, WorkflowJsonContext.Default.WorkflowDefinition));
+        return Read(() => JsonSerializer.Deserialize(copy, Definition(false)));
     }
 
     /// <summary>
@@ -83,7 +92,41 @@ public static class WorkflowJson
         return Deserialize(buffer.AsSpan(0, length));
     }
 
-    private static WorkflowJsonContext Context(bool indented) => indented ? Indented : WorkflowJsonContext.Default;
+    private static JsonTypeInfo<WorkflowDefinition> Definition(bool indented) =>
+        (JsonTypeInfo<WorkflowDefinition>)(indented ? IndentedOptions : Options).GetTypeInfo(typeof(WorkflowDefinition));
+
+    /// <summary>A step without dependencies is written without <c>dependsOn</c> rather than with an empty list.</summary>
+    private static void OmitEmptyDependencies(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Type != typeof(WorkflowStepDefinition))
+        {
+            return;
+        }
+
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.Name == "dependsOn")
+            {
+                property.ShouldSerialize = static (_, value) => value is IReadOnlyList<string> { Count: > 0 };
+            }
+        }
+    }
+
+    private static JsonSerializerOptions Create(bool indented)
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { OmitEmptyDependencies } },
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            ReadCommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            WriteIndented = indented,
+        };
+        options.MakeReadOnly();
+        return options;
+    }
 
     private static WorkflowDefinition Read(Func<WorkflowDefinition?> read)
     {
