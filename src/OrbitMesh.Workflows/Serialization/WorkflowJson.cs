@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -51,7 +52,14 @@ public static class WorkflowJson
             throw TooLarge(bytes);
         }
 
-        return Read(() => JsonSerializer.Deserialize(json, Definition(false)));
+        try
+        {
+            return JsonSerializer.Deserialize(json, Definition(false)) ?? throw NullJson();
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidJson(ex);
+        }
     }
 
     /// <summary>Reads a definition from UTF-8 JSON.</summary>
@@ -63,8 +71,14 @@ public static class WorkflowJson
             throw TooLarge(utf8Json.Length);
         }
 
-        var copy = utf8Json.ToArray();
-        return Read(() => JsonSerializer.Deserialize(copy, Definition(false)));
+        try
+        {
+            return JsonSerializer.Deserialize(utf8Json, Definition(false)) ?? throw NullJson();
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidJson(ex);
+        }
     }
 
     /// <summary>
@@ -75,21 +89,28 @@ public static class WorkflowJson
     public static async Task<WorkflowDefinition> DeserializeAsync(Stream utf8Json, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
-        var buffer = new byte[WorkflowLimits.MaxDefinitionBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length
-            && (read = await utf8Json.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        var buffer = ArrayPool<byte>.Shared.Rent(WorkflowLimits.MaxDefinitionBytes + 1);
+        try
         {
-            length += read;
-        }
+            var length = 0;
+            int read;
+            while (length <= WorkflowLimits.MaxDefinitionBytes
+                && (read = await utf8Json.ReadAsync(buffer.AsMemory(length, WorkflowLimits.MaxDefinitionBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
 
-        if (length > WorkflowLimits.MaxDefinitionBytes)
+            if (length > WorkflowLimits.MaxDefinitionBytes)
+            {
+                throw TooLarge(null);
+            }
+
+            return Deserialize(buffer.AsSpan(0, length));
+        }
+        finally
         {
-            throw TooLarge(null);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return Deserialize(buffer.AsSpan(0, length));
     }
 
     private static JsonTypeInfo<WorkflowDefinition> Definition(bool indented) =>
@@ -128,20 +149,11 @@ public static class WorkflowJson
         return options;
     }
 
-    private static WorkflowDefinition Read(Func<WorkflowDefinition?> read)
-    {
-        WorkflowDefinition? definition;
-        try
-        {
-            definition = read();
-        }
-        catch (JsonException ex)
-        {
-            throw new WorkflowValidationException(null, [new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, $"The definition is not valid JSON: {ex.Message}")], ex);
-        }
+    private static WorkflowValidationException InvalidJson(JsonException ex) =>
+        new(null, [new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, $"The definition is not valid JSON: {ex.Message}")], ex);
 
-        return definition ?? throw new WorkflowValidationException(null, [new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, "The definition is empty: the JSON is null.")]);
-    }
+    private static WorkflowValidationException NullJson() =>
+        new(null, [new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, "The definition is empty: the JSON is null.")]);
 
     private static WorkflowValidationException TooLarge(long? bytes)
     {

@@ -24,7 +24,7 @@ public sealed class WorkflowValidationException : OrbitMeshException
     public WorkflowValidationException(string message, Exception? innerException)
         : base(MeshErrorCodes.BadRequest, message, innerException)
     {
-        Errors = [new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, message)];
+        Errors = [new WorkflowValidationError(MeshErrorCodes.BadRequest, message)];
     }
 
     /// <summary>Creates the exception from every problem found.</summary>
