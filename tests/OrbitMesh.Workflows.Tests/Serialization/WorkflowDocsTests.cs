@@ -1,0 +1,41 @@
+namespace OrbitMesh.Workflows.Tests.Serialization;
+
+/// <summary>docs/workflows.md shows the checked-in sample and the limits as they are.</summary>
+public sealed class WorkflowDocsTests
+{
+    private static string Docs()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "OrbitMesh.slnx")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("The repository root (OrbitMesh.slnx) is not above the test directory.");
+        }
+
+        return File.ReadAllText(Path.Combine(root, "docs", "workflows.md"));
+    }
+
+    [Fact]
+    public void Docs_JsonSample_IsTheCheckedInSample()
+    {
+        var docs = Docs();
+        var start = docs.IndexOf("```json\n", StringComparison.Ordinal) + "```json\n".Length;
+        var end = docs.IndexOf("```", start, StringComparison.Ordinal);
+        var sample = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Serialization", "deploy-app.json"));
+
+        Assert.Equal(sample, docs[start..end]);
+        Assert.Empty(WorkflowValidator.Validate(WorkflowJson.Deserialize(docs[start..end])));
+    }
+
+    [Fact]
+    public void Docs_LimitsTable_MatchesTheConstants()
+    {
+        var docs = Docs();
+
+        Assert.Contains($"| steps per definition | {WorkflowLimits.MaxSteps:N0} |", docs, StringComparison.Ordinal);
+        Assert.Contains($"1 MiB ({WorkflowLimits.MaxDefinitionBytes:N0} bytes)", docs, StringComparison.Ordinal);
+        Assert.Contains($"| name and id length | {WorkflowLimits.MaxIdLength} characters |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| attempts per step | {WorkflowLimits.MaxAttempts} |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| cycles reported per validation | {WorkflowLimits.MaxReportedCycles} ", docs, StringComparison.Ordinal);
+        Assert.Contains($"| max parallelism | {WorkflowLimits.MaxParallelism:N0} |", docs, StringComparison.Ordinal);
+    }
+}
