@@ -282,9 +282,24 @@ internal static class JobEndpoints
                 await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException)
         {
-            // The client went away.
+            // The client went away (Ctrl-C on 'jobs submit --wait'): normal, not an error.
+        }
+        finally
+        {
+            // An async iterator cannot be disposed while a MoveNextAsync is pending (NotSupportedException):
+            // let the pending one finish first; it ends with the request's cancellation.
+            if (next is { IsCompleted: false })
+            {
+                try
+                {
+                    await next.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
         }
     }
 
