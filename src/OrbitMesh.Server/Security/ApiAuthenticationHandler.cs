@@ -83,16 +83,22 @@ internal sealed partial class ApiAuthenticationHandler(
             return Success("apikey:" + record.Id, record.Name, record.Role, "apikey");
         }
 
+        // No credentials and no anonymous access: "no result", not a failure. Anonymous-by-design routes
+        // (enrollment, login) see it on every call, and ASP.NET Core logs a failure at Information,
+        // twice per request; the refusal's reason is worked out again in the challenge.
         var refusal = AnonymousApiAccess.Decide(_security, Context.Connection.RemoteIpAddress);
-        return refusal is null
-            ? Success("anonymous", "anonymous", OrbitMeshRoles.Admin, "anonymous")
-            : AuthenticateResult.Fail(refusal);
+        return refusal switch
+        {
+            null => Success("anonymous", "anonymous", OrbitMeshRoles.Admin, "anonymous"),
+            AnonymousApiAccess.Refused => AuthenticateResult.NoResult(),
+            _ => AuthenticateResult.Fail(refusal),
+        };
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
-        var reason = result.Failure?.Message ?? AnonymousApiAccess.Refused;
+        var reason = result.Failure?.Message ?? AnonymousApiAccess.Decide(_security, Context.Connection.RemoteIpAddress) ?? AnonymousApiAccess.Refused;
         Log.ApiRefused(Logger, Context.Connection.RemoteIpAddress?.ToString() ?? "unknown", Request.Path, reason);
         await audit.RecordAsync(AuditEventTypes.AuthenticationFailed, Request.Path, Context, success: false, reason: reason, actor: "anonymous", Context.RequestAborted).ConfigureAwait(false);
 

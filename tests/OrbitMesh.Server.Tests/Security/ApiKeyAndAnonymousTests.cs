@@ -89,6 +89,25 @@ public sealed class ApiKeyAndAnonymousTests
     }
 
     [Fact]
+    public async Task AnonymousByDesignRoutes_LogNothingAtInformation_WhileRefusalsStillExplainThemselves()
+    {
+        await using var server = await ApiSecurity.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var before = server.Logs.Entries.Count;
+
+        using var challenge = await http.PostAsJsonAsync("/api/enroll/challenge", new { nodeId = "poller" });
+        using var refused = await http.GetAsync("/api/jobs");
+
+        Assert.Equal(HttpStatusCode.OK, challenge.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.StartsWith("This API requires credentials", await ApiSecurity.DetailAsync(refused), StringComparison.Ordinal);
+        var noisy = server.Logs.Entries.Skip(before)
+            .Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Information && e.Message.Contains("was not authenticated", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(noisy);
+    }
+
+    [Fact]
     public async Task OperatorKey_WritesButCannotManageSecurity()
     {
         await using var server = await ApiSecurity.StartAsync(o => o.ApiKey = StaticKey);
