@@ -90,6 +90,16 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
             ?? new JobRecord { Id = accepted.Id, Command = request.Command, Status = accepted.Status };
     }
 
+    /// <summary>
+    /// Submits a job and returns the server's answer as it is: the id, the status, and whether the
+    /// idempotency key returned an earlier job (<see cref="JobAccepted.Existing"/>, with its result).
+    /// </summary>
+    public async Task<JobAccepted> SubmitForAnswerAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return (await SendJsonAsync<JobAccepted>(HttpMethod.Post, "/api/jobs", JobSubmission.FromRequest(request), cancellationToken).ConfigureAwait(false))!;
+    }
+
     /// <inheritdoc />
     public async Task<JobResult> ExecuteAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
@@ -408,6 +418,7 @@ public sealed class MeshHttpClient : IMeshClient, IDisposable
             HttpStatusCode.TooManyRequests => new MeshQueueFullException(message, response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1)),
             HttpStatusCode.UnprocessableEntity when errors is not null => new MeshValidationException(errors),
             HttpStatusCode.BadRequest => new MeshValidationException([message]),
+            HttpStatusCode.Conflict when code == "idempotency_conflict" => new MeshIdempotencyConflictException(message),
             _ when code is not null => new MeshInvocationException(new JobError(code, message, errorType)),
             HttpStatusCode.NotFound => new MeshInvocationException(new JobError(MeshErrorCodes.NoAgent, message)),
             _ => new OrbitMeshException(MeshErrorCodes.Internal, $"The server answered {status}: {message}"),

@@ -72,10 +72,12 @@ internal static class JobsCommand
 
             if (!result.GetValue(wait))
             {
-                var job = await mesh.SubmitAsync(request with { Pattern = ExecutionPattern.FireAndForget }, cancellationToken).ConfigureAwait(false);
+                var accepted = await mesh.SubmitForAnswerAsync(request with { Pattern = ExecutionPattern.FireAndForget }, cancellationToken).ConfigureAwait(false);
                 Console.WriteLine(asJson
-                    ? JsonSerializer.Serialize(new JobAccepted { Id = job.Id, Status = job.Status }, OrbitMeshJson.Options)
-                    : $"Submitted job {job.Id} ({job.Status}).");
+                    ? JsonSerializer.Serialize(accepted, OrbitMeshJson.Options)
+                    : accepted.Existing
+                        ? $"Job {accepted.Id} already exists for idempotency key '{request.IdempotencyKey}' ({accepted.Status}); nothing new was submitted."
+                        : $"Submitted job {accepted.Id} ({accepted.Status}).");
                 return 0;
             }
 

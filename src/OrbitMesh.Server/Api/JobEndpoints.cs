@@ -92,6 +92,10 @@ internal static class JobEndpoints
         {
             return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(1), context);
         }
+        catch (MeshIdempotencyConflictException ex)
+        {
+            return ApiResults.Problem(StatusCodes.Status409Conflict, ex.Code, ex.Message);
+        }
         catch (OrbitMesh.Storage.StorageUnavailableException ex)
         {
             context.Response.Headers.RetryAfter = "5";

@@ -136,6 +136,11 @@ internal sealed partial class JobManager
         if (!ReferenceEquals(stored, record))
         {
             _admission.Release();
+            if (IdempotencyDifferences(stored, request) is { Count: > 0 } differences)
+            {
+                throw new MeshIdempotencyConflictException(request.IdempotencyKey!, stored.Id, differences);
+            }
+
             Log.IdempotentHit(_logger, stored.Id, request.IdempotencyKey!);
             if (watcher is not null && !await AttachWatcherAsync(stored.Id, watcher, cancellationToken).ConfigureAwait(false))
             {
@@ -202,6 +207,60 @@ internal sealed partial class JobManager
                 return current;
             }
         }
+    }
+
+    /// <summary>What differs between the job an idempotency key belongs to and a new request with that key (Stripe-style: same key, same work).</summary>
+    private List<string> IdempotencyDifferences(JobRecord stored, JobRequest request)
+    {
+        var differences = new List<string>();
+        if (stored.Command != request.Command)
+        {
+            differences.Add($"command '{stored.Command}' ≠ '{request.Command}'");
+        }
+
+        if (stored.Pattern != request.Pattern)
+        {
+            differences.Add($"pattern {stored.Pattern} ≠ {request.Pattern}");
+        }
+
+        if (!Equals(stored.Target, request.Target))
+        {
+            differences.Add("target differs");
+        }
+
+        JsonElement? earlier;
+        try
+        {
+            earlier = _secrets.Open(stored, stored.Parameters);
+        }
+        catch (JobSecretsUnavailableException)
+        {
+            earlier = stored.Parameters; // Cannot decrypt: compare what is visible.
+        }
+
+        var now = request.Parameters;
+        var same = (earlier is null or { ValueKind: JsonValueKind.Null }) && (now is null or { ValueKind: JsonValueKind.Null })
+            || earlier is { } a && now is { } b && JsonElement.DeepEquals(a, b);
+        if (!same)
+        {
+            // Names only: values may be secrets.
+            differences.Add("parameters differ" + ParameterNamesThatDiffer(earlier, now));
+        }
+
+        return differences;
+    }
+
+    private static string ParameterNamesThatDiffer(JsonElement? earlier, JsonElement? now)
+    {
+        if (earlier is not { ValueKind: JsonValueKind.Object } a || now is not { ValueKind: JsonValueKind.Object } b)
+        {
+            return "";
+        }
+
+        var names = a.EnumerateObject().Select(p => p.Name).Union(b.EnumerateObject().Select(p => p.Name), StringComparer.Ordinal)
+            .Where(n => !(a.TryGetProperty(n, out var x) && b.TryGetProperty(n, out var y) && JsonElement.DeepEquals(x, y)))
+            .ToList();
+        return names.Count == 0 ? "" : ": " + string.Join(", ", names);
     }
 
     /// <summary>The job's events from its current status on, until its final status.</summary>

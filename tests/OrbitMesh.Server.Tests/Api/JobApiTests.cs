@@ -69,12 +69,32 @@ public sealed class JobApiTests : IAsyncLifetime
         var id = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
         await Wait.UntilAsync(async () => (await _http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}")).GetProperty("status").GetString() == "Completed", "the first job to complete");
 
-        using var second = await PostJsonAsync("/api/jobs", """{"command":"echo","idempotencyKey":"rest-key","parameters":{"v":2}}""");
+        using var second = await PostJsonAsync("/api/jobs", """{"command":"echo","idempotencyKey":"rest-key","parameters":{"v":1}}""");
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         var body = await second.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(id, body.GetProperty("id").GetString());
         Assert.True(body.GetProperty("existing").GetBoolean());
         Assert.Equal(1, body.GetProperty("result").GetProperty("v").GetInt32());
+    }
+
+    [Fact]
+    public async Task Post_SameIdempotencyKeyWithDifferentParameters_Is409NamingTheDifference()
+    {
+        using var first = await PostJsonAsync("/api/jobs", """{"command":"echo","idempotencyKey":"changed-key","parameters":{"v":1,"w":"same"}}""");
+        var id = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        using var changed = await PostJsonAsync("/api/jobs", """{"command":"echo","idempotencyKey":"changed-key","parameters":{"v":2,"w":"same"}}""");
+        using var otherCommand = await PostJsonAsync("/api/jobs", """{"command":"typed","idempotencyKey":"changed-key","parameters":{"v":1,"w":"same"}}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, changed.StatusCode);
+        var problem = await changed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("idempotency_conflict", problem.GetProperty("code").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains($"was used for job {id}", detail, StringComparison.Ordinal);
+        Assert.Contains("parameters differ: v", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("same", detail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, otherCommand.StatusCode);
+        Assert.Contains("command 'echo' ≠ 'typed'", await otherCommand.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
