@@ -46,6 +46,9 @@ internal sealed class ActiveJob(JobRecord record)
 
     public string? ProgressMessage { get; set; }
 
+    /// <summary>Redacts the job's secret values from what its handler reports (decrypted once, on the first report).</summary>
+    public SecretRedactor? Redactor { get; set; }
+
     /// <summary>The next streamed item index the server expects.</summary>
     public long NextItemSequence { get; set; }
 

@@ -122,7 +122,8 @@ internal sealed partial class JobManager
             var now = _time.GetUtcNow();
             job.LeaseExpiresAt = now + _jobs.LeaseDuration;
             job.ProgressPercent = progress.Percent is { } percent ? Math.Clamp(percent, 0, 100) : job.ProgressPercent;
-            job.ProgressMessage = progress.Message?.Length > 1024 ? progress.Message[..1024] : progress.Message;
+            var message = RedactorOf(job).Redact(progress.Message);
+            job.ProgressMessage = message?.Length > 1024 ? message[..1024] : message;
             var jobEvent = NextEvent(job, JobEventType.Progress, now) with { Percent = job.ProgressPercent, Message = job.ProgressMessage };
             await PublishAsync(job, jobEvent).ConfigureAwait(false);
             return JobReportResult.Ok;
@@ -165,7 +166,7 @@ internal sealed partial class JobManager
             var skip = (int)Math.Min(items.Items.Count, job.NextItemSequence - items.Sequence);
             for (var i = skip; i < items.Items.Count; i++)
             {
-                var jobEvent = NextEvent(job, JobEventType.Item, now) with { Item = items.Items[i] };
+                var jobEvent = NextEvent(job, JobEventType.Item, now) with { Item = RedactorOf(job).Redact(items.Items[i]) };
                 await PublishAsync(job, jobEvent).ConfigureAwait(false);
                 job.NextItemSequence++;
             }
@@ -225,8 +226,17 @@ internal sealed partial class JobManager
         }
     }
 
+    /// <summary>The job's secret redactor (a handler may echo a secret parameter; it must not be stored in clear).</summary>
+    private SecretRedactor RedactorOf(ActiveJob job) => job.Redactor ??= _secrets.RedactorFor(job.Record);
+
     private Change DecideCompletion(ActiveJob job, JobRecord record, JobCompletion completion, DateTimeOffset now)
     {
+        var redactor = RedactorOf(job);
+        if (!redactor.IsEmpty)
+        {
+            completion = completion with { Result = redactor.Redact(completion.Result), Error = redactor.Redact(completion.Error) };
+        }
+
         var change = Change.Start(job, now);
         if (completion.Success)
         {

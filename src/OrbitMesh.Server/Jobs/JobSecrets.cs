@@ -40,6 +40,25 @@ internal sealed class JobSecrets(IDataProtectionProvider provider)
         };
     }
 
+    /// <summary>A redactor for what the job's handler reports (the secret values it might echo); <see cref="SecretRedactor.None"/> without secrets.</summary>
+    public SecretRedactor RedactorFor(JobRecord record)
+    {
+        if (record.ProtectedSecrets is not { } sealedSecrets)
+        {
+            return SecretRedactor.None;
+        }
+
+        try
+        {
+            return SecretRedactor.From(JsonNode.Parse(_protector.Unprotect(sealedSecrets))!.AsObject());
+        }
+        catch (CryptographicException)
+        {
+            // The values cannot be known, so they cannot have been sent to an agent either.
+            return SecretRedactor.None;
+        }
+    }
+
     /// <summary>
     /// The parameters to send to the agent: <paramref name="parameters"/> (as the dispatch middleware
     /// left them) with the secret values put back. Throws <see cref="JobSecretsUnavailableException"/>

@@ -16,6 +16,47 @@ public sealed class SecretParametersTests
     private const string Secret = "hunter2-very-secret-value";
 
     [Fact]
+    public async Task HandlerEchoingASecret_IsRedactedInResultProgressItemsErrorsAndLogs()
+    {
+        await using var server = await TestMeshServer.StartAsync();
+        await using var agent = server.NewAgent("echoer")
+            .RegisterHandler("leak", async (c, ct) =>
+            {
+                var password = c.GetParameter<string>("password");
+                await c.ReportProgressAsync(50, $"connecting with {password}", ct);
+                return new { said = $"the password is {password}", nested = new[] { password }, host = c.GetParameter<string>("host") };
+            })
+            .RegisterHandler("leak.fail", c => throw new InvalidOperationException($"login with {c.GetParameter<string>("password")} failed"))
+            .Build();
+        await agent.ConnectAsync();
+        var parameters = JsonSerializer.SerializeToElement(new { host = "db-1", password = Secret });
+
+        var events = new List<JobEvent>();
+        var job = await server.Mesh.SubmitAsync(new JobRequest { Command = "leak", Parameters = parameters, SecretParameters = ["password"], Pattern = ExecutionPattern.LongRunning });
+        await foreach (var jobEvent in server.Mesh.WatchJobAsync(job.Id))
+        {
+            events.Add(jobEvent);
+        }
+
+        var done = (await server.Mesh.GetJobAsync(job.Id))!;
+        var failed = await server.Mesh.ExecuteAsync(new JobRequest { Command = "leak.fail", Parameters = parameters, SecretParameters = ["password"] });
+
+        Assert.Equal(JobStatus.Completed, done.Status);
+        var result = done.Result!.Value;
+        Assert.Equal("the password is [redacted]", result.GetProperty("said").GetString());
+        Assert.Equal("[redacted]", result.GetProperty("nested")[0].GetString());
+        Assert.Equal("db-1", result.GetProperty("host").GetString());
+        Assert.Contains(events, e => e.Type == JobEventType.Progress && e.Message == "connecting with [redacted]");
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Contains("login with [redacted] failed", failed.Error!.Message, StringComparison.Ordinal);
+        // OrbitMesh's own logs (SignalR's Debug log of hub arguments shows whatever an agent sends; it is off at Information).
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Category.StartsWith("OrbitMesh", StringComparison.Ordinal) && e.Message.Contains(Secret, StringComparison.Ordinal));
+        var stored = await server.Services.GetRequiredService<OrbitMesh.Storage.IJobStore>().GetEventsAsync(job.Id);
+        Assert.NotEmpty(stored);
+        Assert.DoesNotContain(stored, e => JsonSerializer.Serialize(e, OrbitMeshJson.Options).Contains(Secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SecretParameter_IsRedactedEverywhere_EncryptedOnDisk_AndClearOnlyForTheAgent()
     {
         var directory = Path.Combine(Path.GetTempPath(), "orbitmesh-secrets-" + Guid.NewGuid().ToString("N")[..8]);
