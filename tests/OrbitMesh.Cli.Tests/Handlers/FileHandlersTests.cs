@@ -55,6 +55,38 @@ public sealed class FileHandlersTests : IDisposable
     }
 
     [Fact]
+    public async Task HardLinkToAFileOutside_IsNeitherReadNorOverwritten()
+    {
+        Run("ln", Path.Combine(_base, "outside", "secret.txt"), Path.Combine(_base, "allowed", "innocent.txt"));
+
+        var read = await Assert.ThrowsAsync<MeshParameterException>(() => FileHandlers.ReadAsync(_allowList, Command("file.read", new { path = "innocent.txt" }), CancellationToken.None));
+        var write = await Assert.ThrowsAsync<MeshParameterException>(() => FileHandlers.WriteAsync(_allowList, Command("file.write", new { path = "innocent.txt", content = "pwned" }), CancellationToken.None));
+
+        Assert.Contains("has 2 hard links", read.Message, StringComparison.Ordinal);
+        Assert.Contains("has 2 hard links", write.Message, StringComparison.Ordinal);
+        Assert.Equal("secret", File.ReadAllText(Path.Combine(_base, "outside", "secret.txt")));
+    }
+
+    [Fact]
+    public async Task Fifo_IsRefusedAtOnce_InsteadOfBlockingTheHandler()
+    {
+        Run("mkfifo", Path.Combine(_base, "allowed", "pipe"));
+
+        var read = await Assert.ThrowsAsync<MeshParameterException>(() => FileHandlers.ReadAsync(_allowList, Command("file.read", new { path = "pipe" }), CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(10));
+        var write = await Assert.ThrowsAsync<MeshParameterException>(() => FileHandlers.WriteAsync(_allowList, Command("file.write", new { path = "pipe", content = "x" }), CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains("is a FIFO, not a regular file", read.Message, StringComparison.Ordinal);
+        Assert.Contains("is a FIFO, not a regular file", write.Message, StringComparison.Ordinal);
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program}: {process.StandardError.ReadToEnd()}");
+    }
+
+    [Fact]
     public async Task TooLargeOrMalformedContent_IsAnInvalidParameter()
     {
         await Assert.ThrowsAsync<MeshParameterException>(() => FileHandlers.WriteAsync(_allowList, Command("file.write", new { path = "x.bin", contentBase64 = "not base64!" }), CancellationToken.None));
