@@ -18,7 +18,7 @@ public static class RegistrationValidator
 
         if (!IsValidAgentId(registration.Id))
         {
-            errors.Add(string.IsNullOrEmpty(registration.Id) ? "id is required." : $"id '{Printable(registration.Id)}' is not valid: {AgentIdRule}");
+            errors.Add(string.IsNullOrWhiteSpace(registration.Id) ? "id is required." : $"id '{Printable(registration.Id)}' is not valid: {AgentIdRule}");
         }
 
         if (registration.Name is { } name && (name.Length > ProtocolLimits.MaxNameLength || HasControlCharacter(name)))

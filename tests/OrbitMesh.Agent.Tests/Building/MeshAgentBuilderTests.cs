@@ -71,7 +71,7 @@ public sealed class MeshAgentBuilderTests
     {
         var error = BuildFails(Valid().WithId(id));
 
-        Assert.Contains("The agent id must be 1 to 128 characters without control characters.", error.Message, StringComparison.Ordinal);
+        Assert.Contains(OrbitMesh.Protocol.RegistrationValidator.AgentIdRule, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
