@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Cli.Hosting;
 
@@ -71,8 +72,11 @@ internal static class ServerHost
                 throw new CliException($"--storage '{settings.Storage}' is not supported; use sqlite or memory.");
         }
 
+        builder.Services.AddOrbitMeshWorkflows();
+
         var app = builder.Build();
         app.MapOrbitMesh();
+        app.MapOrbitMeshWorkflows();
         return app;
     }
 

@@ -408,6 +408,22 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         return runner;
     }
 
+    /// <summary>Every problem with a definition, as registering it would find them: validation and unregistered step types.</summary>
+    public IReadOnlyList<WorkflowValidationError> Check(WorkflowDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        try
+        {
+            ThrowIfStepTypesUnknown(definition);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            return [.. WorkflowValidator.Validate(definition), .. ex.Errors];
+        }
+
+        return WorkflowValidator.Validate(definition);
+    }
+
     private void ThrowIfStepTypesUnknown(WorkflowDefinition definition)
     {
         var errors = new List<WorkflowValidationError>();

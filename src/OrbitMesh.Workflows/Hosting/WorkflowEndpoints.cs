@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OrbitMesh.Server.Api;
+using OrbitMesh.Server.Security;
+
+namespace OrbitMesh.Workflows;
+
+/// <summary>
+/// The workflow REST API: definitions under <c>/api/workflows</c> (viewer reads, admin registers) and
+/// runs under <c>/api/workflow-runs</c> (viewer reads, operator starts, pauses, resumes, cancels), with
+/// a <c>text/event-stream</c> of a run's events that honours <c>Last-Event-ID</c>.
+/// </summary>
+public static class WorkflowEndpoints
+{
+    private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
+
+    /// <summary>Maps the workflow API. Call after <c>MapOrbitMesh()</c>, with <c>AddOrbitMeshWorkflows()</c> registered.</summary>
+    public static IEndpointConventionBuilder MapOrbitMeshWorkflows(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.ServiceProvider.GetService<WorkflowEngine>() is null)
+        {
+            throw new InvalidOperationException("The workflow engine is not registered: call services.AddOrbitMeshWorkflows() before app.MapOrbitMeshWorkflows().");
+        }
+
+        var api = endpoints.MapGroup("/api")
+            .RequireAuthorization(OrbitMeshPolicies.Viewer)
+            .RequireRateLimiting(OrbitMeshPolicies.ApiRateLimit);
+        api.MapPost("/workflows", RegisterAsync).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("RegisterWorkflow");
+        api.MapPost("/workflows/validate", ValidateAsync).WithName("ValidateWorkflow");
+        api.MapGet("/workflows", ListAsync).WithName("ListWorkflows");
+        api.MapGet("/workflows/{name}", GetAsync).WithName("GetWorkflow");
+        api.MapPost("/workflows/{name}/runs", StartAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("StartWorkflowRun");
+        api.MapGet("/workflow-runs", ListRunsAsync).WithName("ListWorkflowRuns");
+        api.MapGet("/workflow-runs/{id}", GetRunAsync).WithName("GetWorkflowRun");
+        api.MapGet("/workflow-runs/{id}/events", EventsAsync).WithName("WorkflowRunEvents");
+        api.MapPost("/workflow-runs/{id}/pause", PauseAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("PauseWorkflowRun");
+        api.MapPost("/workflow-runs/{id}/resume", ResumeAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("ResumeWorkflowRun");
+        api.MapPost("/workflow-runs/{id}/cancel", CancelAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("CancelWorkflowRun");
+        return api;
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext context, WorkflowEngine engine)
+    {
+        var (definition, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var created = await engine.RegisterAsync(definition!, context.RequestAborted).ConfigureAwait(false);
+            var body = new { name = definition!.Name, version = definition.Version, created, steps = definition.Steps.Count };
+            return ApiResults.Json(body, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            return Invalid(ex);
+        }
+        catch (WorkflowVersionConflictException ex)
+        {
+            return ApiResults.Problem(StatusCodes.Status409Conflict, ex.Code, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> ValidateAsync(HttpContext context, WorkflowEngine engine)
+    {
+        var (definition, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = engine.Check(definition!);
+        return errors.Count > 0
+            ? Invalid(new WorkflowValidationException(definition!.Name, errors))
+            : ApiResults.Json(new { valid = true, name = definition!.Name, version = definition.Version, steps = definition.Steps.Count });
+    }
+
+    private static async Task<IResult> ListAsync(WorkflowEngine engine, CancellationToken cancellationToken) =>
+        ApiResults.Json(await engine.Definitions.ListAsync(cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> GetAsync(WorkflowEngine engine, string name, int? version, CancellationToken cancellationToken)
+    {
+        var definition = await engine.Definitions.GetAsync(name, version, cancellationToken).ConfigureAwait(false);
+        if (definition is null)
+        {
+            return ApiResults.NotFound(version is { } v ? $"Workflow '{name}' has no version {v}." : $"No workflow named '{name}' is registered.");
+        }
+
+        return Results.Text(WorkflowJson.Serialize(definition), "application/json", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext context, WorkflowEngine engine, string name)
+    {
+        StartRunBody? body = null;
+        if (context.Request.ContentLength is not 0 && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
+        {
+            var (read, problem) = await JsonBody.ReadAsync<StartRunBody>(context).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            body = read;
+        }
+
+        try
+        {
+            var run = await engine.StartRunAsync(name, body?.Parameters, body?.Version, context.RequestAborted).ConfigureAwait(false);
+            return ApiResults.Json(run, StatusCodes.Status202Accepted);
+        }
+        catch (WorkflowNotFoundException ex)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            return Invalid(ex);
+        }
+        catch (MeshQueueFullException ex)
+        {
+            return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(5), context);
+        }
+    }
+
+    private static async Task<IResult> ListRunsAsync(WorkflowEngine engine, string? workflow, string? status, int? limit, CancellationToken cancellationToken)
+    {
+        WorkflowRunStatus? parsed = null;
+        if (status is not null)
+        {
+            try
+            {
+                parsed = JsonSerializer.Deserialize<WorkflowRunStatus>($"\"{status}\"");
+            }
+            catch (JsonException)
+            {
+                return ApiResults.BadRequest($"Unknown run status '{status}'; use one of {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(s => JsonSerializer.Serialize(s).Trim('"')))}.");
+            }
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return ApiResults.BadRequest($"limit must be between 1 and 1000; it is {limit}.");
+        }
+
+        var runs = await engine.ListRunsAsync(new WorkflowRunQuery { Workflow = workflow, Status = parsed, Limit = limit ?? 100 }, cancellationToken).ConfigureAwait(false);
+        return ApiResults.Json(runs);
+    }
+
+    private static async Task<IResult> GetRunAsync(WorkflowEngine engine, string id, CancellationToken cancellationToken) =>
+        await engine.GetRunAsync(id, cancellationToken).ConfigureAwait(false) is { } run
+            ? ApiResults.Json(run)
+            : ApiResults.NotFound($"No workflow run has the id '{id}'.");
+
+    private static Task<IResult> PauseAsync(HttpContext context, WorkflowEngine engine, string id) =>
+        ControlAsync(context, body => engine.PauseRunAsync(id, body?.Reason, context.RequestAborted));
+
+    private static Task<IResult> ResumeAsync(HttpContext context, WorkflowEngine engine, string id) =>
+        ControlAsync(context, _ => engine.ResumeRunAsync(id, context.RequestAborted));
+
+    private static Task<IResult> CancelAsync(HttpContext context, WorkflowEngine engine, string id) =>
+        ControlAsync(context, body => engine.CancelRunAsync(id, body?.Compensate ?? false, body?.Reason, context.RequestAborted));
+
+    private static async Task<IResult> ControlAsync(HttpContext context, Func<ControlBody?, Task<WorkflowRun>> control)
+    {
+        ControlBody? body = null;
+        if (context.Request.ContentLength is > 0)
+        {
+            var (read, problem) = await JsonBody.ReadAsync<ControlBody>(context).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            body = read;
+        }
+
+        try
+        {
+            return ApiResults.Json(await control(body).ConfigureAwait(false));
+        }
+        catch (WorkflowNotFoundException ex)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+        catch (WorkflowRunStateException ex)
+        {
+            return ApiResults.Conflict(ex.Message);
+        }
+    }
+
+    private static async Task EventsAsync(HttpContext context, WorkflowEngine engine, TimeProvider time, string id, long? after)
+    {
+        if (await engine.GetRunAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
+        {
+            await ApiResults.NotFound($"No workflow run has the id '{id}'.").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        // The SSE standard: a reconnecting client sends the id of the last event it saw.
+        var from = after ?? 0;
+        if (context.Request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastEventId)
+        {
+            if (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+            {
+                await ApiResults.BadRequest($"Last-Event-ID must be an event sequence number, not '{lastEventId}'.").ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        using var lifetime = new StreamLifetime(context, time);
+        await WriteEventsAsync(context, engine.WatchRunAsync(id, from, lifetime.Token), lifetime.Token).ConfigureAwait(false);
+        lifetime.CloseIfExpired();
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<WorkflowRunEvent> source, CancellationToken cancellationToken)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var events = source.GetAsyncEnumerator(cancellationToken);
+        Task<bool>? next = null;
+        try
+        {
+            while (true)
+            {
+                next ??= events.MoveNextAsync().AsTask();
+                if (await Task.WhenAny(next, Task.Delay(SseKeepAlive, cancellationToken)).ConfigureAwait(false) != next)
+                {
+                    await context.Response.WriteAsync(": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                next = null;
+                var e = events.Current;
+                var text = new StringBuilder()
+                    .Append("id: ").Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                    .Append("event: ").Append(e.Type).Append('\n')
+                    .Append("data: ").Append(JsonSerializer.Serialize(e, OrbitMeshJson.Options)).Append("\n\n")
+                    .ToString();
+                await context.Response.WriteAsync(text, cancellationToken).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            // The client went away: normal.
+        }
+        finally
+        {
+            if (next is { IsCompleted: false })
+            {
+                try
+                {
+                    await next.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                {
+                }
+            }
+
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(WorkflowDefinition? Definition, IResult? Problem)> ReadDefinitionAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > WorkflowLimits.MaxDefinitionBytes)
+        {
+            return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "too_large", $"A workflow definition may be at most {WorkflowLimits.MaxDefinitionBytes} bytes; this one is {context.Request.ContentLength}."));
+        }
+
+        var (body, problem) = await JsonBody.ReadBytesAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        try
+        {
+            return (WorkflowJson.Deserialize(body.Span), null);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            return (null, Invalid(ex));
+        }
+    }
+
+    private static IResult Invalid(WorkflowValidationException ex) =>
+        Results.Problem(
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "Bad request",
+            detail: ex.Message,
+            extensions: new Dictionary<string, object?>
+            {
+                ["code"] = "invalid_workflow",
+                ["errors"] = ex.Errors.Select(e => new { code = e.Code, stepId = e.StepId, message = e.Message }).ToArray(),
+            });
+
+    private sealed record StartRunBody(JsonElement? Parameters, int? Version);
+
+    private sealed record ControlBody(string? Reason, bool? Compensate);
+}
