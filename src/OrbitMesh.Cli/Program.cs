@@ -10,6 +10,7 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AgentCommand.Create(),
     AgentsCommand.Create(),
     JobsCommand.Create(),
+    WorkflowsCommand.Create(),
     TokensCommand.Create(),
     NodesCommand.Create(),
     AuditCommand.Create(),

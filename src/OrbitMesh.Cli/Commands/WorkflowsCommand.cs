@@ -1,0 +1,255 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using OrbitMesh.Cli.Output;
+using OrbitMesh.Workflows;
+
+namespace OrbitMesh.Cli.Commands;
+
+/// <summary>
+/// <c>orbitmesh workflows apply|validate|list|get|run|runs|show|pause|resume|cancel</c>: workflow
+/// definitions (admin registers, everyone reads) and their runs (operators start and steer them).
+/// </summary>
+internal static class WorkflowsCommand
+{
+    public static Command Create() => new("workflows", "Workflow definitions and runs.")
+    {
+        FileCommand("apply", "Register a definition from a JSON file (admin). A version, once registered, never changes.", "api/workflows"),
+        FileCommand("validate", "Check a definition file and list every problem; registers nothing.", "api/workflows/validate"),
+        ListCommand(),
+        GetCommand(),
+        RunCommand(),
+        RunsCommand(),
+        ShowCommand(),
+        ControlCommand("pause", "Pause a run: no new step starts; running steps finish.", withCompensate: false),
+        ControlCommand("resume", "Resume a paused run.", withCompensate: false),
+        ControlCommand("cancel", "Cancel a run: its running step jobs are cancelled on their agents.", withCompensate: true),
+    };
+
+    private static Command FileCommand(string name, string description, string path)
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var file = new Argument<string>("file") { Description = "The definition, as JSON (docs/workflows.md)." };
+        var command = new Command(name, description) { file, server, apiKey, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var definition = ReadDefinitionFile(result.GetValue(file)!);
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var answer = await rest.SendAsync<JsonElement>(HttpMethod.Post, path, definition, cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(answer.GetRawText());
+                return 0;
+            }
+
+            var workflow = answer.GetProperty("name").GetString();
+            var version = answer.GetProperty("version").GetInt32();
+            var steps = answer.GetProperty("steps").GetInt32();
+            Console.WriteLine(name == "validate"
+                ? $"{workflow} v{version} is valid ({steps} steps)."
+                : answer.GetProperty("created").GetBoolean()
+                    ? $"Registered {workflow} v{version} ({steps} steps)."
+                    : $"{workflow} v{version} is already registered with this content; nothing changed.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ListCommand()
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List the registered workflows and their versions.") { server, apiKey, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var workflows = await rest.SendAsync<List<WorkflowDefinitionInfo>>(HttpMethod.Get, "api/workflows", null, cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(workflows, OrbitMeshJson.Options));
+                return 0;
+            }
+
+            if (workflows.Count == 0)
+            {
+                Console.WriteLine("No workflows are registered.");
+                return 0;
+            }
+
+            var table = new TextTable("NAME", "LATEST", "VERSIONS", "STEPS", "DESCRIPTION");
+            foreach (var w in workflows)
+            {
+                table.AddRow(w.Name, w.LatestVersion.ToString(CultureInfo.InvariantCulture), string.Join(",", w.Versions), w.Steps.ToString(CultureInfo.InvariantCulture), w.Description);
+            }
+
+            Console.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command GetCommand()
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var name = new Argument<string>("name") { Description = "The workflow's name." };
+        var version = new Option<int?>("--version") { Description = "A version (default: the latest)." };
+        var command = new Command("get", "Print a registered definition as JSON.") { name, version, server, apiKey };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var path = "api/workflows/" + Uri.EscapeDataString(result.GetValue(name)!) + (result.GetValue(version) is { } v ? $"?version={v}" : string.Empty);
+            var definition = await rest.SendAsync<JsonElement>(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(WorkflowJson.Serialize(WorkflowJson.Deserialize(definition.GetRawText()), indented: true));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command RunCommand()
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var name = new Argument<string>("name") { Description = "The workflow's name." };
+        var parameters = new Option<string[]>("--param") { Description = "A run parameter k=v (v is read as JSON when it parses, else as a string). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var parametersJson = new Option<string?>("--params-json") { Description = "All run parameters as one JSON object." };
+        var version = new Option<int?>("--version") { Description = "Run this version (default: the latest)." };
+        var wait = new Option<bool>("--wait") { Description = "Show the steps live until the run ends; exit non-zero unless it succeeded." };
+        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, server, apiKey, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var body = new
+            {
+                parameters = JobsCommand.ParseParameters(result.GetValue(parameters) ?? [], result.GetValue(parametersJson)),
+                version = result.GetValue(version),
+            };
+            var serverUrl = result.GetValue(server)!;
+            using var rest = new RestCall(serverUrl, result.GetValue(apiKey));
+            var run = await rest.SendAsync<WorkflowRun>(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(result.GetValue(name)!)}/runs", body, cancellationToken).ConfigureAwait(false);
+            if (!result.GetValue(wait))
+            {
+                Console.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(run, OrbitMeshJson.Options) : $"Started run {run.RunId} of {run.Workflow} v{run.Version}.");
+                return 0;
+            }
+
+            using var http = CommonOptions.Http(serverUrl, result.GetValue(apiKey));
+            var live = new LiveBlock(Console.Error, enabled: !result.GetValue(json) && !Console.IsErrorRedirected);
+            await WorkflowRunFollower.FollowAsync(http, run.RunId, state => live.Show(WorkflowRunView.Render(state.ToRun(), DateTimeOffset.UtcNow)), cancellationToken).ConfigureAwait(false);
+            live.Clear();
+            var final = await rest.SendAsync<WorkflowRun>(HttpMethod.Get, "api/workflow-runs/" + Uri.EscapeDataString(run.RunId), null, cancellationToken).ConfigureAwait(false);
+            Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(final, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.Render(final, DateTimeOffset.UtcNow));
+            if (final.Status != WorkflowRunStatus.Succeeded)
+            {
+                throw new CliException($"Run {final.RunId} ended {WorkflowRunView.Name(final.Status)}: {final.Reason ?? "no reason given"}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command RunsCommand()
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var workflow = new Option<string?>("--workflow") { Description = "Only runs of this workflow." };
+        var status = new Option<string?>("--status") { Description = "Only runs in this status (running, paused, compensating, succeeded, failed, cancelled, compensationFailed)." };
+        var limit = new Option<int?>("--limit") { Description = "At most this many (1-1000, default 100)." };
+        var command = new Command("runs", "List workflow runs, newest first.") { workflow, status, limit, server, apiKey, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var query = new List<string>();
+            if (result.GetValue(workflow) is { } w)
+            {
+                query.Add("workflow=" + Uri.EscapeDataString(w));
+            }
+
+            if (result.GetValue(status) is { } s)
+            {
+                query.Add("status=" + Uri.EscapeDataString(s));
+            }
+
+            if (result.GetValue(limit) is { } l)
+            {
+                query.Add("limit=" + l.ToString(CultureInfo.InvariantCulture));
+            }
+
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var runs = await rest.SendAsync<List<WorkflowRunSummary>>(HttpMethod.Get, "api/workflow-runs" + (query.Count > 0 ? "?" + string.Join("&", query) : string.Empty), null, cancellationToken).ConfigureAwait(false);
+            Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(runs, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.RenderList(runs));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ShowCommand()
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var id = new Argument<string>("run") { Description = "The run's id." };
+        var command = new Command("show", "Show a run with each step's state, attempts and job.") { id, server, apiKey, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var run = await rest.SendAsync<WorkflowRun>(HttpMethod.Get, "api/workflow-runs/" + Uri.EscapeDataString(result.GetValue(id)!), null, cancellationToken).ConfigureAwait(false);
+            Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(run, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.Render(run, DateTimeOffset.UtcNow));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ControlCommand(string verb, string description, bool withCompensate)
+    {
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var id = new Argument<string>("run") { Description = "The run's id." };
+        var reason = new Option<string?>("--reason") { Description = "Why, recorded in the run's history." };
+        var compensate = new Option<bool>("--compensate") { Description = "Undo the completed steps (their compensations run in reverse order)." };
+        var command = new Command(verb, description) { id, reason, server, apiKey, json };
+        if (withCompensate)
+        {
+            command.Add(compensate);
+        }
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
+            var body = new { reason = result.GetValue(reason), compensate = withCompensate && result.GetValue(compensate) };
+            var run = await rest.SendAsync<WorkflowRun>(HttpMethod.Post, $"api/workflow-runs/{Uri.EscapeDataString(result.GetValue(id)!)}/{verb}", body, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(run, OrbitMeshJson.Options) : $"Run {run.RunId}: {verb} recorded; it is {WorkflowRunView.Name(run.Status)}.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static JsonElement ReadDefinitionFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new CliException($"No file at '{path}'.");
+        }
+
+        if (info.Length > WorkflowLimits.MaxDefinitionBytes)
+        {
+            throw new CliException($"'{path}' is {info.Length} bytes; a definition may be at most {WorkflowLimits.MaxDefinitionBytes} bytes.");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException($"'{path}' is not valid JSON: {ex.Message}");
+        }
+    }
+}

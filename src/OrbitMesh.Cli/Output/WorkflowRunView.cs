@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using OrbitMesh.Workflows;
+
+namespace OrbitMesh.Cli.Output;
+
+/// <summary>How the CLI shows workflow runs: a table of steps, and a live version of it redrawn in place.</summary>
+internal static class WorkflowRunView
+{
+    public static string Name(WorkflowRunStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+
+    public static string Name(WorkflowStepStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+
+    /// <summary>The run's header line and its steps.</summary>
+    public static string Render(WorkflowRun run, DateTimeOffset now)
+    {
+        var text = new StringBuilder();
+        var elapsed = (run.FinishedAt ?? now) - run.StartedAt;
+        text.Append(CultureInfo.InvariantCulture, $"Run {run.RunId}  {run.Workflow} v{run.Version}  {Name(run.Status)}  {Seconds(elapsed)}");
+        text.AppendLine();
+        var table = new TextTable("STEP", "STATE", "ATTEMPTS", "TIME", "JOB", "DETAIL");
+        foreach (var step in run.Steps)
+        {
+            var took = step.StartedAt is { } started ? Seconds((step.FinishedAt ?? now) - started) : string.Empty;
+            var detail = step.Status == WorkflowStepStatus.Retrying && step.NextAttemptAt is { } next
+                ? $"retry in {Seconds(next - now)}: {step.Error}"
+                : step.Error;
+            table.AddRow(step.StepId, Name(step.Status), step.Attempts == 0 ? string.Empty : step.Attempts.ToString(CultureInfo.InvariantCulture), took, step.JobId, Trim(detail, 70));
+        }
+
+        text.Append(table);
+        if (run.Reason is { } reason && run.IsFinal)
+        {
+            text.Append("Reason: ").AppendLine(reason);
+        }
+
+        return text.ToString();
+    }
+
+    public static string RenderList(IReadOnlyList<WorkflowRunSummary> runs)
+    {
+        if (runs.Count == 0)
+        {
+            return "No workflow runs." + Environment.NewLine;
+        }
+
+        var table = new TextTable("RUN", "WORKFLOW", "VERSION", "STATUS", "STARTED", "FINISHED");
+        foreach (var run in runs)
+        {
+            table.AddRow(run.RunId, run.Workflow, run.Version.ToString(CultureInfo.InvariantCulture), Name(run.Status), run.StartedAt.ToString("u", CultureInfo.InvariantCulture), run.FinishedAt?.ToString("u", CultureInfo.InvariantCulture));
+        }
+
+        return table.ToString();
+    }
+
+    private static string Seconds(TimeSpan span) => span < TimeSpan.Zero ? "0.0s" : span.TotalSeconds < 100 ? $"{span.TotalSeconds:0.0}s" : $"{span.TotalMinutes:0.0}m";
+
+    private static string? Trim(string? text, int max) => text is null || text.Length <= max ? text : text[..(max - 1)] + "…";
+}
+
+/// <summary>A block of text redrawn in place on a terminal (cursor up, clear to end); silent when not a terminal.</summary>
+internal sealed class LiveBlock(TextWriter writer, bool enabled)
+{
+    private int _lines;
+
+    public void Show(string text)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+
+        var output = new StringBuilder();
+        if (_lines > 0)
+        {
+            output.Append(CultureInfo.InvariantCulture, $"\u001b[{_lines}A\r\u001b[J");
+        }
+
+        output.Append(text);
+        writer.Write(output.ToString());
+        writer.Flush();
+        _lines = text.Count(c => c == '\n');
+    }
+
+    public void Clear()
+    {
+        if (enabled && _lines > 0)
+        {
+            writer.Write(FormattableString.Invariant($"\u001b[{_lines}A\r\u001b[J"));
+            _lines = 0;
+        }
+    }
+}
