@@ -76,7 +76,6 @@ internal static class ServerHost
 
         var app = builder.Build();
         app.MapOrbitMesh();
-        app.MapOrbitMeshWorkflows();
         return app;
     }
 

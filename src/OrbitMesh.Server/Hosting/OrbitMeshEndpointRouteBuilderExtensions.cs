@@ -19,7 +19,8 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
     internal const string ReadyTag = "orbitmesh-ready";
 
     /// <summary>
-    /// Maps the agent hub (default <c>/mesh</c>), the REST API under <c>/api</c>, <c>/metrics</c>
+    /// Maps the agent hub (default <c>/mesh</c>), the REST API under <c>/api</c> (with the workflow API
+    /// when <c>AddOrbitMeshWorkflows()</c> registered the engine), <c>/metrics</c>
     /// (Prometheus text format), and <c>/health/live</c> and <c>/health/ready</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapOrbitMesh(this IEndpointRouteBuilder endpoints)
@@ -46,6 +47,10 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         api.MapEnrollmentEndpoints();
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        if (endpoints.ServiceProvider.GetService<OrbitMesh.Workflows.WorkflowEngine>() is not null)
+        {
+            api.MapWorkflowEndpoints();
+        }
 
         // Listen from now on (measurements made before a listener exists are lost), and create the instruments.
         endpoints.ServiceProvider.GetRequiredService<PrometheusMetricsCollector>();

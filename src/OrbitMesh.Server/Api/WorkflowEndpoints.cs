@@ -4,33 +4,24 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using OrbitMesh.Server.Api;
 using OrbitMesh.Server.Security;
+using OrbitMesh.Workflows;
 
-namespace OrbitMesh.Workflows;
+namespace OrbitMesh.Server.Api;
 
 /// <summary>
 /// The workflow REST API: definitions under <c>/api/workflows</c> (viewer reads, admin registers) and
 /// runs under <c>/api/workflow-runs</c> (viewer reads, operator starts, pauses, resumes, cancels), with
-/// a <c>text/event-stream</c> of a run's events that honours <c>Last-Event-ID</c>.
+/// a <c>text/event-stream</c> of a run's events that honours <c>Last-Event-ID</c>. Mapped by
+/// <c>MapOrbitMesh()</c> when <c>AddOrbitMeshWorkflows()</c> registered the engine.
 /// </summary>
-public static class WorkflowEndpoints
+internal static class WorkflowEndpoints
 {
     private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
 
-    /// <summary>Maps the workflow API. Call after <c>MapOrbitMesh()</c>, with <c>AddOrbitMeshWorkflows()</c> registered.</summary>
-    public static IEndpointConventionBuilder MapOrbitMeshWorkflows(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps the workflow API into the <c>/api</c> group.</summary>
+    public static void MapWorkflowEndpoints(this RouteGroupBuilder api)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        if (endpoints.ServiceProvider.GetService<WorkflowEngine>() is null)
-        {
-            throw new InvalidOperationException("The workflow engine is not registered: call services.AddOrbitMeshWorkflows() before app.MapOrbitMeshWorkflows().");
-        }
-
-        var api = endpoints.MapGroup("/api")
-            .RequireAuthorization(OrbitMeshPolicies.Viewer)
-            .RequireRateLimiting(OrbitMeshPolicies.ApiRateLimit);
         api.MapPost("/workflows", RegisterAsync).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("RegisterWorkflow");
         api.MapPost("/workflows/validate", ValidateAsync).WithName("ValidateWorkflow");
         api.MapGet("/workflows", ListAsync).WithName("ListWorkflows");
@@ -42,7 +33,6 @@ public static class WorkflowEndpoints
         api.MapPost("/workflow-runs/{id}/pause", PauseAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("PauseWorkflowRun");
         api.MapPost("/workflow-runs/{id}/resume", ResumeAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("ResumeWorkflowRun");
         api.MapPost("/workflow-runs/{id}/cancel", CancelAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("CancelWorkflowRun");
-        return api;
     }
 
     private static async Task<IResult> RegisterAsync(HttpContext context, WorkflowEngine engine)
