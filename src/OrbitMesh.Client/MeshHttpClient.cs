@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using OrbitMesh.Api;
+using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Client;
 
@@ -16,7 +17,7 @@ namespace OrbitMesh.Client;
 /// <see cref="MeshQueueFullException"/>, <see cref="MeshAuthenticationException"/>).
 /// </summary>
 /// <remarks>A remote input stream is buffered and sent in the request body (at most <see cref="MeshClientOptions.MaxInputItems"/> items).</remarks>
-public sealed class MeshHttpClient : IMeshClient, IDisposable
+public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;

@@ -51,6 +51,7 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowEngineOptions>>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IWorkflowClient>(sp => new EngineWorkflowClient(sp.GetRequiredService<WorkflowEngine>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkflowEngineHostedService>());
         return services;
     }

@@ -182,6 +182,13 @@ public sealed class WorkflowVersionConflictException : OrbitMeshException
         Version = version;
     }
 
+    /// <summary>Creates the exception from a server's message (the remote client).</summary>
+    public WorkflowVersionConflictException(string message)
+        : base("workflow_version_conflict", message)
+    {
+        Name = string.Empty;
+    }
+
     /// <summary>The workflow.</summary>
     public string Name { get; }
 

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using OrbitMesh.Workflows;
+
+namespace OrbitMesh.Client;
+
+/// <summary>The workflow API level over REST (<c>/api/workflows</c>, <c>/api/workflow-runs</c>).</summary>
+public sealed partial class MeshHttpClient
+{
+    /// <inheritdoc />
+    public async Task<bool> RegisterWorkflowAsync(WorkflowDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/workflows")
+        {
+            Content = new StringContent(WorkflowJson.Serialize(definition), Encoding.UTF8, "application/json"),
+        };
+        using var response = await WorkflowCallAsync(request, cancellationToken).ConfigureAwait(false);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        return body.RootElement.GetProperty("created").GetBoolean();
+    }
+
+    /// <inheritdoc />
+    public async Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters = null, int? version = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflow);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(workflow)}/runs")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { parameters, version }, OrbitMeshJson.Options), Encoding.UTF8, "application/json"),
+        };
+        return await ReadRunAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<WorkflowRun> StartWorkflowAsync(WorkflowDefinition definition, JsonElement? parameters = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.HasCodeOnlyMembers)
+        {
+            throw new NotSupportedException($"Workflow '{definition.Name}' has conditions or configure actions in code, which cannot travel to a remote server; register it on the server (AddWorkflow) and start it by name.");
+        }
+
+        await RegisterWorkflowAsync(definition, cancellationToken).ConfigureAwait(false);
+        return await StartWorkflowAsync(definition.Name, parameters, definition.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<WorkflowRun> WaitForWorkflowRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        await foreach (var _ in WatchWorkflowRunAsync(runId, 0, cancellationToken).ConfigureAwait(false))
+        {
+        }
+
+        return await GetWorkflowRunAsync(runId, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException($"No workflow run has the id '{runId}'.");
+    }
+
+    /// <inheritdoc />
+    public Task<WorkflowRun?> GetWorkflowRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        return GetOrNullAsync<WorkflowRun>("api/workflow-runs/" + Uri.EscapeDataString(runId), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkflowRunSummary>> ListWorkflowRunsAsync(WorkflowRunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var path = new StringBuilder("api/workflow-runs?limit=").Append(query.Limit.ToString(CultureInfo.InvariantCulture));
+        if (query.Workflow is { } workflow)
+        {
+            path.Append("&workflow=").Append(Uri.EscapeDataString(workflow));
+        }
+
+        if (query.Status is { } status)
+        {
+            path.Append("&status=").Append(JsonSerializer.Serialize(status).Trim('"'));
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.ToString());
+        using var response = await WorkflowCallAsync(request, cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<List<WorkflowRunSummary>>(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), OrbitMeshJson.Options) ?? [];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>A dropped connection is resumed with <c>Last-Event-ID</c>: no event is missed or repeated.</remarks>
+    public async IAsyncEnumerable<WorkflowRunEvent> WatchWorkflowRunAsync(string runId, long afterSequence = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        var last = afterSequence;
+        for (var reconnects = 0; ; reconnects++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/workflow-runs/{Uri.EscapeDataString(runId)}/events");
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (last > 0)
+            {
+                request.Headers.Add("Last-Event-ID", last.ToString(CultureInfo.InvariantCulture));
+            }
+
+            using var response = await WorkflowCallAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException) when (reconnects < 10 && !cancellationToken.IsCancellationRequested)
+                {
+                    break; // The connection dropped: reconnect from the last event seen.
+                }
+
+                if (line is null)
+                {
+                    break;
+                }
+
+                if (!line.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var e = JsonSerializer.Deserialize<WorkflowRunEvent>(line.AsSpan(5).Trim(), OrbitMeshJson.Options)!;
+                if (e.Sequence <= last)
+                {
+                    continue;
+                }
+
+                last = e.Sequence;
+                yield return e;
+                if (e.Type == WorkflowRunEventTypes.RunFinished)
+                {
+                    yield break;
+                }
+            }
+
+            if (reconnects >= 10)
+            {
+                throw new MeshConnectionException($"The event stream of workflow run '{runId}' ended {reconnects + 1} times before the run did.");
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<WorkflowRun> PauseWorkflowRunAsync(string runId, string? reason = null, CancellationToken cancellationToken = default) =>
+        ControlWorkflowRunAsync(runId, "pause", new { reason }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<WorkflowRun> ResumeWorkflowRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        ControlWorkflowRunAsync(runId, "resume", new { }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<WorkflowRun> CancelWorkflowRunAsync(string runId, bool compensate = false, string? reason = null, CancellationToken cancellationToken = default) =>
+        ControlWorkflowRunAsync(runId, "cancel", new { compensate, reason }, cancellationToken);
+
+    private async Task<WorkflowRun> ControlWorkflowRunAsync(string runId, string verb, object body, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/workflow-runs/{Uri.EscapeDataString(runId)}/{verb}")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body, OrbitMeshJson.Options), Encoding.UTF8, "application/json"),
+        };
+        return await ReadRunAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<WorkflowRun> ReadRunAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await WorkflowCallAsync(request, cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<WorkflowRun>(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), OrbitMeshJson.Options)
+            ?? throw new OrbitMeshException(MeshErrorCodes.Internal, $"The server answered {request.RequestUri} with an empty body.");
+    }
+
+    /// <summary>Sends a workflow API call; 404 and 409 become the exceptions the in-process engine throws.</summary>
+    private async Task<HttpResponseMessage> WorkflowCallAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        try
+        {
+            return await SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MeshInvocationException ex) when (ex.Error.Code == "not_found")
+        {
+            throw new WorkflowNotFoundException(ex.Error.Message);
+        }
+        catch (MeshInvocationException ex) when (ex.Error.Code == "conflict")
+        {
+            throw new WorkflowRunStateException(ex.Error.Message);
+        }
+        catch (MeshInvocationException ex) when (ex.Error.Code == "workflow_version_conflict")
+        {
+            throw new WorkflowVersionConflictException(ex.Error.Message);
+        }
+    }
+}
