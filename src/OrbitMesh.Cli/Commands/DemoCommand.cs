@@ -11,6 +11,7 @@ using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Cli.Output;
+using OrbitMesh.Workflows;
 using OrbitMesh.Client;
 using OrbitMesh.Security;
 
@@ -275,6 +276,10 @@ internal static class DemoCommand
 
                 throw new InvalidOperationException("A command outside the node's grants was expected to be refused.");
             }).ConfigureAwait(false);
+
+            var workflows = app.Services.GetRequiredService<IWorkflowClient>();
+            await Step("workflow: deploy DAG across 3 agents", () => DemoWorkflows.RunDeployAsync(workflows, output, cancellationToken)).ConfigureAwait(false);
+            await Step("workflow: a failed branch compensates in reverse order", () => DemoWorkflows.RunFailingDeployAsync(workflows, output, cancellationToken)).ConfigureAwait(false);
 
             await Step("bad input: a command no agent has", async () =>
             {
