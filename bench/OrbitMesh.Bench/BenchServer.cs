@@ -11,6 +11,7 @@ using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Server.Jobs;
 using OrbitMesh.Storage.Sqlite;
+using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Bench;
 
@@ -58,6 +59,9 @@ internal static class BenchServer
             mesh.UseInMemoryStorage();
         }
 
+        builder.Services.AddOrbitMeshWorkflows();
+        builder.Services.AddWorkflow(BenchWorkflows.Sequential("noop-5", 5));
+        builder.Services.AddWorkflow(BenchWorkflows.Sequential("noop-1", 1));
         builder.Services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = 1024 * 1024;
@@ -141,8 +145,14 @@ internal sealed class BareHub : Hub
 }
 
 /// <summary>The caller's way into the mesh, over SignalR like the baseline.</summary>
-internal sealed class CallerHub(IMeshClient mesh) : Hub
+internal sealed class CallerHub(IMeshClient mesh, IWorkflowClient workflows) : Hub
 {
+    public async Task<string> ExecuteWorkflow(string name)
+    {
+        var run = await workflows.ExecuteWorkflowAsync(name);
+        return run.Status.ToString();
+    }
+
     public Task<JsonElement> Invoke(string agentId, string value) =>
         mesh.InvokeAsync<JsonElement>(agentId, "echo", new { value });
 
@@ -171,5 +181,20 @@ internal sealed class CallerHub(IMeshClient mesh) : Hub
         }
 
         return items;
+    }
+}
+
+/// <summary>The bench's workflows: N no-op command steps in a row.</summary>
+internal static class BenchWorkflows
+{
+    public static WorkflowDefinition Sequential(string name, int steps)
+    {
+        var builder = new WorkflowBuilder(name);
+        for (var i = 1; i <= steps; i++)
+        {
+            builder.AddCommand($"s{i}", "noop");
+        }
+
+        return builder.Build();
     }
 }

@@ -19,6 +19,7 @@ internal static partial class Scenarios
             ["fire-and-forget"] = FireAndForgetAsync,
             ["streaming"] = StreamingAsync,
             ["jobs-persisted"] = JobsPersistedAsync,
+            ["workflows"] = WorkflowsAsync,
             ["reconnect-storm"] = ReconnectStormAsync,
             ["node-connect"] = NodeConnectAsync,
         };
@@ -236,6 +237,85 @@ internal static partial class Scenarios
         }
 
         metrics["ratio_to_baseline"] = metrics["jobs_per_second"] / metrics["baseline_jobs_per_second"];
+        return metrics;
+    }
+
+    /// <summary>
+    /// Workflow runs on SQLite beside their baseline, plain persisted jobs, in the same server: 1,000
+    /// runs of a 5-step sequential workflow of no-op command steps at concurrency 64 (steps per second,
+    /// and a step's cost as a ratio to a plain job's), and a one-step workflow's latency at
+    /// concurrency 1 beside a plain job's.
+    /// </summary>
+    public static async Task<Dictionary<string, double>> WorkflowsAsync(BenchSettings settings)
+    {
+        const int Runs = 1000;
+        const int StepsPerRun = 5;
+        const int Concurrency = 64;
+        const int LatencySamples = 300;
+        var metrics = new Dictionary<string, double> { ["runs"] = Runs, ["steps_per_run"] = StepsPerRun };
+        await using var server = await ServerProcess.StartAsync("sqlite");
+        var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
+        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await caller.StartAsync();
+        for (var i = 0; i < 100; i++)
+        {
+            await caller.InvokeAsync<string>("Execute", "noop");
+            await caller.InvokeAsync<string>("ExecuteWorkflow", "noop-1");
+        }
+
+        async Task<double> ThroughputAsync(int count, Func<Task<string>> call)
+        {
+            var remaining = count;
+            var watch = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+            {
+                while (Interlocked.Decrement(ref remaining) >= 0)
+                {
+                    var status = await call();
+                    if (status is not ("Completed" or "Succeeded"))
+                    {
+                        throw new InvalidOperationException($"A benchmark job or run ended {status}.");
+                    }
+                }
+            })));
+            return count / watch.Elapsed.TotalSeconds;
+        }
+
+        async Task<Latency> LatencyAsync(Func<Task<string>> call)
+        {
+            var latency = new Latency();
+            for (var i = 0; i < LatencySamples; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await call();
+                latency.Add(Stopwatch.GetTimestamp() - start);
+            }
+
+            return latency;
+        }
+
+        // Baseline and workflows alternate so the machine's drift hits both alike.
+        var jobsPerSecond = new List<double>();
+        var stepsPerSecond = new List<double>();
+        for (var round = 0; round < 2; round++)
+        {
+            jobsPerSecond.Add(await ThroughputAsync(Runs * StepsPerRun / 2, () => caller.InvokeAsync<string>("Execute", "noop")));
+            stepsPerSecond.Add(StepsPerRun * await ThroughputAsync(Runs / 2, () => caller.InvokeAsync<string>("ExecuteWorkflow", "noop-5")));
+        }
+
+        metrics["baseline_jobs_per_second"] = jobsPerSecond.Average();
+        metrics["steps_per_second"] = stepsPerSecond.Average();
+        metrics["runs_per_second"] = metrics["steps_per_second"] / StepsPerRun;
+        metrics["step_cost_ratio_to_job"] = metrics["baseline_jobs_per_second"] / metrics["steps_per_second"];
+
+        var job = await LatencyAsync(() => caller.InvokeAsync<string>("Execute", "noop"));
+        var workflow = await LatencyAsync(() => caller.InvokeAsync<string>("ExecuteWorkflow", "noop-1"));
+        metrics["baseline_job_c1_p50_ms"] = job.PercentileMs(50);
+        metrics["baseline_job_c1_p99_ms"] = job.PercentileMs(99);
+        metrics["workflow1_c1_p50_ms"] = workflow.PercentileMs(50);
+        metrics["workflow1_c1_p99_ms"] = workflow.PercentileMs(99);
+        metrics["workflow1_p99_ratio_to_job"] = metrics["workflow1_c1_p99_ms"] / metrics["baseline_job_c1_p99_ms"];
+        await DisposeAllAsync(agents);
         return metrics;
     }
 

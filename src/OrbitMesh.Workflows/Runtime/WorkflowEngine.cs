@@ -24,6 +24,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly ConcurrentDictionary<string, WorkflowRunSummary> _summaries = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _startLock = new(1, 1);
+    private readonly ConditionalWeakTable<WorkflowDefinition, StrongBox<JsonElement>> _definitionJson = [];
     private volatile bool _started;
 
     internal WorkflowEngine(
@@ -149,6 +150,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         if (_active.TryGetValue(runId, out var active))
         {
             await active.Loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (active.Runner.Snapshot.IsFinal)
+            {
+                return active.Runner.Snapshot;
+            }
         }
 
         var run = await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw UnknownRun(runId);
@@ -291,12 +296,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
         var runId = MeshIds.New("wfr", _time);
         var now = _time.GetUtcNow();
-        using var json = JsonDocument.Parse(WorkflowJson.Serialize(definition));
         var started = new WorkflowRunEvent
         {
             Type = WorkflowRunEventTypes.RunStarted,
             Timestamp = now,
-            Definition = json.RootElement.Clone(),
+            Definition = _definitionJson.GetValue(definition, static d =>
+            {
+                using var json = JsonDocument.Parse(WorkflowJson.Serialize(d));
+                return new StrongBox<JsonElement>(json.RootElement.Clone());
+            }).Value,
             Parameters = parameters is { ValueKind: JsonValueKind.Object } obj ? obj.Clone() : null,
             CodeOnly = definition.HasCodeOnlyMembers,
         };

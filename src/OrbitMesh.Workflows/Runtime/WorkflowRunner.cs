@@ -21,6 +21,8 @@ internal sealed partial class WorkflowRunner
     private readonly Dictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ITimer> _retryTimers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dueWhilePaused = new(StringComparer.Ordinal);
+    private readonly List<WorkflowRunEvent> _unflushed = [];
+    private readonly List<Action> _toLaunch = [];
     private readonly WorkflowGraph _graph;
     private readonly int _parallelism;
     private ITimer? _runTimer;
@@ -153,6 +155,7 @@ internal sealed partial class WorkflowRunner
                 await StartReadyStepsAsync(stopping).ConfigureAwait(false);
             }
 
+            await FlushAsync(stopping).ConfigureAwait(false);
             if (_running.Count == 0 && _retryTimers.Count == 0 && _dueWhilePaused.Count == 0)
             {
                 if (_state.Failing || _state.CancelRequested || AllStepsDone())
@@ -217,7 +220,7 @@ internal sealed partial class WorkflowRunner
                     }
                 }
 
-                await AppendAsync([Event(WorkflowRunEventTypes.StepStarted, id) with { Attempt = 1 }], stopping).ConfigureAwait(false);
+                Record(Event(WorkflowRunEventTypes.StepStarted, id) with { Attempt = 1 });
                 Launch(definition, 1);
                 changed = true;
             }
@@ -229,7 +232,7 @@ internal sealed partial class WorkflowRunner
         var cts = new CancellationTokenSource();
         _running[step.Id] = cts;
         var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs());
-        _ = Task.Run(async () =>
+        _toLaunch.Add(() => _ = Task.Run(async () =>
         {
             StepOutcome outcome;
             try
@@ -242,7 +245,7 @@ internal sealed partial class WorkflowRunner
             }
 
             _inbox.Writer.TryWrite(new Message.StepDone(step.Id, attempt, outcome));
-        });
+        }));
     }
 
     private async Task HandleAsync(Message message, CancellationToken stopping)
@@ -307,6 +310,13 @@ internal sealed partial class WorkflowRunner
         }
 
         var wasFailing = _state.Failing;
+        if (recorded.Type is WorkflowRunEventTypes.StepSucceeded or WorkflowRunEventTypes.StepSkipped)
+        {
+            // Written with whatever this success lets start next, in one append.
+            Record(recorded);
+            return;
+        }
+
         await AppendAsync([recorded], stopping).ConfigureAwait(false);
         if (!wasFailing && _state.Failing)
         {
@@ -486,19 +496,45 @@ internal sealed partial class WorkflowRunner
 
     private WorkflowRunEvent Event(string type, string? stepId = null) => new() { Type = type, StepId = stepId, Timestamp = _time.GetUtcNow() };
 
-    private async Task AppendAsync(List<WorkflowRunEvent> events, CancellationToken stopping)
+    /// <summary>Applies an event to the state now; it is written by the next <see cref="FlushAsync"/>, before anything it decided is acted on.</summary>
+    private void Record(WorkflowRunEvent e)
     {
-        var first = _state.LastSequence + 1;
-        await _store.AppendAsync(RunId, _state.LastSequence, events, stopping).ConfigureAwait(false);
-        var applied = new WorkflowRunEvent[events.Count];
-        for (var i = 0; i < events.Count; i++)
+        var applied = e with { Sequence = _state.LastSequence + 1 };
+        _state.Apply(applied);
+        _unflushed.Add(applied);
+    }
+
+    /// <summary>Writes the recorded events in one append, publishes them, then starts the attempts they decided.</summary>
+    private async Task FlushAsync(CancellationToken stopping)
+    {
+        if (_unflushed.Count > 0)
         {
-            applied[i] = events[i] with { Sequence = first + i };
-            _state.Apply(applied[i]);
+            var events = _unflushed.ToArray();
+            _unflushed.Clear();
+            await _store.AppendAsync(RunId, events[0].Sequence - 1, events, stopping).ConfigureAwait(false);
+            Snapshot = _state.ToRun();
+            _published(Snapshot, events);
         }
 
-        Snapshot = _state.ToRun();
-        _published(Snapshot, applied);
+        if (_toLaunch.Count > 0)
+        {
+            var launches = _toLaunch.ToArray();
+            _toLaunch.Clear();
+            foreach (var launch in launches)
+            {
+                launch();
+            }
+        }
+    }
+
+    private async Task AppendAsync(List<WorkflowRunEvent> events, CancellationToken stopping)
+    {
+        foreach (var e in events)
+        {
+            Record(e);
+        }
+
+        await FlushAsync(stopping).ConfigureAwait(false);
     }
 
     private StepContext Context(string stepId, int attempt) => new()
