@@ -17,6 +17,8 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
     private const string IndexEnded = "run.ended";
 
     private readonly SemaphoreSlim _indexLock = new(1, 1);
+    private readonly List<(EventData Data, TaskCompletionSource Written)> _pending = [];
+    private bool _writing;
 
     /// <summary>The stream of a run.</summary>
     public static string StreamOf(string runId) => $"workflow-run-{runId}";
@@ -88,28 +90,82 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
         return [.. order.Select(id => runs[id])];
     }
 
+    /// <summary>
+    /// Queues an index entry and waits until it is written. Entries queued while an append is under way
+    /// go together in the next one (group commit): the index is one stream, and one append per run start
+    /// and end would make it every run's bottleneck.
+    /// </summary>
     private async ValueTask AppendIndexAsync(EventData data, CancellationToken cancellationToken)
     {
-        await _indexLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_pending)
         {
-            for (var attempt = 0; ; attempt++)
+            _pending.Add((data, written));
+            if (!_writing)
             {
-                var version = await events.GetVersionAsync(IndexStream, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    await events.AppendAsync(IndexStream, version, [data], cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (EventStoreConcurrencyException) when (attempt < 10)
-                {
-                    // Another writer appended between our read and our write; read the version again.
-                }
+                _writing = true;
+                _ = Task.Run(WriteIndexAsync, CancellationToken.None);
             }
         }
-        finally
+
+        await written.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteIndexAsync()
+    {
+        while (true)
         {
-            _indexLock.Release();
+            (EventData Data, TaskCompletionSource Written)[] batch;
+            lock (_pending)
+            {
+                if (_pending.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+
+                batch = [.. _pending];
+                _pending.Clear();
+            }
+
+            try
+            {
+                await _indexLock.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        var version = await events.GetVersionAsync(IndexStream).ConfigureAwait(false);
+                        try
+                        {
+                            await events.AppendAsync(IndexStream, version, [.. batch.Select(b => b.Data)]).ConfigureAwait(false);
+                            break;
+                        }
+                        catch (EventStoreConcurrencyException) when (attempt < 10)
+                        {
+                            // Another writer appended between our read and our write; read the version again.
+                        }
+                    }
+                }
+                finally
+                {
+                    _indexLock.Release();
+                }
+
+                foreach (var (_, written) in batch)
+                {
+                    written.TrySetResult();
+                }
+            }
+#pragma warning disable CA1031 // The failure goes to every caller whose entry was in the batch.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                foreach (var (_, written) in batch)
+                {
+                    written.TrySetException(ex);
+                }
+            }
         }
     }
 
