@@ -157,6 +157,37 @@ public sealed partial class MeshHttpClient
     public Task<WorkflowRun> CancelWorkflowRunAsync(string runId, bool compensate = false, string? reason = null, CancellationToken cancellationToken = default) =>
         ControlWorkflowRunAsync(runId, "cancel", new { compensate, reason }, cancellationToken);
 
+    /// <inheritdoc />
+    /// <remarks>The call lasts as long as the runs; it is not bounded by <see cref="MeshClientOptions.RequestTimeout"/>.</remarks>
+    public async Task<IReadOnlyList<WorkflowRun>> ExecuteWorkflowOnAllAsync(string workflow, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflow);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(workflow)}/all")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { parameters, target }, OrbitMeshJson.Options), Encoding.UTF8, "application/json"),
+        };
+        using var response = await WorkflowCallAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<List<WorkflowRun>>(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), OrbitMeshJson.Options) ?? [];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The call lasts as long as the rollout; it is not bounded by <see cref="MeshClientOptions.RequestTimeout"/>.</remarks>
+    public async Task<WorkflowRolloutResult> ExecuteWorkflowRollingAsync(string workflow, int batchPercent, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflow);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(workflow)}/rolling")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { parameters, target, batchPercent }, OrbitMeshJson.Options), Encoding.UTF8, "application/json"),
+        };
+        using var response = await WorkflowCallAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<WorkflowRolloutResult>(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), OrbitMeshJson.Options)
+            ?? throw new OrbitMeshException(MeshErrorCodes.Internal, "The server answered the rollout with an empty body.");
+    }
+
+    /// <inheritdoc />
+    public Task<WorkflowRun> RollBackWorkflowRunAsync(string runId, string? reason = null, CancellationToken cancellationToken = default) =>
+        ControlWorkflowRunAsync(runId, "rollback", new { reason }, cancellationToken);
+
     private async Task<WorkflowRun> ControlWorkflowRunAsync(string runId, string verb, object body, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);

@@ -27,6 +27,9 @@ internal static class WorkflowEndpoints
         api.MapGet("/workflows", ListAsync).WithName("ListWorkflows");
         api.MapGet("/workflows/{name}", GetAsync).WithName("GetWorkflow");
         api.MapPost("/workflows/{name}/runs", StartAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("StartWorkflowRun");
+        api.MapPost("/workflows/{name}/all", OnAllAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RunWorkflowOnAll");
+        api.MapPost("/workflows/{name}/rolling", RollingAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RunWorkflowRolling");
+        api.MapPost("/workflow-runs/{id}/rollback", RollBackAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RollBackWorkflowRun");
         api.MapGet("/workflow-runs", ListRunsAsync).WithName("ListWorkflowRuns");
         api.MapGet("/workflow-runs/{id}", GetRunAsync).WithName("GetWorkflowRun");
         api.MapGet("/workflow-runs/{id}/events", EventsAsync).WithName("WorkflowRunEvents");
@@ -118,6 +121,61 @@ internal static class WorkflowEndpoints
         {
             return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(5), context);
         }
+    }
+
+    private static async Task<IResult> OnAllAsync(HttpContext context, WorkflowRollout rollout, string name)
+    {
+        var (body, problem) = await OptionalBodyAsync<PerAgentBody>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            return ApiResults.Json(await rollout.ExecuteOnAllAsync(name, body?.Parameters, body?.Target, context.RequestAborted).ConfigureAwait(false));
+        }
+        catch (WorkflowNotFoundException ex)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+    }
+
+    private static async Task<IResult> RollingAsync(HttpContext context, WorkflowRollout rollout, string name)
+    {
+        var (body, problem) = await OptionalBodyAsync<PerAgentBody>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body?.BatchPercent is not { } percent || percent is < 1 or > 100)
+        {
+            return ApiResults.BadRequest($"batchPercent must be between 1 and 100; it is {body?.BatchPercent?.ToString(CultureInfo.InvariantCulture) ?? "missing"}.");
+        }
+
+        try
+        {
+            return ApiResults.Json(await rollout.ExecuteRollingAsync(name, percent, body.Parameters, body.Target, context.RequestAborted).ConfigureAwait(false));
+        }
+        catch (WorkflowNotFoundException ex)
+        {
+            return ApiResults.NotFound(ex.Message);
+        }
+    }
+
+    private static Task<IResult> RollBackAsync(HttpContext context, WorkflowEngine engine, string id) =>
+        ControlAsync(context, body => engine.RollBackRunAsync(id, body?.Reason, context.RequestAborted));
+
+    private static async Task<(T? Body, IResult? Problem)> OptionalBodyAsync<T>(HttpContext context)
+        where T : class
+    {
+        if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && context.Request.Headers.TransferEncoding.Count == 0))
+        {
+            return (null, null);
+        }
+
+        return await JsonBody.ReadAsync<T>(context).ConfigureAwait(false);
     }
 
     private static async Task<IResult> ListRunsAsync(WorkflowEngine engine, string? workflow, string? status, int? limit, CancellationToken cancellationToken)
@@ -304,4 +362,6 @@ internal static class WorkflowEndpoints
     private sealed record StartRunBody(JsonElement? Parameters, int? Version);
 
     private sealed record ControlBody(string? Reason, bool? Compensate);
+
+    private sealed record PerAgentBody(JsonElement? Parameters, AgentTarget? Target, int? BatchPercent);
 }

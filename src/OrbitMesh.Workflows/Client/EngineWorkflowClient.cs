@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace OrbitMesh.Workflows;
 
 /// <summary>The in-process <see cref="IWorkflowClient"/>: straight to the server's <see cref="WorkflowEngine"/>.</summary>
-internal sealed class EngineWorkflowClient(WorkflowEngine engine) : IWorkflowClient
+internal sealed class EngineWorkflowClient(WorkflowEngine engine, WorkflowRollout rollout) : IWorkflowClient
 {
     public Task<bool> RegisterWorkflowAsync(WorkflowDefinition definition, CancellationToken cancellationToken = default) =>
         engine.RegisterAsync(definition, cancellationToken);
@@ -34,4 +34,13 @@ internal sealed class EngineWorkflowClient(WorkflowEngine engine) : IWorkflowCli
 
     public Task<WorkflowRun> CancelWorkflowRunAsync(string runId, bool compensate = false, string? reason = null, CancellationToken cancellationToken = default) =>
         engine.CancelRunAsync(runId, compensate, reason, cancellationToken);
+
+    public Task<IReadOnlyList<WorkflowRun>> ExecuteWorkflowOnAllAsync(string workflow, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default) =>
+        rollout.ExecuteOnAllAsync(workflow, parameters, target, cancellationToken);
+
+    public Task<WorkflowRolloutResult> ExecuteWorkflowRollingAsync(string workflow, int batchPercent, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default) =>
+        rollout.ExecuteRollingAsync(workflow, batchPercent, parameters, target, cancellationToken);
+
+    public Task<WorkflowRun> RollBackWorkflowRunAsync(string runId, string? reason = null, CancellationToken cancellationToken = default) =>
+        engine.RollBackRunAsync(runId, reason, cancellationToken);
 }

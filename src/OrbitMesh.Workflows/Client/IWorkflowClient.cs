@@ -39,4 +39,13 @@ public interface IWorkflowClient
 
     /// <summary>Cancels a run; with <paramref name="compensate"/> its completed steps are undone in reverse order.</summary>
     Task<WorkflowRun> CancelWorkflowRunAsync(string runId, bool compensate = false, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs one instance of a registered workflow per Ready agent matching <paramref name="target"/>, concurrently; each instance's steps without a target run on its agent.</summary>
+    Task<IReadOnlyList<WorkflowRun>> ExecuteWorkflowOnAllAsync(string workflow, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs one instance per matching agent in batches of <paramref name="batchPercent"/> %; a failed batch stops the rollout and rolls back the instances done.</summary>
+    Task<WorkflowRolloutResult> ExecuteWorkflowRollingAsync(string workflow, int batchPercent, JsonElement? parameters = null, AgentTarget? target = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Rolls back a succeeded run: its completed steps are compensated in reverse order; it ends rolledBack.</summary>
+    Task<WorkflowRun> RollBackWorkflowRunAsync(string runId, string? reason = null, CancellationToken cancellationToken = default);
 }

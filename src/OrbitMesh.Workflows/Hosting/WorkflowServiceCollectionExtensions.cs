@@ -51,7 +51,8 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowEngineOptions>>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<ILoggerFactory>()));
-        services.TryAddSingleton<IWorkflowClient>(sp => new EngineWorkflowClient(sp.GetRequiredService<WorkflowEngine>()));
+        services.TryAddSingleton(sp => new WorkflowRollout(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<IMeshClient>(), sp.GetRequiredService<ILogger<WorkflowRollout>>()));
+        services.TryAddSingleton<IWorkflowClient>(sp => new EngineWorkflowClient(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<WorkflowRollout>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkflowEngineHostedService>());
         return services;
     }

@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace OrbitMesh.Workflows;
 
 /// <summary>What the engine knows of a run when it executes one of its steps.</summary>
-internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs);
+internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs, string? BoundAgent = null)
+{
+    /// <summary>A step's own target, or for an instance bound to an agent, that agent.</summary>
+    public AgentTarget? TargetFor(AgentTarget? own) => own ?? (BoundAgent is { } agent ? AgentTarget.ForAgent(agent) : null);
+}
 
 /// <summary>The result of one attempt, and the job that ran it when it ran on an agent.</summary>
 internal sealed record StepOutcome(StepResult Result, string? JobId);
@@ -145,7 +149,7 @@ internal sealed class StepExecutor(
         {
             Command = command,
             Parameters = MergeParameters(run.Parameters, parameters),
-            Target = target,
+            Target = run.TargetFor(target),
             IdempotencyKey = key,
             CorrelationId = run.RunId,
             Timeout = timeout,
@@ -162,7 +166,7 @@ internal sealed class StepExecutor(
         {
             Command = command,
             Parameters = MergeParameters(run.Parameters, parameters),
-            Target = target,
+            Target = run.TargetFor(target),
             IdempotencyKey = key,
             CorrelationId = run.RunId,
             Timeout = timeout,

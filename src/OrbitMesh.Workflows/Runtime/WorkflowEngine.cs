@@ -277,7 +277,52 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         return active.Runner.Snapshot;
     }
 
-    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts an instance of a registered definition bound to one agent: its steps and compensations
+    /// without a target of their own run there. For rollouts and per-agent runs.
+    /// </summary>
+    internal Task<WorkflowRun> StartBoundRunAsync(WorkflowDefinition definition, JsonElement? parameters, string agentId, CancellationToken cancellationToken) =>
+        StartCoreAsync(definition, parameters, cancellationToken, agentId);
+
+    /// <summary>
+    /// Rolls back a run that succeeded: its completed steps are compensated in reverse order of
+    /// completion, and it ends <see cref="WorkflowRunStatus.RolledBack"/> (or compensationFailed).
+    /// </summary>
+    /// <exception cref="WorkflowRunStateException">The run has not succeeded (or is still running).</exception>
+    public async Task<WorkflowRun> RollBackRunAsync(string runId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        if (_active.ContainsKey(runId))
+        {
+            throw new WorkflowRunStateException($"Run '{runId}' has not ended; cancel it with compensation instead.");
+        }
+
+        var state = await _runs.LoadStateAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw UnknownRun(runId);
+        if (state.Status != WorkflowRunStatus.Succeeded)
+        {
+            throw new WorkflowRunStateException($"Run '{runId}' ended {Describe(state.Status)}; only a succeeded run can be rolled back.");
+        }
+
+        var definition = await ResolveDefinitionAsync(state, cancellationToken).ConfigureAwait(false);
+        if (definition.Refusal is { } refusal)
+        {
+            throw new WorkflowRunStateException($"Run '{runId}' cannot be rolled back: {refusal}.");
+        }
+
+        var requested = new WorkflowRunEvent { Type = WorkflowRunEventTypes.RunRollbackRequested, Timestamp = _time.GetUtcNow(), Reason = reason ?? "rolled back" };
+        await _runs.IndexReopenedAsync(runId, cancellationToken).ConfigureAwait(false);
+        await _runs.AppendAsync(runId, state.LastSequence, [requested], cancellationToken).ConfigureAwait(false);
+        state.Apply(requested with { Sequence = state.LastSequence + 1 });
+        if (_summaries.TryGetValue(runId, out var summary))
+        {
+            _summaries[runId] = summary with { Status = WorkflowRunStatus.Compensating, FinishedAt = null };
+        }
+
+        var runner = Launch(state, definition.Definition!);
+        return runner.Snapshot;
+    }
+
+    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken, string? boundAgent = null)
     {
         if (!_started)
         {
@@ -307,6 +352,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             }).Value,
             Parameters = parameters is { ValueKind: JsonValueKind.Object } obj ? obj.Clone() : null,
             CodeOnly = definition.HasCodeOnlyMembers,
+            BoundAgent = boundAgent,
         };
 
         var summary = new WorkflowRunSummary { RunId = runId, Workflow = definition.Name, Version = definition.Version, Status = WorkflowRunStatus.Running, StartedAt = now };

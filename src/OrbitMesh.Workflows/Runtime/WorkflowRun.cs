@@ -29,6 +29,9 @@ public sealed record WorkflowRun
     /// <summary>Why it failed, was cancelled or paused; names the step.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>The agent a rolling or per-agent instance is bound to, or null.</summary>
+    public string? BoundAgent { get; init; }
+
     /// <summary>Each step, in the definition's declaration order.</summary>
     public IReadOnlyList<WorkflowStepRun> Steps { get; init; } = [];
 
@@ -36,7 +39,8 @@ public sealed record WorkflowRun
     public long LastSequence { get; init; }
 
     /// <summary>True once the run has ended.</summary>
-    public bool IsFinal => Status is WorkflowRunStatus.Succeeded or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled or WorkflowRunStatus.CompensationFailed;
+    public bool IsFinal => Status is WorkflowRunStatus.Succeeded or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled
+        or WorkflowRunStatus.CompensationFailed or WorkflowRunStatus.RolledBack;
 }
 
 /// <summary>One step of a run.</summary>

@@ -48,6 +48,12 @@ public sealed record WorkflowRunEvent
     /// <summary>The run's parameters, for <see cref="WorkflowRunEventTypes.RunStarted"/>.</summary>
     public JsonElement? Parameters { get; init; }
 
+    /// <summary>
+    /// The agent a rolling or per-agent instance is bound to, for <see cref="WorkflowRunEventTypes.RunStarted"/>:
+    /// command, fan-out and compensation steps without a target of their own run on it.
+    /// </summary>
+    public string? BoundAgent { get; init; }
+
     /// <summary>True when the definition carried code-only members (conditions, configure actions).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CodeOnly { get; init; }
@@ -70,6 +76,9 @@ public static class WorkflowRunEventTypes
 
     /// <summary>The run exceeded its definition's timeout; it fails and compensates.</summary>
     public const string RunTimedOut = "run.timedOut";
+
+    /// <summary>A succeeded run is being rolled back (a rollout stopped): its completed steps are compensated in reverse order.</summary>
+    public const string RunRollbackRequested = "run.rollbackRequested";
 
     /// <summary>The run began compensating after a failure or a cancel with compensation.</summary>
     public const string RunCompensating = "run.compensating";

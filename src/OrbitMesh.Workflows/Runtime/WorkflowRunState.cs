@@ -28,6 +28,12 @@ public sealed class WorkflowRunState
     /// <summary>The run's parameters.</summary>
     public JsonElement? Parameters { get; private set; }
 
+    /// <summary>The agent a rolling or per-agent instance is bound to, or null.</summary>
+    public string? BoundAgent { get; private set; }
+
+    /// <summary>True when a succeeded run is being rolled back.</summary>
+    public bool RollingBack { get; private set; }
+
     /// <summary>Where the run is.</summary>
     public WorkflowRunStatus Status { get; private set; }
 
@@ -59,7 +65,8 @@ public sealed class WorkflowRunState
     public IReadOnlyList<string> CompletionOrder => _completionOrder;
 
     /// <summary>True once the run has ended.</summary>
-    public bool IsFinal => Status is WorkflowRunStatus.Succeeded or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled or WorkflowRunStatus.CompensationFailed;
+    public bool IsFinal => Status is WorkflowRunStatus.Succeeded or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled
+        or WorkflowRunStatus.CompensationFailed or WorkflowRunStatus.RolledBack;
 
     /// <summary>The state of a step.</summary>
     public StepState Step(string stepId) => _steps[stepId];
@@ -127,6 +134,12 @@ public sealed class WorkflowRunState
             case WorkflowRunEventTypes.RunTimedOut:
                 Failing = true;
                 Reason ??= e.Reason;
+                break;
+            case WorkflowRunEventTypes.RunRollbackRequested:
+                RollingBack = true;
+                Status = WorkflowRunStatus.Compensating;
+                FinishedAt = null;
+                Reason = e.Reason;
                 break;
             case WorkflowRunEventTypes.RunCompensating:
                 Status = WorkflowRunStatus.Compensating;
@@ -215,6 +228,7 @@ public sealed class WorkflowRunState
         StartedAt = StartedAt,
         FinishedAt = FinishedAt,
         Reason = Reason,
+        BoundAgent = BoundAgent,
         LastSequence = LastSequence,
         Steps = [.. Definition.Steps.Select(step => _steps[step.Id].ToStepRun())],
     };
@@ -230,6 +244,7 @@ public sealed class WorkflowRunState
         Definition = WorkflowJson.Deserialize(json.GetRawText());
         CodeOnly = e.CodeOnly;
         Parameters = e.Parameters?.Clone();
+        BoundAgent = e.BoundAgent;
         Status = WorkflowRunStatus.Running;
         StartedAt = e.Timestamp;
         foreach (var step in Definition.Steps)

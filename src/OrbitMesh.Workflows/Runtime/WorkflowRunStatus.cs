@@ -33,6 +33,10 @@ public enum WorkflowRunStatus
     /// <summary>A compensation failed; the run's <see cref="WorkflowRun.Reason"/> names the step and why.</summary>
     [JsonStringEnumMemberName("compensationFailed")]
     CompensationFailed = 6,
+
+    /// <summary>The run had succeeded and was rolled back (its rollout stopped): every completed step was compensated.</summary>
+    [JsonStringEnumMemberName("rolledBack")]
+    RolledBack = 7,
 }
 
 /// <summary>Where one step of a run is.</summary>

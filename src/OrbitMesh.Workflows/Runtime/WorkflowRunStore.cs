@@ -15,6 +15,7 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
 
     private const string IndexCreated = "run.created";
     private const string IndexEnded = "run.ended";
+    private const string IndexReopened = "run.reopened";
 
     private readonly SemaphoreSlim _indexLock = new(1, 1);
     private readonly List<(EventData Data, TaskCompletionSource Written)> _pending = [];
@@ -65,6 +66,10 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
     public ValueTask IndexEndedAsync(string runId, WorkflowRunStatus status, CancellationToken cancellationToken) =>
         AppendIndexAsync(new EventData(IndexEnded, JsonSerializer.SerializeToElement(new IndexEnd(runId, status), OrbitMeshJson.Options)), cancellationToken);
 
+    /// <summary>Records that an ended run is running again (a rollback of a succeeded run), so a restart resumes it.</summary>
+    public ValueTask IndexReopenedAsync(string runId, CancellationToken cancellationToken) =>
+        AppendIndexAsync(new EventData(IndexReopened, JsonSerializer.SerializeToElement(new IndexEnd(runId, WorkflowRunStatus.Compensating), OrbitMeshJson.Options)), cancellationToken);
+
     /// <summary>Every indexed run, oldest first, with its status as far as the index knows.</summary>
     public async ValueTask<IReadOnlyList<WorkflowRunSummary>> LoadIndexAsync(CancellationToken cancellationToken)
     {
@@ -84,6 +89,11 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
                 && runs.TryGetValue(ended.RunId, out var known))
             {
                 runs[ended.RunId] = known with { Status = ended.Status, FinishedAt = e.Timestamp };
+            }
+            else if (e.Type == IndexReopened && e.Payload.Deserialize<IndexEnd>(OrbitMeshJson.Options) is { } reopened
+                && runs.TryGetValue(reopened.RunId, out var ended2))
+            {
+                runs[reopened.RunId] = ended2 with { Status = reopened.Status, FinishedAt = null };
             }
         }
 

@@ -118,7 +118,7 @@ internal sealed partial class WorkflowRunner
             await CancelUnfinishedStepsAsync(stopping).ConfigureAwait(false);
         }
 
-        if (_state.Failing || (_state.CancelRequested && _state.CompensateOnCancel))
+        if (_state.Failing || _state.RollingBack || (_state.CancelRequested && _state.CompensateOnCancel))
         {
             await CompensateAsync(stopping).ConfigureAwait(false);
             return;
@@ -231,7 +231,7 @@ internal sealed partial class WorkflowRunner
     {
         var cts = new CancellationTokenSource();
         _running[step.Id] = cts;
-        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs());
+        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs(), _state.BoundAgent);
         _toLaunch.Add(() => _ = Task.Run(async () =>
         {
             StepOutcome outcome;
@@ -437,7 +437,7 @@ internal sealed partial class WorkflowRunner
             await AppendAsync([Event(WorkflowRunEventTypes.RunCompensating)], stopping).ConfigureAwait(false);
         }
 
-        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs());
+        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs(), _state.BoundAgent);
         foreach (var id in _state.CompletionOrder.Reverse())
         {
             var step = _state.Step(id);
@@ -462,7 +462,7 @@ internal sealed partial class WorkflowRunner
             await AppendAsync([Event(WorkflowRunEventTypes.CompensationSucceeded, id) with { JobId = outcome.JobId, Reason = outcome.Result.Reason }], stopping).ConfigureAwait(false);
         }
 
-        if (Definition.OnFailure is { } onFailure && !_state.OnFailureDone)
+        if (Definition.OnFailure is { } onFailure && !_state.OnFailureDone && !_state.RollingBack)
         {
             await AppendAsync([Event(WorkflowRunEventTypes.OnFailureStarted) with { StepId = "onFailure" }], stopping).ConfigureAwait(false);
             var outcome = await CompensateOneAsync(run, onFailure, "onFailure", stopping).ConfigureAwait(false);
@@ -475,7 +475,7 @@ internal sealed partial class WorkflowRunner
             }
         }
 
-        await FinishAsync(_state.Failing ? WorkflowRunStatus.Failed : WorkflowRunStatus.Cancelled, _state.Reason, stopping).ConfigureAwait(false);
+        await FinishAsync(_state.RollingBack ? WorkflowRunStatus.RolledBack : _state.Failing ? WorkflowRunStatus.Failed : WorkflowRunStatus.Cancelled, _state.Reason, stopping).ConfigureAwait(false);
     }
 
     /// <summary>

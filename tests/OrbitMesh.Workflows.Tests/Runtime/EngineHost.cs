@@ -40,6 +40,8 @@ public sealed class EngineHost : IAsyncDisposable
 
     public IEventStore Events => _services.GetRequiredService<IEventStore>();
 
+    public IServiceProvider Services => _services;
+
     public async Task<WorkflowRun> RunAsync(WorkflowDefinition definition, object? parameters = null)
     {
         var run = await Engine.StartRunAsync(definition, OrbitMeshJson.ToElement(parameters));

@@ -83,7 +83,8 @@ public sealed class FakeMesh : IMeshClient
         }
     }
 
-    public Task<IReadOnlyList<AgentInfo>> GetAgentsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<IReadOnlyList<AgentInfo>> GetAgentsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<AgentInfo>>([.. Agents.Select(id => new AgentInfo { Id = id, Name = id, Status = AgentStatus.Ready, Capabilities = ["web"], Groups = [id == "agent-1" ? "canary" : "main"] })]);
 
     public Task<AgentInfo?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
