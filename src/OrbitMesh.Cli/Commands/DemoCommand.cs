@@ -280,6 +280,7 @@ internal static class DemoCommand
             var workflows = app.Services.GetRequiredService<IWorkflowClient>();
             await Step("workflow: deploy DAG across 3 agents", () => DemoWorkflows.RunDeployAsync(workflows, output, cancellationToken)).ConfigureAwait(false);
             await Step("workflow: a failed branch compensates in reverse order", () => DemoWorkflows.RunFailingDeployAsync(workflows, output, cancellationToken)).ConfigureAwait(false);
+            await Step("workflow: rolling run over 3 agents at 50% per batch", () => DemoWorkflows.RunRollingAsync(workflows, output, cancellationToken)).ConfigureAwait(false);
 
             await Step("bad input: a command no agent has", async () =>
             {

@@ -75,6 +75,26 @@ internal static class DemoWorkflows
         return $"install-3 failed as intended ({run.Steps.Single(s => s.StepId == "install-3").Error}); compensated {string.Join(", ", compensated)}: the reverse order of completion";
     }
 
+    /// <summary>A per-agent deploy rolled out over the three agents at 50 % per batch (two batches).</summary>
+    public static async Task<string> RunRollingAsync(IWorkflowClient workflows, TextWriter output, CancellationToken cancellationToken)
+    {
+        var definition = new WorkflowBuilder("demo-rolling")
+            .WithDescription("The demo's rolling deploy: install, then verify, on the instance's own agent.")
+            .AddCommand("install", "echo", new { step = "install" }).WithCompensation("echo", new { step = "uninstall" })
+            .AddCommand("verify", "echo", new { step = "verify" })
+            .Build();
+        await workflows.RegisterWorkflowAsync(definition, cancellationToken).ConfigureAwait(false);
+        var rollout = await workflows.ExecuteWorkflowRollingAsync("demo-rolling", 50, OrbitMeshJson.ToElement(new { release = "1.1.0" }), null, cancellationToken).ConfigureAwait(false);
+        output.WriteLine();
+        output.Write(Indent(WorkflowRunView.RenderRollout(rollout)));
+        if (!rollout.Completed)
+        {
+            throw new InvalidOperationException($"The rollout stopped at {rollout.FailedRunId}.");
+        }
+
+        return $"{rollout.Batches.Sum(b => b.Count)} instances in {rollout.Batches.Count} batches of up to {rollout.BatchSize} ({string.Join(" | ", rollout.Batches.Select(b => string.Join(", ", b.Select(r => r.BoundAgent))))}), all succeeded";
+    }
+
     private static string Indent(string text) =>
         string.Join(Environment.NewLine, text.Split(Environment.NewLine).Select(line => line.Length == 0 ? line : "    " + line));
 }

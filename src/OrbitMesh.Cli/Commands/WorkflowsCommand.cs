@@ -119,16 +119,26 @@ internal static class WorkflowsCommand
         var parametersJson = new Option<string?>("--params-json") { Description = "All run parameters as one JSON object." };
         var version = new Option<int?>("--version") { Description = "Run this version (default: the latest)." };
         var wait = new Option<bool>("--wait") { Description = "Show the steps live until the run ends; exit non-zero unless it succeeded." };
-        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, server, apiKey, json };
+        var rolling = new Option<int?>("--rolling") { Description = "Run one instance per matching agent in batches of this percent (1-100); a failed batch stops and rolls back the instances done." };
+        var onAll = new Option<bool>("--on-all") { Description = "Run one instance per matching agent, all at once." };
+        var capability = new Option<string?>("--capability") { Description = "With --rolling or --on-all: only agents with this capability." };
+        var group = new Option<string?>("--group") { Description = "With --rolling or --on-all: only agents in this group." };
+        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, rolling, onAll, capability, group, server, apiKey, json };
         command.SetAction(async (result, cancellationToken) =>
         {
+            var runParameters = JobsCommand.ParseParameters(result.GetValue(parameters) ?? [], result.GetValue(parametersJson));
             var body = new
             {
-                parameters = JobsCommand.ParseParameters(result.GetValue(parameters) ?? [], result.GetValue(parametersJson)),
+                parameters = runParameters,
                 version = result.GetValue(version),
             };
             var serverUrl = result.GetValue(server)!;
             using var rest = new RestCall(serverUrl, result.GetValue(apiKey));
+            if (result.GetValue(rolling) is not null || result.GetValue(onAll))
+            {
+                return await PerAgentAsync(rest, result.GetValue(name)!, runParameters, result.GetValue(rolling), result.GetValue(capability), result.GetValue(group), result.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             var run = await rest.SendAsync<WorkflowRun>(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(result.GetValue(name)!)}/runs", body, cancellationToken).ConfigureAwait(false);
             if (!result.GetValue(wait))
             {
@@ -150,6 +160,34 @@ internal static class WorkflowsCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> PerAgentAsync(RestCall rest, string name, JsonElement? parameters, int? rolling, string? capability, string? group, bool json, CancellationToken cancellationToken)
+    {
+        if (rolling is < 1 or > 100)
+        {
+            throw new CliException($"--rolling must be between 1 and 100; it is {rolling}.");
+        }
+
+        if (capability is not null && group is not null)
+        {
+            throw new CliException("Give --capability or --group, not both.");
+        }
+
+        var target = capability is not null ? AgentTarget.WithCapability(capability) : group is not null ? AgentTarget.InGroup(group) : null;
+        var path = $"api/workflows/{Uri.EscapeDataString(name)}/{(rolling is null ? "all" : "rolling")}";
+        Console.Error.WriteLine(rolling is null ? $"Running {name} on every matching agent..." : $"Rolling {name} out in batches of {rolling} %...");
+        if (rolling is null)
+        {
+            var runs = await rest.SendAsync<List<WorkflowRun>>(HttpMethod.Post, path, new { parameters, target }, cancellationToken).ConfigureAwait(false);
+            Console.Write(json ? JsonSerializer.Serialize(runs, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.RenderInstances(runs));
+            var failed = runs.Count(r => r.Status != WorkflowRunStatus.Succeeded);
+            return failed == 0 ? 0 : throw new CliException($"{failed} of {runs.Count} instances did not succeed.");
+        }
+
+        var rollout = await rest.SendAsync<WorkflowRolloutResult>(HttpMethod.Post, path, new { parameters, target, batchPercent = rolling }, cancellationToken).ConfigureAwait(false);
+        Console.Write(json ? JsonSerializer.Serialize(rollout, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.RenderRollout(rollout));
+        return rollout.Completed ? 0 : throw new CliException($"The rollout stopped at run {rollout.FailedRunId}; {rollout.RolledBack.Count} instances were rolled back, {rollout.SkippedAgents.Count} agents skipped.");
     }
 
     private static Command RunsCommand()

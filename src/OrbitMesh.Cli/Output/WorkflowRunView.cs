@@ -53,6 +53,46 @@ internal static class WorkflowRunView
         return table.ToString();
     }
 
+    /// <summary>One line per instance of a per-agent run.</summary>
+    public static string RenderInstances(IEnumerable<WorkflowRun> runs)
+    {
+        var table = new TextTable("AGENT", "RUN", "STATUS", "REASON");
+        foreach (var run in runs.OrderBy(r => r.BoundAgent, StringComparer.Ordinal))
+        {
+            table.AddRow(run.BoundAgent, run.RunId, Name(run.Status), Trim(run.Reason, 70));
+        }
+
+        return table.ToString();
+    }
+
+    /// <summary>A rollout: each batch's instances, then what was rolled back and skipped.</summary>
+    public static string RenderRollout(WorkflowRolloutResult rollout)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Rollout of {rollout.Workflow}: {rollout.Batches.Count} batches of up to {rollout.BatchSize}, {(rollout.Completed ? "completed" : "stopped")}").AppendLine();
+        var table = new TextTable("BATCH", "AGENT", "RUN", "STATUS", "REASON");
+        for (var i = 0; i < rollout.Batches.Count; i++)
+        {
+            foreach (var run in rollout.Batches[i])
+            {
+                table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), run.BoundAgent, run.RunId, Name(run.Status), Trim(run.Reason, 60));
+            }
+        }
+
+        text.Append(table);
+        if (rollout.RolledBack.Count > 0)
+        {
+            text.Append("Rolled back: ").AppendLine(string.Join(", ", rollout.RolledBack.Select(r => $"{r.BoundAgent} ({Name(r.Status)})")));
+        }
+
+        if (rollout.SkippedAgents.Count > 0)
+        {
+            text.Append("Not reached: ").AppendLine(string.Join(", ", rollout.SkippedAgents));
+        }
+
+        return text.ToString();
+    }
+
     private static string Seconds(TimeSpan span) => span < TimeSpan.Zero ? "0.0s" : span.TotalSeconds < 100 ? $"{span.TotalSeconds:0.0}s" : $"{span.TotalMinutes:0.0}m";
 
     private static string? Trim(string? text, int max) => text is null || text.Length <= max ? text : text[..(max - 1)] + "…";

@@ -85,6 +85,17 @@ public sealed class WorkflowProcessTests(ITestOutputHelper output)
         var listed = await mesh.RunAsync("runs", CliTimeout, "workflows", "runs", "--status", "failed", "--server", server.UrlText);
         Assert.Contains(runId, listed.Stdout, StringComparison.Ordinal);
 
+        // A rollout over the three agents at 50 %: two batches, every instance on its own agent.
+        var roll = Path.Combine(mesh.DataDirectory, "roll.json");
+        await File.WriteAllTextAsync(roll, """{"name":"roll","steps":[{"id":"install","command":"echo","parameters":{"step":"install"}}]}""");
+        Assert.Equal(0, (await mesh.RunAsync("apply-roll", CliTimeout, "workflows", "apply", roll, "--server", server.UrlText)).ExitCode);
+        var rolled = await mesh.RunAsync("rolling", CliTimeout, "workflows", "run", "roll", "--rolling", "50", "--json", "--server", server.UrlText);
+        Assert.True(rolled.ExitCode == 0, rolled.Describe());
+        var rollout = JsonSerializer.Deserialize<WorkflowRolloutResult>(rolled.Stdout, OrbitMeshJson.Options)!;
+        Assert.True(rollout.Completed);
+        Assert.Equal([["wf-a", "wf-b"], ["wf-c"]], rollout.Batches.Select(b => b.Select(r => r.BoundAgent!).Order(StringComparer.Ordinal).ToArray()));
+        Assert.All(rollout.Batches.SelectMany(b => b), r => Assert.Equal(r.BoundAgent, r.Steps[0].Output!.Value.GetProperty("agentId").GetString()));
+
         var unknown = await mesh.RunAsync("run-unknown", CliTimeout, "workflows", "run", "nope", "--server", server.UrlText);
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("404", unknown.Stderr, StringComparison.Ordinal);
