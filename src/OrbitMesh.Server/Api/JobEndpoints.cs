@@ -96,6 +96,10 @@ internal static class JobEndpoints
         {
             return ApiResults.Problem(StatusCodes.Status409Conflict, ex.Code, ex.Message);
         }
+        catch (MeshInvocationException ex) when (ex.Code is MeshErrorCodes.NotAllowed or MeshErrorCodes.UnknownCommand)
+        {
+            return ApiResults.Problem(StatusCodes.Status422UnprocessableEntity, ex.Code, ex.Message);
+        }
         catch (OrbitMesh.Storage.StorageUnavailableException ex)
         {
             context.Response.Headers.RetryAfter = "5";

@@ -34,16 +34,23 @@ internal sealed partial class ServerMeshClient(
 
     // ---- execution level ----
 
-    public Task<JobRecord> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default) =>
-        jobs.SubmitAsync(request, failFast: false, watcher: null, input: null, cancellationToken);
+    public Task<JobRecord> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        EnsureTargetCanRun(request);
+        return jobs.SubmitAsync(request, failFast: false, watcher: null, input: null, cancellationToken);
+    }
 
     /// <summary>Like <see cref="SubmitAsync"/>, failing fast with <see cref="MeshQueueFullException"/> when the queue is full (REST).</summary>
-    public Task<JobRecord> SubmitOrFailFastAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken) =>
-        jobs.SubmitAsync(request, failFast: true, watcher: null, input, cancellationToken);
+    public Task<JobRecord> SubmitOrFailFastAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken)
+    {
+        EnsureTargetCanRun(request);
+        return jobs.SubmitAsync(request, failFast: true, watcher: null, input, cancellationToken);
+    }
 
     /// <summary>Submits (failing fast when full) with a watcher attached from the start; the events end with the job's final status.</summary>
     public async Task<(JobRecord Job, IAsyncEnumerable<JobEvent> Events)> SubmitAndWatchAsync(JobRequest request, IAsyncEnumerable<JsonElement>? input, CancellationToken cancellationToken)
     {
+        EnsureTargetCanRun(request);
         var watcher = new JobWatcher();
         var job = await jobs.SubmitAsync(request, failFast: true, watcher, input, cancellationToken).ConfigureAwait(false);
         return (job, ReadWatcherAsync(watcher, cancellationToken));
@@ -325,6 +332,26 @@ internal sealed partial class ServerMeshClient(
     }
 
     /// <summary>An enrolled node receives only commands its grants allow (the fast path too).</summary>
+    /// <summary>
+    /// A job aimed at one known agent that can never run it is refused at submission instead of waiting
+    /// Pending until its timeout: the node was not granted the command (the error names the grant), or the
+    /// agent has no handler for it. Agents that registered no command list accept any command.
+    /// </summary>
+    private void EnsureTargetCanRun(JobRequest request)
+    {
+        if (request.Target?.AgentId is not { } agentId || registry.Find(agentId) is not { } entry)
+        {
+            return;
+        }
+
+        EnsureGranted(agentId, request.Command);
+        if (entry.Commands.Length > 0 && !entry.CommandSet.Contains(request.Command))
+        {
+            throw new MeshInvocationException(new JobError(MeshErrorCodes.UnknownCommand,
+                $"Agent '{agentId}' has no handler for '{request.Command}' (it handles {string.Join(", ", entry.Commands.Take(20))}); the job could never run there."), agentId: agentId);
+        }
+    }
+
     private void EnsureGranted(string agentId, string command)
     {
         if (registry.Find(agentId)?.Grants is { } grants && !grants.AllowsCommand(command))

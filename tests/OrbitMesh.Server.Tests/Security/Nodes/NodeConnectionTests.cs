@@ -156,11 +156,12 @@ public sealed class NodeConnectionTests : IAsyncLifetime
             .Build();
         await agent.ConnectAsync();
 
-        var job = await _server.Mesh.ExecuteAsync(new JobRequest { Command = "sleep", Target = AgentTarget.ForAgent("limited") });
+        // A job aimed at the node is refused at submission, naming the missing grant, instead of waiting Pending.
+        var job = await Assert.ThrowsAsync<MeshInvocationException>(() => _server.Mesh.ExecuteAsync(new JobRequest { Command = "sleep", Target = AgentTarget.ForAgent("limited") }));
         var invocation = await Assert.ThrowsAsync<MeshInvocationException>(() => _server.Mesh.InvokeAsync<object>("limited", "sleep"));
 
-        Assert.Equal(JobStatus.Failed, job.Status);
-        Assert.Equal(MeshErrorCodes.NoAgent, job.Error?.Code);
+        Assert.Equal(MeshErrorCodes.NotAllowed, job.Error.Code);
+        Assert.Contains("not granted the capability 'sleep'", job.Message, StringComparison.Ordinal);
         Assert.Equal(MeshErrorCodes.NotAllowed, invocation.Error.Code);
         Assert.Contains("not granted the capability 'sleep'", invocation.Message, StringComparison.Ordinal);
         Assert.Equal(0, ran);
