@@ -81,7 +81,13 @@ internal static class JobsCommand
                 return 0;
             }
 
+            await EnsureSomeAgentCanRunAsync(mesh, request, cancellationToken).ConfigureAwait(false);
             var submitted = await mesh.SubmitAsync(request with { Pattern = ExecutionPattern.LongRunning }, cancellationToken).ConfigureAwait(false);
+            if (!asJson)
+            {
+                Console.Error.WriteLine($"Submitted job {submitted.Id}; waiting for it to end (Ctrl-C stops waiting; the job goes on).");
+            }
+
             var progress = new ProgressBar(Console.Error, enabled: !asJson && !Console.IsErrorRedirected);
             JobEvent? last = null;
             await foreach (var jobEvent in mesh.WatchJobAsync(submitted.Id, cancellationToken).ConfigureAwait(false))
@@ -190,6 +196,31 @@ internal static class JobsCommand
             return 0;
         });
         return cancel;
+    }
+
+    /// <summary>
+    /// With <c>--wait</c>, a job no connected agent can take would only wait out its timeout in silence:
+    /// refuse it at once, saying why. (Without <c>--wait</c> it is queued for an agent that connects later.)
+    /// </summary>
+    private static async Task EnsureSomeAgentCanRunAsync(OrbitMesh.Client.MeshHttpClient mesh, JobRequest request, CancellationToken cancellationToken)
+    {
+        var agents = await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
+        var target = request.Target;
+        var matching = agents.Where(a => a.Status is AgentStatus.Ready or AgentStatus.Running)
+            .Where(a => target is null
+                || (target.AgentId is { } id ? a.Id == id
+                : target.Capability is { } capability ? a.Capabilities.Contains(capability, StringComparer.Ordinal)
+                : target.Group is not { } group || a.Groups.Contains(group, StringComparer.Ordinal)))
+            .ToList();
+        if (matching.Count == 0)
+        {
+            throw new CliException($"No connected agent matches {target?.ToString() ?? "any agent"}, so '{request.Command}' cannot run now; without --wait the job is queued until one connects.");
+        }
+
+        if (!matching.Any(a => a.Commands.Count == 0 || a.Commands.Contains(request.Command, StringComparer.Ordinal)))
+        {
+            throw new CliException($"No connected agent{(target is null ? string.Empty : " matching " + target)} has a handler for '{request.Command}' ({string.Join(", ", matching.Take(5).Select(a => a.Id))} do not); without --wait the job is queued until one connects.");
+        }
     }
 
     /// <summary>Builds the parameters object from <c>k=v</c> pairs (v as JSON when it parses) and/or one JSON object.</summary>

@@ -32,4 +32,24 @@ public sealed class JobsSubmitIdempotencyTests(ITestOutputHelper output)
         Assert.Contains("idempotency key 'cli-key'", error, StringComparison.Ordinal);
         Assert.Contains("parameters differ: v", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SubmitWait_ForACommandNoAgentHandles_FailsAtOnceSayingWhy_AndAnAgentWithoutTheHandlerIsRefusedByTheServer()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync();
+        await mesh.StartAgentAsync(server.Url, "plain-agent");
+
+        var waited = await mesh.RunAsync("wait-no-handler", CommandTimeout, "jobs", "submit", "no.such", "--wait", "--server", server.UrlText);
+        var aimed = await mesh.RunAsync("aimed", CommandTimeout, "jobs", "submit", "no.such", "--agent", "plain-agent", "--server", server.UrlText);
+        var ok = await mesh.RunAsync("wait-ok", CommandTimeout, "jobs", "submit", "echo", "--param", "x=1", "--wait", "--server", server.UrlText);
+
+        Assert.NotEqual(0, waited.ExitCode);
+        var error = Assert.Single(waited.StderrLines, l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("has a handler for 'no.such' (plain-agent do not)", error, StringComparison.Ordinal);
+        Assert.NotEqual(0, aimed.ExitCode);
+        Assert.Contains("Agent 'plain-agent' has no handler for 'no.such'", aimed.Stderr, StringComparison.Ordinal);
+        Assert.True(ok.ExitCode == 0, ok.Describe());
+        Assert.Contains(ok.StderrLines, l => l.StartsWith("Submitted job ", StringComparison.Ordinal) && l.Contains("waiting for it to end", StringComparison.Ordinal));
+    }
 }
