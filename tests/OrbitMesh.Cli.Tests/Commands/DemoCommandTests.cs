@@ -25,7 +25,9 @@ public sealed partial class DemoCommandTests
         [
             "connect 3 agents", "list agents", "echo on agent-1", "system.info on every agent", "stream.count on agent-2", "timeout",
             "job, request-response", "job, fire-and-forget", "job, long-running", "job, streaming", "job, input stream", "job, workflow step",
-            "job, cancellation", "job, timeout", "job, idempotency", "fan-out", "rolling", "security: enroll a node", "bad input",
+            "job, cancellation", "job, timeout", "job, idempotency", "fan-out", "rolling", "security: enroll a node",
+            "workflow: deploy DAG across 3 agents", "workflow: a failed branch compensates in reverse order", "workflow: rolling run over 3 agents at 50% per batch",
+            "bad input",
         ];
         Assert.Equal(steps.Length, passed.Count);
         foreach (var step in steps)
@@ -35,6 +37,8 @@ public sealed partial class DemoCommandTests
 
         Assert.Contains($"All {steps.Length} steps passed.", text, StringComparison.Ordinal);
         Assert.Contains("[1, 2, 3, 4, 5]", text, StringComparison.Ordinal);
+        Assert.Contains("compensated install-", text, StringComparison.Ordinal);
+        Assert.Contains("3 instances in 2 batches of up to 2", text, StringComparison.Ordinal);
         var directory = DataDirectory().Match(text).Groups[1].Value.TrimEnd('\r');
         Assert.StartsWith(Path.Combine(Path.GetTempPath(), "orbitmesh-demo-"), directory, StringComparison.Ordinal);
         Assert.False(Directory.Exists(directory), $"{directory} was left behind");
