@@ -14,6 +14,7 @@ internal static class JobsCommand
         Get(),
         List(),
         Cancel(),
+        Events(),
     };
 
     private static Command Submit()
@@ -138,7 +139,10 @@ internal static class JobsCommand
         var server = CommonOptions.Server();
         var apiKey = CommonOptions.ApiKey();
         var json = CommonOptions.Json();
-        var list = new Command("list", "List recent jobs, newest first.") { status, limit, server, apiKey, json };
+        var agentFilter = new Option<string?>("--agent") { Description = "Only jobs of this agent." };
+        var commandFilter = new Option<string?>("--command") { Description = "Only jobs of this command." };
+        var correlation = new Option<string?>("--correlation") { Description = "Only jobs with this correlation id (a workflow run's id lists its step jobs)." };
+        var list = new Command("list", "List recent jobs, newest first.") { status, limit, agentFilter, commandFilter, correlation, server, apiKey, json };
         list.SetAction(async (result, cancellationToken) =>
         {
             JobStatus? wanted = null;
@@ -150,7 +154,14 @@ internal static class JobsCommand
             }
 
             using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
-            var jobs = await mesh.ListJobsAsync(new JobQuery { Status = wanted, Limit = result.GetValue(limit) }, cancellationToken).ConfigureAwait(false);
+            var jobs = await mesh.ListJobsAsync(new JobQuery
+            {
+                Status = wanted,
+                Limit = result.GetValue(limit),
+                AgentId = result.GetValue(agentFilter),
+                Command = result.GetValue(commandFilter),
+                CorrelationId = result.GetValue(correlation),
+            }, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(jobs.Select(JobView.From).ToList(), OrbitMeshJson.Options));
@@ -167,13 +178,42 @@ internal static class JobsCommand
             foreach (var job in jobs)
             {
                 table.AddRow(job.Id, job.Command, job.Status.ToString(), job.AgentId ?? "", job.Attempt.ToString(CultureInfo.InvariantCulture),
-                    job.CreatedAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+                    job.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture));
             }
 
             Console.Write(table.ToString());
             return 0;
         });
         return list;
+    }
+
+    private static Command Events()
+    {
+        var id = new Argument<string>("ID") { Description = "The job id." };
+        var server = CommonOptions.Server();
+        var apiKey = CommonOptions.ApiKey();
+        var json = CommonOptions.Json();
+        var events = new Command("events", "Follow a job's events (status, progress, stream items) until it ends; one line each, or one JSON document per line with --json.") { id, server, apiKey, json };
+        events.SetAction(async (result, cancellationToken) =>
+        {
+            using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
+            var jobId = result.GetValue(id)!;
+            _ = await mesh.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new CliException($"No job with id '{jobId}' exists.");
+            await foreach (var e in mesh.WatchJobAsync(jobId, cancellationToken).ConfigureAwait(false))
+            {
+                Console.WriteLine(result.GetValue(json)
+                    ? JsonSerializer.Serialize(e, OrbitMeshJson.Options)
+                    : e.Type switch
+                    {
+                        JobEventType.Progress => $"{e.Timestamp:HH:mm:ss.fff} #{e.Sequence} progress {e.Percent:0.#}% {e.Message}",
+                        JobEventType.Item => $"{e.Timestamp:HH:mm:ss.fff} #{e.Sequence} item {e.Item?.GetRawText()}",
+                        _ => $"{e.Timestamp:HH:mm:ss.fff} #{e.Sequence} {e.Status}{(e.AgentId is null ? string.Empty : " on " + e.AgentId)}{(e.Error is null ? string.Empty : ": " + e.Error.Message)}",
+                    });
+            }
+
+            return 0;
+        });
+        return events;
     }
 
     private static Command Cancel()

@@ -52,4 +52,25 @@ public sealed class JobsSubmitIdempotencyTests(ITestOutputHelper output)
         Assert.True(ok.ExitCode == 0, ok.Describe());
         Assert.Contains(ok.StderrLines, l => l.StartsWith("Submitted job ", StringComparison.Ordinal) && l.Contains("waiting for it to end", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task JobsList_FiltersByAgentAndCommand_ShowsTheDate_AndJobsEventsFollowsAJob()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync();
+        await mesh.StartAgentAsync(server.Url, "list-agent");
+        var submitted = await mesh.RunAsync("submit", CommandTimeout, "jobs", "submit", "echo", "--param", "x=1", "--wait", "--json", "--server", server.UrlText);
+        using var job = JsonDocument.Parse(submitted.Stdout);
+        var id = job.RootElement.GetProperty("id").GetString()!;
+
+        var byBoth = await mesh.RunAsync("list", CommandTimeout, "jobs", "list", "--agent", "list-agent", "--command", "echo", "--server", server.UrlText);
+        var none = await mesh.RunAsync("list-none", CommandTimeout, "jobs", "list", "--command", "sleep", "--server", server.UrlText);
+        var events = await mesh.RunAsync("events", CommandTimeout, "jobs", "events", id, "--server", server.UrlText);
+
+        Assert.Contains(id, byBoth.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z", byBoth.Stdout);
+        Assert.Contains("No jobs.", none.Stdout, StringComparison.Ordinal);
+        Assert.True(events.ExitCode == 0, events.Describe());
+        Assert.Contains("Completed on list-agent", events.Stdout, StringComparison.Ordinal);
+    }
 }
