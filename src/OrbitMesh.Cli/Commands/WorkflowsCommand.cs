@@ -146,9 +146,24 @@ internal static class WorkflowsCommand
                 return 0;
             }
 
-            using var http = CommonOptions.Http(serverUrl, result.GetValue(apiKey));
+            // Fold the run's event stream (resumed with Last-Event-ID if the connection drops) into a live table.
+            using var mesh = CommonOptions.MeshClient(serverUrl, result.GetValue(apiKey));
             var live = new LiveBlock(Console.Error, enabled: !result.GetValue(json) && !Console.IsErrorRedirected);
-            await WorkflowRunFollower.FollowAsync(http, run.RunId, state => live.Show(WorkflowRunView.Render(state.ToRun(), DateTimeOffset.UtcNow)), cancellationToken).ConfigureAwait(false);
+            WorkflowRunState? state = null;
+            await foreach (var e in mesh.WatchWorkflowRunAsync(run.RunId, 0, cancellationToken).ConfigureAwait(false))
+            {
+                if (state is null)
+                {
+                    state = WorkflowRunState.Replay(run.RunId, [e]);
+                }
+                else
+                {
+                    state.Apply(e);
+                }
+
+                live.Show(WorkflowRunView.Render(state.ToRun(), DateTimeOffset.UtcNow));
+            }
+
             live.Clear();
             var final = await rest.SendAsync<WorkflowRun>(HttpMethod.Get, "api/workflow-runs/" + Uri.EscapeDataString(run.RunId), null, cancellationToken).ConfigureAwait(false);
             Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(final, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.Render(final, DateTimeOffset.UtcNow));

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +20,6 @@ internal static class JobEndpoints
     /// <summary>The longest per-attempt timeout a job may ask for: 7 days, as the request validator allows.</summary>
     private const double MaxTimeoutSeconds = 7 * 86_400;
 
-    private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
 
     public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
     {
@@ -212,65 +210,8 @@ internal static class JobEndpoints
         lifetime.CloseIfExpired();
     }
 
-    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<JobEvent> source, CancellationToken cancellationToken)
-    {
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-        var events = source.GetAsyncEnumerator(cancellationToken);
-        await using var disposeEvents = events.ConfigureAwait(false);
-        Task<bool>? next = null;
-        try
-        {
-            while (true)
-            {
-                next ??= events.MoveNextAsync().AsTask();
-                var finished = await Task.WhenAny(next, Task.Delay(SseKeepAlive, cancellationToken)).ConfigureAwait(false);
-                if (finished != next)
-                {
-                    await context.Response.WriteAsync(": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
-                    await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (!await next.ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                next = null;
-                var jobEvent = events.Current;
-                var text = new StringBuilder()
-                    .Append("id: ").Append(jobEvent.Sequence.ToString(CultureInfo.InvariantCulture)).Append('\n')
-                    .Append("event: ").Append(jobEvent.Type.ToString().ToLowerInvariant()).Append('\n')
-                    .Append("data: ").Append(JsonSerializer.Serialize(jobEvent, OrbitMeshJson.Options)).Append("\n\n")
-                    .ToString();
-                await context.Response.WriteAsync(text, cancellationToken).ConfigureAwait(false);
-                await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            // The client went away (Ctrl-C on 'jobs submit --wait'): normal, not an error.
-        }
-        finally
-        {
-            // An async iterator cannot be disposed while a MoveNextAsync is pending (NotSupportedException):
-            // let the pending one finish first; it ends with the request's cancellation.
-            if (next is { IsCompleted: false })
-            {
-                try
-                {
-                    await next.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        }
-    }
+    private static Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<JobEvent> source, CancellationToken cancellationToken) =>
+        ServerSentEvents.WriteAsync(context, source, e => e.Sequence, e => e.Type.ToString().ToLowerInvariant(), cancellationToken);
 
     private static async Task<IResult> SendAsync(HttpContext context, ServerMeshClient mesh, string id)
     {

@@ -17,8 +17,6 @@ namespace OrbitMesh.Server.Api;
 /// </summary>
 internal static class WorkflowEndpoints
 {
-    private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
-
     /// <summary>Maps the workflow API into the <c>/api</c> group.</summary>
     public static void MapWorkflowEndpoints(this RouteGroupBuilder api)
     {
@@ -264,65 +262,8 @@ internal static class WorkflowEndpoints
         }
 
         using var lifetime = new StreamLifetime(context, time);
-        await WriteEventsAsync(context, engine.WatchRunAsync(id, from, lifetime.Token), lifetime.Token).ConfigureAwait(false);
+        await ServerSentEvents.WriteAsync(context, engine.WatchRunAsync(id, from, lifetime.Token), e => e.Sequence, e => e.Type, lifetime.Token).ConfigureAwait(false);
         lifetime.CloseIfExpired();
-    }
-
-    private static async Task WriteEventsAsync(HttpContext context, IAsyncEnumerable<WorkflowRunEvent> source, CancellationToken cancellationToken)
-    {
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var events = source.GetAsyncEnumerator(cancellationToken);
-        Task<bool>? next = null;
-        try
-        {
-            while (true)
-            {
-                next ??= events.MoveNextAsync().AsTask();
-                if (await Task.WhenAny(next, Task.Delay(SseKeepAlive, cancellationToken)).ConfigureAwait(false) != next)
-                {
-                    await context.Response.WriteAsync(": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
-                    await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (!await next.ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                next = null;
-                var e = events.Current;
-                var text = new StringBuilder()
-                    .Append("id: ").Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append('\n')
-                    .Append("event: ").Append(e.Type).Append('\n')
-                    .Append("data: ").Append(JsonSerializer.Serialize(e, OrbitMeshJson.Options)).Append("\n\n")
-                    .ToString();
-                await context.Response.WriteAsync(text, cancellationToken).ConfigureAwait(false);
-                await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            // The client went away: normal.
-        }
-        finally
-        {
-            if (next is { IsCompleted: false })
-            {
-                try
-                {
-                    await next.ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or IOException)
-                {
-                }
-            }
-
-            await events.DisposeAsync().ConfigureAwait(false);
-        }
     }
 
     private static async Task<(WorkflowDefinition? Definition, IResult? Problem)> ReadDefinitionAsync(HttpContext context)

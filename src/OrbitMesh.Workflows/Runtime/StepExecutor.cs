@@ -143,37 +143,27 @@ internal sealed class StepExecutor(
         return document.RootElement.Clone();
     }
 
+    /// <summary>The job of one attempt or compensation: one attempt of its own (the workflow retries), keyed and correlated to the run.</summary>
+    private static JobRequest Request(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout) => new()
+    {
+        Command = command,
+        Parameters = MergeParameters(run.Parameters, parameters),
+        Target = run.TargetFor(target),
+        IdempotencyKey = key,
+        CorrelationId = run.RunId,
+        Timeout = timeout,
+        MaxAttempts = 1,
+    };
+
     private async Task<StepOutcome> RunCommandAsync(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var request = new JobRequest
-        {
-            Command = command,
-            Parameters = MergeParameters(run.Parameters, parameters),
-            Target = run.TargetFor(target),
-            IdempotencyKey = key,
-            CorrelationId = run.RunId,
-            Timeout = timeout,
-            MaxAttempts = 1,
-        };
-
-        var result = await mesh.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        var result = await mesh.ExecuteAsync(Request(run, command, parameters, target, key, timeout), cancellationToken).ConfigureAwait(false);
         return new StepOutcome(ToStepResult(result), result.JobId);
     }
 
     private async Task<StepOutcome> RunFanOutAsync(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout, FanOutFailurePolicy policy, CancellationToken cancellationToken)
     {
-        var request = new JobRequest
-        {
-            Command = command,
-            Parameters = MergeParameters(run.Parameters, parameters),
-            Target = run.TargetFor(target),
-            IdempotencyKey = key,
-            CorrelationId = run.RunId,
-            Timeout = timeout,
-            MaxAttempts = 1,
-        };
-
-        var results = await mesh.ExecuteOnAllAsync(request, cancellationToken).ConfigureAwait(false);
+        var results = await mesh.ExecuteOnAllAsync(Request(run, command, parameters, target, key, timeout), cancellationToken).ConfigureAwait(false);
         var output = results.Select(r => new FanOutAgentResult(r.AgentId, r.Result.Status, r.Result.JobId, r.Result.Result, r.Result.Error?.Message)).ToList();
         var failed = output.Where(r => r.Status != JobStatus.Completed).ToList();
         var firstJob = results.Count > 0 ? results[0].Result.JobId : null;
