@@ -113,6 +113,13 @@ public partial class WorkflowBuilder
         return SetWorkflow(nameof(WithDescription), () => _description = description);
     }
 
+    /// <summary>Names run parameters every run must be started with; a start without them is refused, naming each.</summary>
+    public WorkflowBuilder RequireParameters(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return SetWorkflow(nameof(RequireParameters), () => _requiredParameters = [.. _requiredParameters, .. names]);
+    }
+
     /// <summary>Limits how long a whole run may take.</summary>
     public WorkflowBuilder WithWorkflowTimeout(TimeSpan timeout) =>
         SetWorkflow(nameof(WithWorkflowTimeout), () => _timeout = timeout);

@@ -32,6 +32,7 @@ public partial class WorkflowBuilder
     private string? _description;
     private TimeSpan? _timeout;
     private int? _maxParallelism;
+    private string[] _requiredParameters = [];
     private WorkflowCompensationDefinition? _onFailure;
 
     /// <summary>Starts a workflow named <paramref name="name"/> (the id rules apply; checked by <see cref="Build"/>).</summary>
@@ -214,6 +215,7 @@ public partial class WorkflowBuilder
             Steps = [.. _state.Steps],
             Timeout = _timeout,
             MaxParallelism = _maxParallelism,
+            RequiredParameters = _requiredParameters,
             OnFailure = _onFailure,
         };
 

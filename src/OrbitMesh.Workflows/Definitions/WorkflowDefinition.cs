@@ -23,6 +23,9 @@ public sealed record WorkflowDefinition
     /// <summary>How many steps of one run may run at once; null for the runtime's default.</summary>
     public int? MaxParallelism { get; init; }
 
+    /// <summary>Top-level run parameters every run must be started with (non-null); empty for none.</summary>
+    public IReadOnlyList<string> RequiredParameters { get; init; } = [];
+
     /// <summary>The steps, in declaration order (the order ties are broken in).</summary>
     public IReadOnlyList<WorkflowStepDefinition> Steps { get; init; } = [];
 

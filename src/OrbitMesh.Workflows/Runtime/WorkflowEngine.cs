@@ -334,6 +334,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             throw new WorkflowValidationException(definition.Name, [new WorkflowValidationError(WorkflowErrorCodes.InvalidParameters, $"Run parameters must be a JSON object, not {p.ValueKind.ToString().ToLowerInvariant()}.")]);
         }
 
+        var missing = (definition.RequiredParameters ?? [])
+            .Where(name => parameters is not { ValueKind: JsonValueKind.Object } given || !given.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            .Select(name => new WorkflowValidationError(WorkflowErrorCodes.MissingParameter, $"The run needs the parameter '{name}'."))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new WorkflowValidationException(definition.Name, missing);
+        }
+
         if (_active.Count >= _options.MaxActiveRuns)
         {
             throw new MeshQueueFullException($"{_active.Count} workflow runs are active, the most this server allows (MaxActiveRuns); retry when some have ended.", TimeSpan.FromSeconds(5));

@@ -119,14 +119,14 @@ public static class WorkflowJson
     /// <summary>A step without dependencies is written without <c>dependsOn</c> rather than with an empty list.</summary>
     private static void OmitEmptyDependencies(JsonTypeInfo typeInfo)
     {
-        if (typeInfo.Type != typeof(WorkflowStepDefinition))
+        if (typeInfo.Type != typeof(WorkflowStepDefinition) && typeInfo.Type != typeof(WorkflowDefinition))
         {
             return;
         }
 
         foreach (var property in typeInfo.Properties)
         {
-            if (property.Name == "dependsOn")
+            if (property.Name is "dependsOn" or "requiredParameters")
             {
                 property.ShouldSerialize = static (_, value) => value is IReadOnlyList<string> { Count: > 0 };
             }

@@ -48,6 +48,9 @@ public static class WorkflowErrorCodes
     /// <summary>The builder was used in an order that means nothing (a modifier before any step).</summary>
     public const string BuilderMisuse = "builder_misuse";
 
+    /// <summary>A run was started without a parameter its definition requires.</summary>
+    public const string MissingParameter = "missing_parameter";
+
     /// <summary>A class step names a type that is not registered on the server.</summary>
     public const string UnknownStepType = "unknown_step_type";
 }

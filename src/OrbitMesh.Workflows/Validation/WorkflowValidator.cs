@@ -90,6 +90,14 @@ public static class WorkflowValidator
             errors.Add(new(WorkflowErrorCodes.InvalidSetting, $"version must be 1 or more; it was {definition.Version}."));
         }
 
+        foreach (var name in definition.RequiredParameters ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Length > WorkflowLimits.MaxIdLength || name.Any(char.IsControl))
+            {
+                errors.Add(new(WorkflowErrorCodes.InvalidSetting, $"requiredParameters holds '{name}', which is not a parameter name (1 to {WorkflowLimits.MaxIdLength} characters, no control characters)."));
+            }
+        }
+
         if (definition.MaxParallelism is { } parallelism and (< 1 or > WorkflowLimits.MaxParallelism))
         {
             errors.Add(new(WorkflowErrorCodes.InvalidSetting, $"maxParallelism must be between 1 and {WorkflowLimits.MaxParallelism:N0}; it was {parallelism}."));

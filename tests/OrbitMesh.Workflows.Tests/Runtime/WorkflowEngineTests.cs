@@ -438,3 +438,26 @@ public sealed class WorkflowEngineTests
         }
     }
 }
+
+public sealed class WorkflowParameterTests
+{
+    [Fact]
+    public async Task ARunWithoutARequiredParameter_IsRefusedNamingEachMissingOne()
+    {
+        var mesh = new FakeMesh();
+        mesh.Succeed("deploy");
+        await using var host = await EngineHost.StartAsync(mesh);
+        var definition = new WorkflowBuilder("needs").RequireParameters("version", "env").AddCommand("deploy", "deploy").Build();
+
+        var refused = await Assert.ThrowsAsync<WorkflowValidationException>(() => host.Engine.StartRunAsync(definition, OrbitMeshJson.ToElement(new { env = "prod" })));
+        var run = await host.RunAsync(definition, new { version = "1", env = "prod" });
+
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal((WorkflowErrorCodes.MissingParameter, "The run needs the parameter 'version'."), (error.Code, error.Message));
+        Assert.Equal(WorkflowRunStatus.Succeeded, run.Status);
+        var json = WorkflowJson.Serialize(definition);
+        Assert.Contains("\"requiredParameters\":[\"version\",\"env\"]", json, StringComparison.Ordinal);
+        Assert.Equal(["version", "env"], WorkflowJson.Deserialize(json).RequiredParameters);
+        Assert.DoesNotContain("requiredParameters", WorkflowJson.Serialize(new WorkflowBuilder("plain").AddCommand("a", "a").Build()), StringComparison.Ordinal);
+    }
+}
