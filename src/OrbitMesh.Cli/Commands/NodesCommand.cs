@@ -27,13 +27,14 @@ internal static class NodesCommand
             return "No nodes." + Environment.NewLine;
         }
 
-        var table = new TextTable("ID", "STATUS", "REQUESTED", "GRANTED", "KEY SHA-256", "FROM", "CERTIFICATE EXPIRES");
+        var table = new TextTable("ID", "STATUS", "REQUESTED", "TOKEN ALLOWS", "GRANTED", "KEY SHA-256", "FROM", "CERTIFICATE EXPIRES");
         foreach (var node in nodes)
         {
             table.AddRow(
                 node.Id,
                 node.Status.ToString(),
                 string.Join(",", node.RequestedCapabilities),
+                string.Join(",", node.OfferedCapabilities),
                 string.Join(",", node.GrantedCapabilities),
                 node.KeyFingerprint[..16],
                 node.RemoteAddress,

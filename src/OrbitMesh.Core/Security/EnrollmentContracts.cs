@@ -150,8 +150,14 @@ public sealed record NodeView
     /// <summary>Where its enrollment stands.</summary>
     public NodeStatus Status { get; init; }
 
-    /// <summary>Capabilities it asked for.</summary>
+    /// <summary>Capabilities it asked for, as it asked.</summary>
     public IReadOnlyList<string> RequestedCapabilities { get; init; } = [];
+
+    /// <summary>
+    /// What its bootstrap token allows of the request (all of it when the token names no capabilities; the
+    /// token's own when the node asked for none): what approving without a list grants.
+    /// </summary>
+    public IReadOnlyList<string> OfferedCapabilities { get; init; } = [];
 
     /// <summary>Capabilities it was granted (empty until approved).</summary>
     public IReadOnlyList<string> GrantedCapabilities { get; init; } = [];

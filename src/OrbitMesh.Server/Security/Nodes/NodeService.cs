@@ -95,7 +95,8 @@ internal sealed class NodeService(
             Name = request.Name,
             Status = NodeStatus.Pending,
             PublicKey = publicKey,
-            RequestedCapabilities = offered,
+            RequestedCapabilities = [.. requested.Distinct(StringComparer.Ordinal)],
+            OfferedCapabilities = offered,
             TokenId = token.Id,
             RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
             RequestedAt = time.GetUtcNow(),
@@ -125,7 +126,8 @@ internal sealed class NodeService(
                 return (null, $"Node '{nodeId}' is {record.Status}, not Pending; only a pending request can be approved.");
             }
 
-            var grants = (granted ?? record.RequestedCapabilities).Distinct(StringComparer.Ordinal).ToArray();
+            // Approving without a list grants what the token offered of the request (older records: the request).
+            var grants = (granted ?? record.OfferedCapabilities ?? record.RequestedCapabilities).Distinct(StringComparer.Ordinal).ToArray();
             return (WithCertificate(record with
             {
                 Status = NodeStatus.Approved,
@@ -348,6 +350,7 @@ internal sealed class NodeService(
         Name = record.Name,
         Status = record.Status,
         RequestedCapabilities = record.RequestedCapabilities,
+        OfferedCapabilities = record.OfferedCapabilities ?? record.RequestedCapabilities,
         GrantedCapabilities = record.GrantedCapabilities,
         KeyFingerprint = Convert.ToHexStringLower(SHA256.HashData(record.PublicKey)),
         TokenId = record.TokenId,
@@ -375,6 +378,9 @@ internal sealed class NodeService(
         public required byte[] PublicKey { get; init; }
 
         public string[] RequestedCapabilities { get; init; } = [];
+
+        /// <summary>What the bootstrap token allows of the request: the default grant. Null in records made before it existed.</summary>
+        public string[]? OfferedCapabilities { get; init; }
 
         public string[] GrantedCapabilities { get; init; } = [];
 

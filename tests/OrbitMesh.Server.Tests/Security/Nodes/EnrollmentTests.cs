@@ -39,7 +39,8 @@ public sealed class EnrollmentTests : IAsyncLifetime
         var node = Assert.Single(listed!);
         Assert.Equal("worker-1", node.Id);
         Assert.Equal(identity.KeyFingerprint, node.KeyFingerprint);
-        Assert.Equal(["echo", "file.read"], node.RequestedCapabilities); // 'gpu' is not offered by the token
+        Assert.Equal(["echo", "file.read", "gpu"], node.RequestedCapabilities); // as the node asked (issue 12, item 19)
+        Assert.Equal(["echo", "file.read"], node.OfferedCapabilities); // 'gpu' is not offered by the token
         Assert.Empty(node.GrantedCapabilities);
 
         await _kit.DecideAsync("worker-1", "approve");
