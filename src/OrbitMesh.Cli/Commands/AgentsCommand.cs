@@ -5,7 +5,7 @@ using OrbitMesh.Cli.Output;
 
 namespace OrbitMesh.Cli.Commands;
 
-/// <summary><c>orbitmesh agents list</c>.</summary>
+/// <summary><c>orbitmesh agents list</c>, and the actions on one agent (<see cref="AgentActionsCommand"/>).</summary>
 internal static class AgentsCommand
 {
     public static Command Create()
@@ -22,7 +22,13 @@ internal static class AgentsCommand
             return 0;
         });
 
-        return new Command("agents", "Inspect agents.") { list };
+        var agents = new Command("agents", "Inspect agents and act on one.") { list };
+        foreach (var action in AgentActionsCommand.Create())
+        {
+            agents.Add(action);
+        }
+
+        return agents;
     }
 
     internal static string Render(IReadOnlyList<AgentInfo> agents)
