@@ -48,6 +48,9 @@ public sealed partial class MeshAgent
         [LoggerMessage(3014, LogLevel.Debug, "Ignored a raw message: no raw handler is registered.")]
         public static partial void RawIgnored(ILogger logger);
 
+        [LoggerMessage(3016, LogLevel.Warning, "Handler for '{Command}' ignored its cancellation and is still running {TimeoutMs} ms past its start; its slot is freed and its outcome will be dropped.")]
+        public static partial void HandlerIgnoredTimeout(ILogger logger, string command, int timeoutMs);
+
         [LoggerMessage(3015, LogLevel.Debug, "Registering with {Count} held jobs: {Jobs}")]
         public static partial void RegisteringWithHeldJobs(ILogger logger, int count, string jobs);
     }

@@ -443,15 +443,38 @@ public sealed partial class MeshAgent : IAsyncDisposable
             return InvokeResult.Fail(new JobError(MeshErrorCodes.Busy, $"Agent '{Id}' is running {_options.MaxConcurrentJobs} commands, its limit."));
         }
 
+        var run = RunOnceAsync(request, handler, CancellationToken.None);
         try
         {
-            return await RunOnceAsync(request, handler, CancellationToken.None).ConfigureAwait(false);
+            if (request.TimeoutMs is not > 0)
+            {
+                return await run.ConfigureAwait(false);
+            }
+
+            // A handler that ignores its cancellation (a blocking read, say) would hold the slot forever:
+            // past its timeout and a grace period the caller gets the timeout and the slot is freed; the
+            // handler's late outcome is dropped.
+            var deadline = TimeSpan.FromMilliseconds(request.TimeoutMs.Value) + InvokeTimeoutGrace;
+            using var stop = new CancellationTokenSource();
+            var finished = await Task.WhenAny(run, Task.Delay(deadline, _time, stop.Token)).ConfigureAwait(false);
+            if (finished == run)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                return await run.ConfigureAwait(false);
+            }
+
+            Log.HandlerIgnoredTimeout(_logger, request.Command, request.TimeoutMs.Value);
+            _ = run.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return InvokeResult.Fail(new JobError(MeshErrorCodes.Timeout, $"'{request.Command}' did not finish within {request.TimeoutMs} ms and ignored its cancellation; its slot was freed."));
         }
         finally
         {
             _slots.Release();
         }
     }
+
+    /// <summary>How long past its timeout a handler that ignores cancellation may keep an invocation slot.</summary>
+    internal static readonly TimeSpan InvokeTimeoutGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>Runs a handler once through the agent middleware, for an invocation or a sent command.</summary>
     private async Task<InvokeResult> RunOnceAsync(InvokeRequest request, HandlerRegistration handler, CancellationToken cancellationToken)

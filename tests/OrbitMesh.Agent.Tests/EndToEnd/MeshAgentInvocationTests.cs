@@ -247,6 +247,42 @@ public sealed class MeshAgentInvocationTests(MeshServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task AHandlerThatIgnoresItsTimeout_FreesItsSlotAfterTheGrace_SoTheAgentIsNotStuckBusy()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var agent = await ConnectAsync(Server.NewAgent("inv-stuck")
+            .WithMaxConcurrentJobs(1)
+            .RegisterHandler("stuck", async (_, _) =>
+            {
+                await gate.Task; // ignores its cancellation, like a blocking read on a FIFO
+                return "late";
+            })
+            .RegisterHandler("quick", _ => "quick"));
+
+        var timedOut = await Assert.ThrowsAnyAsync<Exception>(() => Mesh.InvokeAsync<string>("inv-stuck", "stuck", timeout: TimeSpan.FromMilliseconds(200)));
+        Assert.Contains("200 ms", timedOut.Message, StringComparison.Ordinal);
+
+        // Past its timeout and the grace the slot is free again, though the handler still runs.
+        string? answer = null;
+        await Wait.UntilAsync(async () =>
+        {
+            try
+            {
+                answer = await Mesh.InvokeAsync<string>("inv-stuck", "quick");
+                return true;
+            }
+            catch (MeshInvocationException ex) when (ex.Code == MeshErrorCodes.Busy)
+            {
+                return false;
+            }
+        }, "the stuck handler's slot to be freed");
+        Assert.Equal("quick", answer);
+        Assert.Equal(1, agent.ActiveJobs); // the abandoned handler still runs, and is still counted as running
+        gate.SetResult();
+        await Wait.UntilAsync(() => agent.ActiveJobs == 0, "the abandoned handler to end at last");
+    }
+
+    [Fact]
     public async Task ActiveJobs_CountsRunningCommandsAndTheHeartbeatReportsThem()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
