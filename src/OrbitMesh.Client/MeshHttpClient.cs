@@ -197,6 +197,20 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
         }
     }
 
+    /// <summary>
+    /// Submits a job and yields its events from the very first one (status, progress, stream items), ending
+    /// with its final status: nothing is missed, as it could be by watching after submitting. Each event
+    /// carries the job's id. Leaving early does not cancel the job.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> SubmitAndWatchAsync(JobRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await foreach (var (id, jobEvent) in SubmitAndFollowAsync(JobSubmission.FromRequest(request), cancellationToken).ConfigureAwait(false))
+        {
+            yield return jobEvent with { JobId = id };
+        }
+    }
+
     /// <summary>Submits with <c>Accept: text/event-stream</c> and yields the job's events from its first one.</summary>
     private async IAsyncEnumerable<(string JobId, JobEvent Event)> SubmitAndFollowAsync(JobSubmission submission, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -63,12 +63,7 @@ internal static class JobsCommand
             var asJson = result.GetValue(json);
             if (result.GetValue(stream))
             {
-                await foreach (var item in mesh.StreamAsync<JsonElement>(request, cancellationToken).ConfigureAwait(false))
-                {
-                    Console.WriteLine(item.GetRawText());
-                }
-
-                return 0;
+                return await StreamAsync(mesh, request with { Pattern = ExecutionPattern.Streaming }, cancellationToken).ConfigureAwait(false);
             }
 
             if (!result.GetValue(wait))
@@ -236,6 +231,46 @@ internal static class JobsCommand
             return 0;
         });
         return cancel;
+    }
+
+    /// <summary>
+    /// <c>--stream</c>: the job's id on stderr first, then each item on stdout as it comes; a job that does
+    /// not complete is an error, and leaving early (Ctrl-C) cancels the job, as the stream's consumer is gone.
+    /// </summary>
+    private static async Task<int> StreamAsync(OrbitMesh.Client.MeshHttpClient mesh, JobRequest request, CancellationToken cancellationToken)
+    {
+        string? jobId = null;
+        JobEvent? final = null;
+        try
+        {
+            await foreach (var e in mesh.SubmitAndWatchAsync(request, cancellationToken).ConfigureAwait(false))
+            {
+                if (jobId is null)
+                {
+                    jobId = e.JobId;
+                    Console.Error.WriteLine($"Streaming job {jobId}.");
+                }
+
+                if (e.Type == JobEventType.Item && e.Item is { } item)
+                {
+                    Console.WriteLine(item.GetRawText());
+                }
+                else if (e.IsFinal)
+                {
+                    final = e;
+                }
+            }
+        }
+        finally
+        {
+            if (final is null && jobId is not null)
+            {
+                await mesh.CancelJobAsync(jobId, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return final is { Status: JobStatus.Completed } ? 0
+            : throw new CliException($"Job {jobId} ended {final?.Status.ToString() ?? "without a final status"}: {final?.Error?.Message ?? "no reason given"}");
     }
 
     /// <summary>

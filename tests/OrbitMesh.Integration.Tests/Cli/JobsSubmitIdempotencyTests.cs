@@ -72,5 +72,10 @@ public sealed class JobsSubmitIdempotencyTests(ITestOutputHelper output)
         Assert.Contains("No jobs.", none.Stdout, StringComparison.Ordinal);
         Assert.True(events.ExitCode == 0, events.Describe());
         Assert.Contains("Completed on list-agent", events.Stdout, StringComparison.Ordinal);
+
+        var streamed = await mesh.RunAsync("stream", CommandTimeout, "jobs", "submit", "stream.count", "--param", "n=3", "--stream", "--server", server.UrlText);
+        Assert.True(streamed.ExitCode == 0, streamed.Describe());
+        Assert.Contains(streamed.StderrLines, l => l.StartsWith("Streaming job job_", StringComparison.Ordinal));
+        Assert.Equal(3, streamed.StdoutLines.Count(l => l.Length > 0));
     }
 }
