@@ -282,10 +282,7 @@ internal static class JobsCommand
         var agents = await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
         var target = request.Target;
         var matching = agents.Where(a => a.Status is AgentStatus.Ready or AgentStatus.Running)
-            .Where(a => target is null
-                || (target.AgentId is { } id ? a.Id == id
-                : target.Capability is { } capability ? a.Capabilities.Contains(capability, StringComparer.Ordinal)
-                : target.Group is not { } group || a.Groups.Contains(group, StringComparer.Ordinal)))
+            .Where(a => target is null || target.Matches(a))
             .ToList();
         if (matching.Count == 0)
         {

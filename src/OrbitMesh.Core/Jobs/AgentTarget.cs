@@ -24,6 +24,15 @@ public sealed record AgentTarget
     /// <summary>A target for agents in a group.</summary>
     public static AgentTarget InGroup(string group) => new() { Group = group };
 
+    /// <summary>True when <paramref name="agent"/> is the one named, has the capability or is in the group (any agent for an empty target).</summary>
+    public bool Matches(AgentInfo agent)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        return AgentId is { } id ? string.Equals(agent.Id, id, StringComparison.Ordinal)
+            : Capability is { } capability ? agent.Capabilities.Contains(capability, StringComparer.Ordinal)
+            : Group is not { } group || agent.Groups.Contains(group, StringComparer.Ordinal);
+    }
+
     /// <inheritdoc />
     public override string ToString() =>
         AgentId is not null ? $"agent '{AgentId}'"

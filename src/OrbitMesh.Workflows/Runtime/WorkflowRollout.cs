@@ -96,10 +96,7 @@ public sealed partial class WorkflowRollout(WorkflowEngine engine, IMeshClient m
         var agents = await mesh.GetAgentsAsync(cancellationToken).ConfigureAwait(false);
         var matching = agents
             .Where(a => a.Status == AgentStatus.Ready)
-            .Where(a => target is null
-                || (target.AgentId is { } id ? a.Id == id
-                : target.Capability is { } capability ? a.Capabilities.Contains(capability, StringComparer.Ordinal)
-                : target.Group is not { } group || a.Groups.Contains(group, StringComparer.Ordinal)))
+            .Where(a => target is null || target.Matches(a))
             .Select(a => a.Id)
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -8,7 +8,7 @@ namespace OrbitMesh.Workflows;
 /// stream <c>workflow-runs</c> indexes them (one <c>run.created</c> and one <c>run.ended</c> per run)
 /// so that the engine finds the unfinished runs after a restart without scanning every stream.
 /// </summary>
-public sealed class WorkflowRunStore(IEventStore events) : IDisposable
+public sealed class WorkflowRunStore(IEventStore events)
 {
     /// <summary>The index stream.</summary>
     public const string IndexStream = "workflow-runs";
@@ -17,7 +17,6 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
     private const string IndexEnded = "run.ended";
     private const string IndexReopened = "run.reopened";
 
-    private readonly SemaphoreSlim _indexLock = new(1, 1);
     private readonly List<(EventData Data, TaskCompletionSource Written)> _pending = [];
     private bool _writing;
 
@@ -140,26 +139,19 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
 
             try
             {
-                await _indexLock.WaitAsync().ConfigureAwait(false);
-                try
+                // One writer loop at a time (_writing), so only another server can race this append.
+                for (var attempt = 0; ; attempt++)
                 {
-                    for (var attempt = 0; ; attempt++)
+                    var version = await events.GetVersionAsync(IndexStream).ConfigureAwait(false);
+                    try
                     {
-                        var version = await events.GetVersionAsync(IndexStream).ConfigureAwait(false);
-                        try
-                        {
-                            await events.AppendAsync(IndexStream, version, [.. batch.Select(b => b.Data)]).ConfigureAwait(false);
-                            break;
-                        }
-                        catch (EventStoreConcurrencyException) when (attempt < 10)
-                        {
-                            // Another writer appended between our read and our write; read the version again.
-                        }
+                        await events.AppendAsync(IndexStream, version, [.. batch.Select(b => b.Data)]).ConfigureAwait(false);
+                        break;
                     }
-                }
-                finally
-                {
-                    _indexLock.Release();
+                    catch (EventStoreConcurrencyException) when (attempt < 10)
+                    {
+                        // Another writer appended between our read and our write; read the version again.
+                    }
                 }
 
                 foreach (var (_, written) in batch)
@@ -178,9 +170,6 @@ public sealed class WorkflowRunStore(IEventStore events) : IDisposable
             }
         }
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _indexLock.Dispose();
 
     private sealed record IndexEnd(string RunId, WorkflowRunStatus Status);
 }

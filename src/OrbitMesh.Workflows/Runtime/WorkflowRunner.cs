@@ -290,7 +290,7 @@ internal sealed partial class WorkflowRunner
         {
             recorded = Event(WorkflowRunEventTypes.StepSkipped, done.StepId) with { Attempt = done.Attempt, Reason = result.Reason ?? "the step had nothing to do", JobId = done.Outcome.JobId };
         }
-        else if (_state.CancelRequested || (_state.Failing && !result.IsRetryable) || (_state.Failing && done.Outcome.Result.Reason == "cancelled with the run"))
+        else if (_state.CancelRequested || (_state.Failing && !result.IsRetryable))
         {
             recorded = Event(_state.CancelRequested ? WorkflowRunEventTypes.StepCancelled : WorkflowRunEventTypes.StepFailed, done.StepId) with { Attempt = done.Attempt, Reason = result.Reason, JobId = done.Outcome.JobId };
         }

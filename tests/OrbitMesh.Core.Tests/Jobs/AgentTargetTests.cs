@@ -54,4 +54,18 @@ public sealed class AgentTargetTests
         Assert.Equal(AgentTarget.ForAgent("a"), AgentTarget.ForAgent("a"));
         Assert.NotEqual(AgentTarget.ForAgent("a"), AgentTarget.InGroup("a"));
     }
+
+    [Fact]
+    public void Matches_ByIdCapabilityOrGroup_AndAnEmptyTargetMatchesAnyAgent()
+    {
+        var agent = new AgentInfo { Id = "a-1", Name = "a-1", Capabilities = ["gpu"], Groups = ["blue"] };
+
+        Assert.True(AgentTarget.ForAgent("a-1").Matches(agent));
+        Assert.False(AgentTarget.ForAgent("A-1").Matches(agent));
+        Assert.True(AgentTarget.WithCapability("gpu").Matches(agent));
+        Assert.False(AgentTarget.WithCapability("cpu").Matches(agent));
+        Assert.True(AgentTarget.InGroup("blue").Matches(agent));
+        Assert.False(AgentTarget.InGroup("green").Matches(agent));
+        Assert.True(new AgentTarget().Matches(agent));
+    }
 }

@@ -80,7 +80,7 @@ public sealed class WorkflowReplayTests
 
     private static async Task SeedAsync(InMemoryEventStore store, string runId, IReadOnlyList<WorkflowRunEvent> events)
     {
-        using var runs = new WorkflowRunStore(store);
+        var runs = new WorkflowRunStore(store);
         var started = events[0];
         await runs.IndexCreatedAsync(new WorkflowRunSummary { RunId = runId, Workflow = started.Definition!.Value.GetProperty("name").GetString()!, Version = 1, StartedAt = started.Timestamp }, CancellationToken.None);
         await runs.AppendAsync(runId, 0, events, CancellationToken.None);
