@@ -90,16 +90,10 @@ internal static class WorkflowEndpoints
 
     private static async Task<IResult> StartAsync(HttpContext context, WorkflowEngine engine, string name)
     {
-        StartRunBody? body = null;
-        if (context.Request.ContentLength is not 0 && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
+        var (body, problem) = await OptionalBodyAsync<StartRunBody>(context).ConfigureAwait(false);
+        if (problem is not null)
         {
-            var (read, problem) = await JsonBody.ReadAsync<StartRunBody>(context).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            body = read;
+            return problem;
         }
 
         try
@@ -165,6 +159,7 @@ internal static class WorkflowEndpoints
     private static Task<IResult> RollBackAsync(HttpContext context, WorkflowEngine engine, string id) =>
         ControlAsync(context, body => engine.RollBackRunAsync(id, body?.Reason, context.RequestAborted));
 
+    /// <summary>An optional JSON body: none when the request has no content (no length or a length of 0, and not chunked).</summary>
     private static async Task<(T? Body, IResult? Problem)> OptionalBodyAsync<T>(HttpContext context)
         where T : class
     {
@@ -216,16 +211,10 @@ internal static class WorkflowEndpoints
 
     private static async Task<IResult> ControlAsync(HttpContext context, Func<ControlBody?, Task<WorkflowRun>> control)
     {
-        ControlBody? body = null;
-        if (context.Request.ContentLength is > 0)
+        var (body, problem) = await OptionalBodyAsync<ControlBody>(context).ConfigureAwait(false);
+        if (problem is not null)
         {
-            var (read, problem) = await JsonBody.ReadAsync<ControlBody>(context).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            body = read;
+            return problem;
         }
 
         try
