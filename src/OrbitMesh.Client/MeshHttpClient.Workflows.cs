@@ -77,7 +77,7 @@ public sealed partial class MeshHttpClient
 
         if (query.Status is { } status)
         {
-            path.Append("&status=").Append(JsonSerializer.Serialize(status).Trim('"'));
+            path.Append("&status=").Append(WorkflowStatusNames.Of(status));
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, path.ToString());

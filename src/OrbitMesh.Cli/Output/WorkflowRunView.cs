@@ -7,9 +7,9 @@ namespace OrbitMesh.Cli.Output;
 /// <summary>How the CLI shows workflow runs: a table of steps, and a live version of it redrawn in place.</summary>
 internal static class WorkflowRunView
 {
-    public static string Name(WorkflowRunStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+    public static string Name(WorkflowRunStatus status) => WorkflowStatusNames.Of(status);
 
-    public static string Name(WorkflowStepStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+    public static string Name(WorkflowStepStatus status) => WorkflowStatusNames.Of(status);
 
     /// <summary>The run's header line and its steps.</summary>
     public static string Render(WorkflowRun run, DateTimeOffset now)

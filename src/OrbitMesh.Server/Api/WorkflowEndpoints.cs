@@ -182,7 +182,7 @@ internal static class WorkflowEndpoints
             }
             catch (JsonException)
             {
-                return ApiResults.BadRequest($"Unknown run status '{status}'; use one of {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(s => JsonSerializer.Serialize(s).Trim('"')))}.");
+                return ApiResults.BadRequest($"Unknown run status '{status}'; use one of {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(WorkflowStatusNames.Of))}.");
             }
         }
 

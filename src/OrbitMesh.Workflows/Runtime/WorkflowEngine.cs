@@ -413,7 +413,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     private static WorkflowNotFoundException UnknownRun(string runId) => new($"No workflow run has the id '{runId}'.");
 
-    private static string Describe(WorkflowRunStatus status) => JsonSerializer.Serialize(status).Trim('"');
+    private static string Describe(WorkflowRunStatus status) => WorkflowStatusNames.Of(status);
 
     private static string Verb(WorkflowRunner.ControlKind kind) => kind switch
     {

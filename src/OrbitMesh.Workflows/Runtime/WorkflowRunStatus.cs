@@ -79,3 +79,13 @@ public enum WorkflowStepStatus
     [JsonStringEnumMemberName("compensationFailed")]
     CompensationFailed = 8,
 }
+
+/// <summary>The names runs and steps have in JSON, the REST API and the CLI (<c>"compensationFailed"</c>, ...).</summary>
+public static class WorkflowStatusNames
+{
+    /// <summary>The status's JSON name.</summary>
+    public static string Of(WorkflowRunStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+
+    /// <summary>The status's JSON name.</summary>
+    public static string Of(WorkflowStepStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
+}
