@@ -8,10 +8,13 @@ namespace OrbitMesh.Server.Api;
 /// <summary>The body of <c>POST /api/users</c>.</summary>
 internal sealed record CreateUserRequest(string? Username, string? Password, string? Role);
 
-/// <summary>The body of <c>POST /api/api-keys</c>.</summary>
-internal sealed record CreateApiKeyRequest(string? Name, string? Role);
+/// <summary>The body of <c>PUT /api/users/{name}/role</c>.</summary>
+internal sealed record SetRoleRequest(string? Role);
 
-/// <summary><c>/api/users</c> and <c>/api/api-keys</c>: admin only.</summary>
+/// <summary>The body of <c>PUT /api/users/{name}/password</c>.</summary>
+internal sealed record SetPasswordRequest(string? Password);
+
+/// <summary><c>/api/users</c>: admin only.</summary>
 internal static class UserEndpoints
 {
     public static RouteGroupBuilder MapUserEndpoints(this RouteGroupBuilder api)
@@ -37,9 +40,12 @@ internal static class UserEndpoints
 
         api.MapDelete("/users/{name}", async (string name, HttpContext context, UserAccounts users, RefreshTokens refresh, ApiKeys keys, SecurityAudit audit) =>
         {
-            if (!await users.DeleteAsync(name, context.RequestAborted).ConfigureAwait(false))
+            switch (await users.DeleteAsync(name, context.RequestAborted).ConfigureAwait(false))
             {
-                return ApiResults.NotFound($"No user named '{name}'.");
+                case UserChangeOutcome.NotFound:
+                    return NoSuchUser(name);
+                case UserChangeOutcome.LastAdmin:
+                    return LastAdmin(name, "deleted");
             }
 
             // A deleted user's credentials go with them: refresh tokens and the API keys they created.
@@ -49,43 +55,49 @@ internal static class UserEndpoints
             return Results.NoContent();
         }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("DeleteUser");
 
-        api.MapPost("/api-keys", async (CreateApiKeyRequest body, HttpContext context, ApiKeys keys, SecurityAudit audit) =>
+        api.MapPut("/users/{name}/role", async (string name, SetRoleRequest body, HttpContext context, UserAccounts users, SecurityAudit audit) =>
         {
-            var errors = new List<string>();
-            if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 128)
+            var before = await users.GetAsync(name, context.RequestAborted).ConfigureAwait(false);
+            var (outcome, errors) = await users.SetRoleAsync(name, body.Role, context.RequestAborted).ConfigureAwait(false);
+            switch (outcome)
             {
-                errors.Add("The name must be 1 to 128 characters.");
+                case UserChangeOutcome.Invalid:
+                    return ApiResults.Unprocessable(errors);
+                case UserChangeOutcome.NotFound:
+                    return NoSuchUser(name);
+                case UserChangeOutcome.LastAdmin:
+                    return LastAdmin(name, "demoted");
+                case UserChangeOutcome.Changed:
+                    await audit.RecordAsync(AuditEventTypes.UserChanged, name, context, reason: $"role changed from {before?.Role} to {body.Role}", cancellationToken: context.RequestAborted).ConfigureAwait(false);
+                    break;
             }
 
-            if (!OrbitMeshRoles.IsKnown(body.Role))
-            {
-                errors.Add($"The role must be one of: {string.Join(", ", OrbitMeshRoles.All)}.");
-            }
+            var user = (await users.GetAsync(name, context.RequestAborted).ConfigureAwait(false))!;
+            return ApiResults.Json(new UserView(user.Username, user.Role, user.CreatedAt));
+        }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("SetUserRole");
 
-            if (errors.Count > 0)
-            {
-                return ApiResults.Unprocessable(errors);
-            }
-
-            var created = await keys.CreateAsync(body.Name!, body.Role!, SecurityAudit.ActorOf(context.User), context.RequestAborted).ConfigureAwait(false);
-            await audit.RecordAsync(AuditEventTypes.ApiKeyChanged, created.Id, context, reason: $"created '{created.Name}' with role {created.Role}", cancellationToken: context.RequestAborted).ConfigureAwait(false);
-            return ApiResults.Json(created, StatusCodes.Status201Created);
-        }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("CreateApiKey");
-
-        api.MapGet("/api-keys", async (ApiKeys keys, CancellationToken ct) => ApiResults.Json(await keys.ListAsync(ct).ConfigureAwait(false)))
-            .RequireAuthorization(OrbitMeshPolicies.Admin).WithName("ListApiKeys");
-
-        api.MapDelete("/api-keys/{id}", async (string id, HttpContext context, ApiKeys keys, SecurityAudit audit) =>
+        api.MapPut("/users/{name}/password", async (string name, SetPasswordRequest body, HttpContext context, UserAccounts users, RefreshTokens refresh, SecurityAudit audit) =>
         {
-            if (!await keys.RevokeAsync(id, context.RequestAborted).ConfigureAwait(false))
+            var (outcome, errors) = await users.SetPasswordAsync(name, body.Password, context.RequestAborted).ConfigureAwait(false);
+            switch (outcome)
             {
-                return ApiResults.NotFound($"No API key with id '{id}'.");
+                case UserChangeOutcome.Invalid:
+                    return ApiResults.Unprocessable(errors);
+                case UserChangeOutcome.NotFound:
+                    return NoSuchUser(name);
             }
 
-            await audit.RecordAsync(AuditEventTypes.ApiKeyChanged, id, context, reason: "revoked", cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            // The new security stamp already refuses the user's access tokens; their refresh tokens go too.
+            var revoked = await refresh.RevokeUserAsync(name, context.RequestAborted).ConfigureAwait(false);
+            await audit.RecordAsync(AuditEventTypes.UserChanged, name, context, reason: $"password set by an admin; {revoked} refresh token(s) revoked", cancellationToken: context.RequestAborted).ConfigureAwait(false);
             return Results.NoContent();
-        }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("RevokeApiKey");
+        }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("SetUserPassword");
 
         return api;
     }
+
+    private static IResult NoSuchUser(string name) => ApiResults.NotFound($"No user named '{name}'.");
+
+    private static IResult LastAdmin(string name, string what) =>
+        ApiResults.Conflict($"'{name}' is the last admin and cannot be {what}; give another user the admin role first.");
 }

@@ -47,6 +47,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         api.MapEnrollmentEndpoints();
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        api.MapApiKeyEndpoints();
         if (endpoints.ServiceProvider.GetService<OrbitMesh.Workflows.WorkflowEngine>() is not null)
         {
             api.MapWorkflowEndpoints();

@@ -8,7 +8,8 @@ using OrbitMesh.Storage;
 namespace OrbitMesh.Server.Security;
 
 /// <summary>
-/// Users' access tokens: HS256 JWTs with <c>sub</c>, <c>role</c>, <c>actor</c> and <c>jti</c>, issuer
+/// Users' access tokens: HS256 JWTs with <c>sub</c>, <c>role</c>, <c>actor</c>, <c>jti</c> and the user's
+/// security stamp (<c>sst</c>, when the user has one: see <see cref="UserRecord.SecurityStamp"/>), issuer
 /// and audience <c>orbitmesh</c>, lifetime <see cref="SecurityOptions.AccessTokenLifetime"/> on the
 /// injected clock. The 32-byte key is made once and kept in the security store (kind
 /// <c>signing-key</c>) encrypted with Data Protection, so every server of one database accepts them.
@@ -23,12 +24,16 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
     private readonly SemaphoreSlim _keyGate = new(1, 1);
     private SymmetricSecurityKey? _key;
 
-    public async Task<(string Token, DateTimeOffset ExpiresAt)> CreateAsync(string username, string role, CancellationToken cancellationToken = default)
+    /// <summary>The claim holding the security stamp the token was issued under.</summary>
+    public const string StampClaim = "sst";
+
+    public async Task<(string Token, DateTimeOffset ExpiresAt)> CreateAsync(UserRecord user, CancellationToken cancellationToken = default)
     {
+        var (username, role) = (user.Username, user.Role);
         var key = await KeyAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var expires = now + _lifetime;
-        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        var descriptor = new SecurityTokenDescriptor
         {
             Issuer = ApiAuthenticationDefaults.Issuer,
             Audience = ApiAuthenticationDefaults.Issuer,
@@ -43,19 +48,24 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
                 ["actor"] = "user:" + username,
                 [JwtRegisteredClaimNames.Jti] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             },
-        });
-        return (token, expires);
+        };
+        if (user.SecurityStamp is { } stamp)
+        {
+            descriptor.Claims[StampClaim] = stamp;
+        }
+
+        return (_handler.CreateToken(descriptor), expires);
     }
 
-    /// <summary>The token's subject and expiry when it is valid now; otherwise why not.</summary>
+    /// <summary>The token's subject when it is valid now; otherwise why not.</summary>
     public async Task<(string? Subject, string? Failure)> ValidateAsync(string token, CancellationToken cancellationToken = default)
     {
-        var (subject, _, failure) = await ValidateWithExpiryAsync(token, cancellationToken).ConfigureAwait(false);
-        return (subject, failure);
+        var checkedToken = await CheckAsync(token, cancellationToken).ConfigureAwait(false);
+        return (checkedToken.Subject, checkedToken.Failure);
     }
 
-    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry.</summary>
-    public async Task<(string? Subject, DateTimeOffset ExpiresAt, string? Failure)> ValidateWithExpiryAsync(string token, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry and security stamp.</summary>
+    public async Task<AccessTokenCheck> CheckAsync(string token, CancellationToken cancellationToken = default)
     {
         var key = await KeyAsync(cancellationToken).ConfigureAwait(false);
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
@@ -72,7 +82,7 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
         }).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return (null, default, result.Exception switch
+            return AccessTokenCheck.Refused(result.Exception switch
             {
                 SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the access token's signature is not valid",
                 SecurityTokenInvalidIssuerException => "the access token has the wrong issuer",
@@ -86,17 +96,18 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
         var now = time.GetUtcNow().UtcDateTime;
         if (jwt.ValidTo == DateTime.MinValue || jwt.ValidTo <= now)
         {
-            return (null, default, "the access token has expired");
+            return AccessTokenCheck.Refused("the access token has expired");
         }
 
         if (jwt.ValidFrom > now)
         {
-            return (null, default, "the access token is not valid yet");
+            return AccessTokenCheck.Refused("the access token is not valid yet");
         }
 
+        var stamp = jwt.TryGetPayloadValue<string>(StampClaim, out var value) ? value : null;
         return jwt.Subject is { Length: > 0 } subject
-            ? (subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), null)
-            : (null, default, "the access token has no subject");
+            ? new AccessTokenCheck(subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), stamp, null)
+            : AccessTokenCheck.Refused("the access token has no subject");
     }
 
     public void Dispose() => _keyGate.Dispose();
@@ -138,4 +149,10 @@ internal sealed class AccessTokens(ISecurityStore store, IDataProtectionProvider
             _keyGate.Release();
         }
     }
+}
+
+/// <summary>What checking an access token found: its subject, expiry and security stamp, or why it was refused.</summary>
+internal sealed record AccessTokenCheck(string? Subject, DateTimeOffset ExpiresAt, string? Stamp, string? Failure)
+{
+    public static AccessTokenCheck Refused(string failure) => new(null, default, null, failure);
 }

@@ -47,17 +47,23 @@ internal sealed partial class ApiAuthenticationHandler(
                 return AuthenticateResult.Fail("The Authorization header must be 'Bearer <access token>'");
             }
 
-            var (subject, expiresAt, failure) = await accessTokens.ValidateWithExpiryAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted).ConfigureAwait(false);
-            if (subject is null)
+            var token = await accessTokens.CheckAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted).ConfigureAwait(false);
+            if (token.Subject is not { } subject)
             {
-                return AuthenticateResult.Fail(Capitalize(failure!));
+                return AuthenticateResult.Fail(Capitalize(token.Failure!));
             }
 
-            // Checked on every request, so a deleted user's tokens stop working at once and a role change applies.
+            // Checked on every request, so a deleted user's tokens stop working at once, a role change
+            // applies to the next request and a password change ends every session (the stamp moved on).
             var user = await users.GetAsync(subject, Context.RequestAborted).ConfigureAwait(false);
-            return user is null
-                ? AuthenticateResult.Fail($"The access token's user '{subject}' no longer exists")
-                : Success("user:" + user.Username, user.Username, user.Role, "jwt", expiresAt);
+            if (user is null)
+            {
+                return AuthenticateResult.Fail($"The access token's user '{subject}' no longer exists");
+            }
+
+            return user.SecurityStamp == token.Stamp
+                ? Success("user:" + user.Username, user.Username, user.Role, "jwt", token.ExpiresAt)
+                : AuthenticateResult.Fail($"The access token was issued before '{subject}''s password changed; log in again");
         }
 
         if (apiKey.Length > 0)
@@ -72,6 +78,11 @@ internal sealed partial class ApiAuthenticationHandler(
             if (record is null)
             {
                 return AuthenticateResult.Fail(UnknownKey);
+            }
+
+            if (apiKeys.HasExpired(record))
+            {
+                return AuthenticateResult.Fail($"The API key '{record.Id}' expired at {record.ExpiresAt!.Value.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}");
             }
 
             // Deleting a user revokes their keys; this also covers a key whose creator was deleted before that rule.

@@ -7,23 +7,26 @@ internal sealed class ApiKeys(ISecurityStore store, TimeProvider time)
 {
     public const string Prefix = "omk";
 
-    public async Task<CreatedApiKey> CreateAsync(string name, string role, string? createdBy, CancellationToken cancellationToken = default)
+    public async Task<CreatedApiKey> CreateAsync(string name, string role, string? createdBy, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
     {
         while (true)
         {
             var (id, secret, token) = SecretTokens.Create(Prefix);
-            var record = new ApiKeyRecord(id, name, role, SecretTokens.Hash(secret), time.GetUtcNow(), createdBy);
+            var record = new ApiKeyRecord(id, name, role, SecretTokens.Hash(secret), time.GetUtcNow(), createdBy, expiresAt);
             if (await store.TrySaveAsync(SecurityKinds.Document(SecurityKinds.ApiKey, id, record), cancellationToken).ConfigureAwait(false))
             {
-                return new CreatedApiKey(id, name, role, token);
+                return new CreatedApiKey(id, name, role, token, expiresAt);
             }
         }
     }
 
+    /// <summary>True once the key's expiry (if it has one) has come, on the injected clock.</summary>
+    public bool HasExpired(ApiKeyRecord record) => record.ExpiresAt is { } expires && expires <= time.GetUtcNow();
+
     public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken cancellationToken = default) =>
         (await store.ListAsync(SecurityKinds.ApiKey, cancellationToken).ConfigureAwait(false))
             .Select(d => SecurityKinds.Read<ApiKeyRecord>(d))
-            .Select(k => new ApiKeyView(k.Id, k.Name, k.Role, k.CreatedAt, k.CreatedBy))
+            .Select(k => new ApiKeyView(k.Id, k.Name, k.Role, k.CreatedAt, k.CreatedBy, k.ExpiresAt, HasExpired(k)))
             .ToList();
 
     public ValueTask<bool> RevokeAsync(string id, CancellationToken cancellationToken = default) =>

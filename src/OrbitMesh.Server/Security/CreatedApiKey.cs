@@ -5,4 +5,5 @@ namespace OrbitMesh.Server.Security;
 /// <param name="Name">A label for people.</param>
 /// <param name="Role">viewer, operator or admin.</param>
 /// <param name="Key">The key to present in <c>X-Api-Key</c>; not retrievable later.</param>
-public sealed record CreatedApiKey(string Id, string Name, string Role, string Key);
+/// <param name="ExpiresAt">When it stops working; null for a key that does not expire.</param>
+public sealed record CreatedApiKey(string Id, string Name, string Role, string Key, DateTimeOffset? ExpiresAt = null);

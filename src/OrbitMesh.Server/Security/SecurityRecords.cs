@@ -24,7 +24,16 @@ internal static class SecurityKinds
 }
 
 /// <summary>A stored user: never leaves the server (the API returns <see cref="UserView"/>).</summary>
-internal sealed record UserRecord(string Username, string PasswordHash, string Role, DateTimeOffset CreatedAt);
+/// <param name="Username">The login name (also the record's id).</param>
+/// <param name="PasswordHash">The password as <c>PasswordHasher</c> hashed it.</param>
+/// <param name="Role">viewer, operator or admin.</param>
+/// <param name="CreatedAt">When the user was created.</param>
+/// <param name="SecurityStamp">
+/// Changes with the password; every access token carries the stamp it was issued under, and one whose
+/// stamp is not the user's current one is refused, so a password change ends every session at once.
+/// Null for users stored before stamps existed (their tokens carry none).
+/// </param>
+internal sealed record UserRecord(string Username, string PasswordHash, string Role, DateTimeOffset CreatedAt, string? SecurityStamp = null);
 
 /// <summary>A stored refresh token: only the SHA-256 of its secret is kept.</summary>
 internal sealed record RefreshTokenRecord(
@@ -37,8 +46,8 @@ internal sealed record RefreshTokenRecord(
     bool Used = false,
     bool Revoked = false);
 
-/// <summary>A stored API key: only the SHA-256 of its secret is kept.</summary>
-internal sealed record ApiKeyRecord(string Id, string Name, string Role, string SecretHash, DateTimeOffset CreatedAt, string? CreatedBy);
+/// <summary>A stored API key: only the SHA-256 of its secret is kept. Refused from <paramref name="ExpiresAt"/> on, when it has one.</summary>
+internal sealed record ApiKeyRecord(string Id, string Name, string Role, string SecretHash, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>The JWT signing key, encrypted with Data Protection.</summary>
 internal sealed record SigningKeyRecord(string ProtectedKey, DateTimeOffset CreatedAt);

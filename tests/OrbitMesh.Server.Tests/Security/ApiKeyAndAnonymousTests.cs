@@ -50,6 +50,8 @@ public sealed class ApiKeyAndAnonymousTests
     {
         await using var server = await ApiSecurity.StartAsync(o => o.ApiKey = StaticKey);
         await ApiSecurity.CreateUsersAsync(server, "admin");
+        // A second admin, so deleting the first is not refused as deleting the last one.
+        await server.Services.GetRequiredService<UserAccounts>().CreateAsync("second-admin", ApiSecurity.Password, "admin");
         var login = await ApiSecurity.LoginAsync(server, "admin-user");
         using var user = ApiSecurity.Bearer(server, login.GetProperty("accessToken").GetString()!);
         using var created = await user.PostAsJsonAsync("/api/api-keys", new { name = "theirs", role = "admin" });

@@ -32,6 +32,8 @@ public sealed class RoleAccessTests
         using var tokens = await http.GetAsync("/api/tokens");
         using var approve = await http.PostAsync("/api/nodes/nope/approve", null);
         using var revoke = await http.PostAsync("/api/nodes/nope/revoke", null);
+        using var setRole = await http.PutAsJsonAsync("/api/users/nope/role", new { role = "admin" });
+        using var setPassword = await http.PutAsJsonAsync("/api/users/nope/password", new { password = "a long enough password" });
 
         await AssertAccessAsync(list, read, OrbitMeshRoles.Viewer, role);
         await AssertAccessAsync(job, read, OrbitMeshRoles.Viewer, role);
@@ -46,6 +48,8 @@ public sealed class RoleAccessTests
         await AssertAccessAsync(tokens, admin, OrbitMeshRoles.Admin, role);
         await AssertAccessAsync(approve, admin, OrbitMeshRoles.Admin, role);
         await AssertAccessAsync(revoke, admin, OrbitMeshRoles.Admin, role);
+        await AssertAccessAsync(setRole, admin, OrbitMeshRoles.Admin, role);
+        await AssertAccessAsync(setPassword, admin, OrbitMeshRoles.Admin, role);
         if (!admin)
         {
             var denied = await ApiSecurity.AuditAsync(server, AuditEventTypes.AccessDenied);

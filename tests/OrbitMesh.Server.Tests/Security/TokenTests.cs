@@ -212,7 +212,7 @@ public sealed class TokenTests
         using var first = new AccessTokens(store, protection, TimeProvider.System, options);
         using var second = new AccessTokens(store, protection, TimeProvider.System, options);
 
-        var (token, _) = await first.CreateAsync("alice", OrbitMeshRoles.Viewer);
+        var (token, _) = await first.CreateAsync(new UserRecord("alice", "unused-hash", OrbitMeshRoles.Viewer, DateTimeOffset.UtcNow, "stamp"));
         var (subject, failure) = await second.ValidateAsync(token);
 
         Assert.Equal("alice", subject);
