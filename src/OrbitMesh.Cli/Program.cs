@@ -16,8 +16,11 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AuditCommand.Create(),
     UsersCommand.Create(),
     ApiKeysCommand.Create(),
-    LoginCommand.Create(),
 };
+foreach (var session in SessionCommands.Create())
+{
+    root.Subcommands.Add(session);
+}
 
 var invocation = new InvocationConfiguration
 {

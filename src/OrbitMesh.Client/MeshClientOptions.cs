@@ -13,6 +13,13 @@ public sealed class MeshClientOptions
     public string? AccessToken { get; set; }
 
     /// <summary>
+    /// Called before each request for the access token to send as <c>Authorization: Bearer</c>, when
+    /// neither <see cref="ApiKey"/> nor <see cref="AccessToken"/> is set: the place to refresh a token
+    /// that is about to expire (as SignalR's <c>AccessTokenProvider</c>). Null from it sends none.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string?>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
     /// How the server's https certificate is checked (for example a pinned fingerprint for a self-signed
     /// server); null for the operating system's trust store. Used when the client creates its own HttpClient.
     /// </summary>

@@ -378,6 +378,12 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
+            if (string.IsNullOrEmpty(_options.ApiKey) && string.IsNullOrEmpty(_options.AccessToken) && _options.AccessTokenProvider is { } provider
+                && await provider(linked.Token).ConfigureAwait(false) is { Length: > 0 } token)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
             return await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)

@@ -12,11 +12,23 @@ internal static class ApiKeysCommand
         var (server, apiKey, json) = (CommonOptions.Server(), CommonOptions.ApiKey(), CommonOptions.Json());
         var name = new Option<string>("--name") { Description = "A label for the key.", Required = true };
         var role = new Option<string>("--role") { Description = "viewer, operator or admin.", Required = true }.AcceptOnlyFromAmong([.. OrbitMeshRoles.All]);
-        var create = new Command("create", "Create an API key (admin); it is shown only this once.") { name, role, server, apiKey, json };
+        var expiresIn = new Option<string?>("--expires-in") { Description = "The key stops working after this long (90s, 30m, 12h, 30d); default: never." };
+        var expiresAt = new Option<DateTimeOffset?>("--expires-at") { Description = "The key stops working at this time (ISO 8601, e.g. 2027-06-30T00:00:00Z); default: never." };
+        var create = new Command("create", "Create an API key (admin); it is shown only this once.") { name, role, expiresIn, expiresAt, server, apiKey, json };
+        create.Validators.Add(result =>
+        {
+            if (result.GetResult(expiresIn) is not null && result.GetResult(expiresAt) is not null)
+            {
+                result.AddError("Give --expires-in or --expires-at, not both.");
+            }
+        });
         create.SetAction(async (result, cancellationToken) =>
         {
+            var expires = result.GetValue(expiresIn) is { } after
+                ? DateTimeOffset.UtcNow + CommonOptions.ParseDuration(after, "--expires-in")
+                : result.GetValue(expiresAt);
             using var http = CommonOptions.Http(result.GetValue(server)!, result.GetValue(apiKey));
-            var key = (await SecurityHttp.SendAsync(http, HttpMethod.Post, "/api/api-keys", new { name = result.GetValue(name), role = result.GetValue(role) }, cancellationToken).ConfigureAwait(false))!.Value;
+            var key = (await SecurityHttp.SendAsync(http, HttpMethod.Post, "/api/api-keys", new { name = result.GetValue(name), role = result.GetValue(role), expiresAt = expires }, cancellationToken).ConfigureAwait(false))!.Value;
             Console.Write(result.GetValue(json) ? SecurityHttp.Print(key) : key.GetProperty("key").GetString() + Environment.NewLine);
             return 0;
         });
@@ -32,10 +44,10 @@ internal static class ApiKeysCommand
                 return 0;
             }
 
-            var table = new TextTable("ID", "NAME", "ROLE", "CREATED BY");
+            var table = new TextTable("ID", "NAME", "ROLE", "CREATED BY", "EXPIRES");
             foreach (var key in keys.EnumerateArray())
             {
-                table.AddRow(key.GetProperty("id").GetString()!, key.GetProperty("name").GetString()!, key.GetProperty("role").GetString()!, key.TryGetProperty("createdBy", out var by) ? by.GetString() ?? "" : "");
+                table.AddRow(key.GetProperty("id").GetString()!, key.GetProperty("name").GetString()!, key.GetProperty("role").GetString()!, key.TryGetProperty("createdBy", out var by) ? by.GetString() ?? "" : "", Expiry(key));
             }
 
             Console.Write(keys.GetArrayLength() == 0 ? "No API keys." + Environment.NewLine : table.ToString());
@@ -54,4 +66,9 @@ internal static class ApiKeysCommand
 
         return new Command("api-keys", "Manage API keys.") { create, list, revoke };
     }
+
+    private static string Expiry(System.Text.Json.JsonElement key) =>
+        !key.TryGetProperty("expiresAt", out var at) || at.ValueKind == System.Text.Json.JsonValueKind.Null ? "never"
+        : key.TryGetProperty("expired", out var expired) && expired.GetBoolean() ? "expired " + at.GetDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture)
+        : at.GetDateTimeOffset().ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using OrbitMesh.Cli.Credentials;
 using OrbitMesh.Client;
 using OrbitMesh.Transport;
 
@@ -24,7 +25,7 @@ internal static class CommonOptions
     // The variable is read where the key is used (ResolveApiKey).
     public static Option<string?> ApiKey() => new("--api-key")
     {
-        Description = "The API key for /api requests (default: $" + ApiKeyVariable + "; without one, $ORBITMESH_ACCESS_TOKEN is sent as a Bearer token).",
+        Description = "The API key for /api requests (default: $" + ApiKeyVariable + "; without one, $ORBITMESH_ACCESS_TOKEN, then the saved 'orbitmesh login', is sent as a Bearer token).",
     };
 
     /// <summary>The key given with <c>--api-key</c>, else <c>$ORBITMESH_API_KEY</c>, else none.</summary>
@@ -34,14 +35,22 @@ internal static class CommonOptions
     /// <summary>The environment variable holding a user's access token, sent as Bearer when no API key is given.</summary>
     public const string AccessTokenVariable = "ORBITMESH_ACCESS_TOKEN";
 
-    /// <summary>A REST client with the API key, else <c>$ORBITMESH_ACCESS_TOKEN</c> as a Bearer token.</summary>
-    public static MeshHttpClient MeshClient(string server, string? apiKey) => new(new MeshClientOptions
+    /// <summary>
+    /// A REST client with the API key, else <c>$ORBITMESH_ACCESS_TOKEN</c> as a Bearer token, else the
+    /// saved login for the server (<c>orbitmesh login</c>), refreshed when it is about to expire.
+    /// </summary>
+    public static MeshHttpClient MeshClient(string server, string? apiKey)
     {
-        Server = ParseServer(server),
-        ApiKey = ResolveApiKey(apiKey),
-        AccessToken = Environment.GetEnvironmentVariable(AccessTokenVariable),
-        ServerCertificateValidation = ServerTrust(),
-    });
+        var uri = ParseServer(server);
+        return new(new MeshClientOptions
+        {
+            Server = uri,
+            ApiKey = ResolveApiKey(apiKey),
+            AccessToken = Environment.GetEnvironmentVariable(AccessTokenVariable),
+            AccessTokenProvider = new SavedLoginTokens(LoginStore.Default(), uri).GetAsync,
+            ServerCertificateValidation = ServerTrust(),
+        });
+    }
 
     /// <summary>The variable holding the SHA-256 fingerprint of an https server's certificate to pin (for self-signed servers).</summary>
     public const string ServerFingerprintVariable = "ORBITMESH_SERVER_FINGERPRINT";
@@ -76,18 +85,47 @@ internal static class CommonOptions
     /// <summary>A plain HTTP client for the security endpoints, with the same credentials as <see cref="MeshClient"/>.</summary>
     public static HttpClient Http(string server, string? apiKey)
     {
-        var http = new HttpClient(TlsValidation.CreateHandler(ServerTrust())) { BaseAddress = ParseServer(server), Timeout = TimeSpan.FromSeconds(100) };
+        var uri = ParseServer(server);
         apiKey = ResolveApiKey(apiKey);
+        var token = Environment.GetEnvironmentVariable(AccessTokenVariable);
+        HttpMessageHandler handler = TlsValidation.CreateHandler(ServerTrust());
+        if (string.IsNullOrEmpty(apiKey) && string.IsNullOrEmpty(token))
+        {
+            handler = new BearerTokenHandler(new SavedLoginTokens(LoginStore.Default(), uri).GetAsync) { InnerHandler = handler };
+        }
+
+        var http = new HttpClient(handler) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(100) };
         if (!string.IsNullOrEmpty(apiKey))
         {
             http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         }
-        else if (Environment.GetEnvironmentVariable(AccessTokenVariable) is { Length: > 0 } token)
+        else if (!string.IsNullOrEmpty(token))
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
         return http;
+    }
+
+    /// <summary>Parses 90s, 30m, 1h, 7d (or plain seconds) given to <paramref name="option"/>.</summary>
+    public static TimeSpan ParseDuration(string text, string option)
+    {
+        var value = text.Trim();
+        var unit = value.Length > 0 && char.IsLetter(value[^1]) ? value[^1] : 's';
+        var number = char.IsLetter(value.Length > 0 ? value[^1] : '0') ? value[..^1] : value;
+        if (!double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount) || amount <= 0 || double.IsInfinity(amount))
+        {
+            throw new CliException($"{option} '{text}' is not a duration; use e.g. 90s, 30m, 1h or 7d.");
+        }
+
+        return unit switch
+        {
+            's' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            'd' => TimeSpan.FromDays(amount),
+            _ => throw new CliException($"{option} '{text}' has an unknown unit '{unit}'; use s, m, h or d."),
+        };
     }
 
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON document instead of a table." };

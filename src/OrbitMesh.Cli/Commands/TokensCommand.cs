@@ -24,7 +24,7 @@ internal static class TokensCommand
             using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
             var token = await rest.SendAsync<BootstrapTokenView>(HttpMethod.Post, "api/tokens", new BootstrapTokenRequest
             {
-                TtlSeconds = result.GetValue(ttl) is { } text ? ParseDuration(text).TotalSeconds : null,
+                TtlSeconds = result.GetValue(ttl) is { } text ? CommonOptions.ParseDuration(text, "--ttl").TotalSeconds : null,
                 Uses = result.GetValue(uses),
                 Capabilities = result.GetValue(capabilities) ?? [],
                 Description = result.GetValue(description),
@@ -72,26 +72,5 @@ internal static class TokensCommand
         });
 
         return new Command("tokens", "Bootstrap tokens for enrolling nodes (admin).") { create, list, revoke };
-    }
-
-    /// <summary>Parses 90s, 30m, 1h, 7d (or plain seconds).</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        var value = text.Trim();
-        var unit = value.Length > 0 && char.IsLetter(value[^1]) ? value[^1] : 's';
-        var number = char.IsLetter(value.Length > 0 ? value[^1] : '0') ? value[..^1] : value;
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || double.IsInfinity(amount))
-        {
-            throw new CliException($"--ttl '{text}' is not a duration; use e.g. 90s, 30m, 1h or 7d.");
-        }
-
-        return unit switch
-        {
-            's' => TimeSpan.FromSeconds(amount),
-            'm' => TimeSpan.FromMinutes(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'd' => TimeSpan.FromDays(amount),
-            _ => throw new CliException($"--ttl '{text}' has an unknown unit '{unit}'; use s, m, h or d."),
-        };
     }
 }

@@ -5,7 +5,7 @@ using OrbitMesh.Server.Security;
 
 namespace OrbitMesh.Cli.Commands;
 
-/// <summary><c>orbitmesh users create-admin|list|create|delete</c>.</summary>
+/// <summary><c>orbitmesh users create-admin|list|create|delete|set-role|set-password</c>.</summary>
 internal static class UsersCommand
 {
     public static Command Create()
@@ -81,6 +81,28 @@ internal static class UsersCommand
             return 0;
         });
 
-        return new Command("users", "Manage users.") { createAdmin, list, create, delete };
+        var roleOf = new Argument<string>("name") { Description = "The username." };
+        var newRole = new Option<string>("--role") { Description = "viewer, operator or admin.", Required = true }.AcceptOnlyFromAmong([.. OrbitMeshRoles.All]);
+        var setRole = new Command("set-role", "Change a user's role (admin); the last admin cannot be demoted.") { roleOf, newRole, server, apiKey, json };
+        setRole.SetAction(async (result, cancellationToken) =>
+        {
+            using var http = CommonOptions.Http(result.GetValue(server)!, result.GetValue(apiKey));
+            var user = (await SecurityHttp.SendAsync(http, HttpMethod.Put, "/api/users/" + Uri.EscapeDataString(result.GetValue(roleOf)!) + "/role", new { role = result.GetValue(newRole) }, cancellationToken).ConfigureAwait(false))!.Value;
+            Console.Write(result.GetValue(json) ? SecurityHttp.Print(user) : $"The user '{user.GetProperty("username").GetString()}' now has role {user.GetProperty("role").GetString()}.{Environment.NewLine}");
+            return 0;
+        });
+
+        var passwordOf = new Argument<string>("name") { Description = "The username." };
+        var setPassword = new Command("set-password", "Set a user's password (admin); it is read from standard input. Ends every session of the user.") { passwordOf, server, apiKey };
+        setPassword.SetAction(async (result, cancellationToken) =>
+        {
+            var password = SecurityHttp.ReadSecretLine("new password");
+            using var http = CommonOptions.Http(result.GetValue(server)!, result.GetValue(apiKey));
+            await SecurityHttp.SendAsync(http, HttpMethod.Put, "/api/users/" + Uri.EscapeDataString(result.GetValue(passwordOf)!) + "/password", new { password }, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"Set the password of '{result.GetValue(passwordOf)}'; its sessions have ended.");
+            return 0;
+        });
+
+        return new Command("users", "Manage users.") { createAdmin, list, create, delete, setRole, setPassword };
     }
 }
