@@ -56,6 +56,16 @@ internal sealed class OrbitMeshServerOptionsValidator : IValidateOptions<OrbitMe
             errors.Add("Security.CertificateRenewalWindow must be shorter than Security.CertificateLifetime.");
         }
 
+        if (options.Security.AccessTokenLifetime < TimeSpan.FromSeconds(30) || options.Security.AccessTokenLifetime > TimeSpan.FromDays(1))
+        {
+            errors.Add($"Security.AccessTokenLifetime ({options.Security.AccessTokenLifetime}) must be between 30 seconds and 1 day.");
+        }
+
+        if (options.Security.RefreshTokenLifetime <= options.Security.AccessTokenLifetime)
+        {
+            errors.Add($"Security.RefreshTokenLifetime ({options.Security.RefreshTokenLifetime}) must be longer than Security.AccessTokenLifetime ({options.Security.AccessTokenLifetime}).");
+        }
+
         foreach (var type in options.Middleware)
         {
             if (!typeof(Execution.IMeshMiddleware).IsAssignableFrom(type) || type.IsAbstract)

@@ -25,6 +25,8 @@ internal static class ServerCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Also accept this static admin key in X-Api-Key on /api requests (default: none; never read from $ORBITMESH_API_KEY, the CLI's own credential)." };
         var heartbeat = new Option<double?>("--heartbeat-interval") { Description = "Seconds between agent heartbeats (default 5)." };
         var missed = new Option<int?>("--missed-heartbeats") { Description = "Heartbeats an agent may miss before it is Unreachable (default 3)." };
+        var accessLifetime = new Option<string?>("--access-token-lifetime") { Description = "How long a user's access token is valid (e.g. 15m, the default; 30s to 1d)." };
+        var refreshLifetime = new Option<string?>("--refresh-token-lifetime") { Description = "How long a login lasts without being refreshed (e.g. 7d, the default)." };
         var data = new Option<string>("--data") { Description = "The data directory (the SQLite database is orbitmesh.db inside).", DefaultValueFactory = _ => "orbitmesh-data" };
         var storage = new Option<string>("--storage") { Description = "sqlite (default) or memory (nothing survives a restart).", DefaultValueFactory = _ => "sqlite" };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
@@ -35,7 +37,7 @@ internal static class ServerCommand
             Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, logLevel, logFormat, otlp, insecure };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, logLevel, logFormat, otlp, insecure };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -58,6 +60,8 @@ internal static class ServerCommand
                 ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MissedHeartbeats = result.GetValue(missed),
+                AccessTokenLifetime = result.GetValue(accessLifetime) is { } access ? CommonOptions.ParseDuration(access, "--access-token-lifetime") : null,
+                RefreshTokenLifetime = result.GetValue(refreshLifetime) is { } refresh ? CommonOptions.ParseDuration(refresh, "--refresh-token-lifetime") : null,
                 LogLevel = result.GetValue(logLevel),
                 JsonLogs = result.GetValue(logFormat) == "json",
                 OtlpEndpoint = CommonOptions.OtlpEndpointValue(result, otlp),

@@ -64,16 +64,6 @@ internal sealed class LoginStore(string path)
 
     private void Write(Dictionary<string, SavedLogin> logins)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
         var temporary = Path + "." + Environment.ProcessId + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -93,8 +83,7 @@ internal sealed class LoginStore(string path)
     /// <summary>An exclusive lock on <c>PATH.lock</c> (an advisory file lock, which .NET takes for <see cref="FileShare.None"/>), waited for up to 10 s.</summary>
     private async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(directory);
+        CreateDirectory();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
@@ -111,6 +100,20 @@ internal sealed class LoginStore(string path)
             {
                 throw new CliException($"Another orbitmesh command has held {Path}.lock for 10 s: {ex.Message}");
             }
+        }
+    }
+
+    /// <summary>Creates the file's directory, when missing, readable by its owner only (an existing one is left as it is).</summary>
+    private void CreateDirectory()
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 

@@ -59,6 +59,16 @@ internal static class ServerHost
             {
                 o.MissedHeartbeatsAllowed = missed;
             }
+
+            if (settings.AccessTokenLifetime is { } access)
+            {
+                o.Security.AccessTokenLifetime = access;
+            }
+
+            if (settings.RefreshTokenLifetime is { } refresh)
+            {
+                o.Security.RefreshTokenLifetime = refresh;
+            }
         });
         switch (settings.Storage)
         {

@@ -26,6 +26,12 @@ internal sealed record ServerSettings
 
     public int? MissedHeartbeats { get; init; }
 
+    /// <summary>--access-token-lifetime; null for the default (the options' validation checks the range).</summary>
+    public TimeSpan? AccessTokenLifetime { get; init; }
+
+    /// <summary>--refresh-token-lifetime; null for the default.</summary>
+    public TimeSpan? RefreshTokenLifetime { get; init; }
+
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public bool JsonLogs { get; init; }

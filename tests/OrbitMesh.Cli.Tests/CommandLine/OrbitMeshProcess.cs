@@ -4,11 +4,13 @@ namespace OrbitMesh.Cli.Tests.CommandLine;
 
 /// <summary>
 /// Runs the real <c>orbitmesh</c> command (the built orbitmesh.dll next to the tests) as a child process,
-/// with none of the ORBITMESH_* environment variables, and captures its output.
+/// with none of the ORBITMESH_* environment variables, and captures its output. Each process gets a
+/// credentials file of its own (so no saved login leaks between commands or from the user running the
+/// tests), unless the caller passes <c>ORBITMESH_CREDENTIALS</c> to share one.
 /// </summary>
 internal sealed class OrbitMeshProcess : IAsyncDisposable
 {
-    private static readonly string[] InheritedSettings = ["ORBITMESH_SERVER", "ORBITMESH_TOKEN", "ORBITMESH_API_KEY", "ORBITMESH_AGENT_TOKEN", "ORBITMESH_ACCESS_TOKEN"];
+    private static readonly string[] InheritedSettings = ["ORBITMESH_SERVER", "ORBITMESH_TOKEN", "ORBITMESH_API_KEY", "ORBITMESH_AGENT_TOKEN", "ORBITMESH_ACCESS_TOKEN", "ORBITMESH_CREDENTIALS"];
 
     private readonly Process _process;
     private readonly Task<string> _stdout;
@@ -17,9 +19,12 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
     private readonly System.Text.StringBuilder _liveStdout = new();
     private readonly System.Text.StringBuilder _liveStderr = new();
 
-    private OrbitMeshProcess(Process process)
+    private readonly string? _ownCredentials;
+
+    private OrbitMeshProcess(Process process, string? ownCredentials)
     {
         _process = process;
+        _ownCredentials = ownCredentials;
         _stdout = ReadAsync(process.StandardOutput, _liveStdout);
         _stderr = ReadAsync(process.StandardError, _liveStderr);
     }
@@ -43,7 +48,10 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
     public static OrbitMeshProcess Start(params string[] args) => StartWithInput(null, args);
 
     /// <summary>Starts the command with <paramref name="stdin"/> as its standard input (then end of file).</summary>
-    public static OrbitMeshProcess StartWithInput(string? stdin, params string[] args)
+    public static OrbitMeshProcess StartWithInput(string? stdin, params string[] args) => StartWith(null, stdin, args);
+
+    /// <summary>Starts the command with extra environment variables (e.g. a shared ORBITMESH_CREDENTIALS) and optional stdin.</summary>
+    public static OrbitMeshProcess StartWith(IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -66,6 +74,19 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
+        string? ownCredentials = null;
+        if (environment?.ContainsKey("ORBITMESH_CREDENTIALS") != true)
+        {
+            // A directory that does not exist yet: removed with the process.
+            ownCredentials = Path.Combine(Path.GetTempPath(), "orbitmesh-cli-test-" + Guid.NewGuid().ToString("N"));
+            info.Environment["ORBITMESH_CREDENTIALS"] = Path.Combine(ownCredentials, "credentials.json");
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start dotnet.");
         if (stdin is not null)
         {
@@ -73,13 +94,20 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
         }
 
         process.StandardInput.Close();
-        return new OrbitMeshProcess(process);
+        return new OrbitMeshProcess(process, ownCredentials);
     }
 
     /// <summary>Runs the command to completion.</summary>
     public static async Task<Result> RunAsync(params string[] args)
     {
         await using var process = Start(args);
+        return await process.WaitAsync();
+    }
+
+    /// <summary>Runs the command to completion with extra environment variables and optional stdin.</summary>
+    public static async Task<Result> RunWithAsync(IReadOnlyDictionary<string, string> environment, string? stdin, params string[] args)
+    {
+        await using var process = StartWith(environment, stdin, args);
         return await process.WaitAsync();
     }
 
@@ -127,6 +155,10 @@ internal sealed class OrbitMeshProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_ownCredentials is not null && Directory.Exists(_ownCredentials))
+        {
+            Directory.Delete(_ownCredentials, recursive: true);
+        }
     }
 
     private async Task<string> ReadAsync(StreamReader reader, System.Text.StringBuilder live)

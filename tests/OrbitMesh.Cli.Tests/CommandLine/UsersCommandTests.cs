@@ -73,7 +73,7 @@ public sealed partial class UsersCommandTests : IDisposable
             Assert.True(match.Success, first.StdoutSoFar);
             password = match.Groups[1].Value;
 
-            var login = await OrbitMeshProcess.RunWithInputAsync(password + "\n", "login", "--username", "admin", "--server", url);
+            var login = await OrbitMeshProcess.RunWithInputAsync(password + "\n", "login", "--username", "admin", "--server", url, "--print-token");
             Assert.Equal(0, login.ExitCode);
             Assert.Equal(3, login.Stdout.Trim().Split('.').Length);
             var anonymous = await OrbitMeshProcess.RunAsync("agents", "list", "--server", url);
