@@ -32,4 +32,45 @@ public sealed class MeshHttpClientCredentialsTests
         var forbidden = await Assert.ThrowsAsync<MeshAuthenticationException>(() => withToken.CancelJobAsync("nope"));
         Assert.Equal(403, forbidden.StatusCode);
     }
+
+    [Fact]
+    public async Task AccessTokenProvider_IsAskedBeforeEachRequest_AndItsTokenSent()
+    {
+        await using var server = await TestMeshServer.StartAsync(o =>
+        {
+            o.ApiKey = "client-static-key";
+            o.Security.AllowAnonymousLoopbackApi = false;
+        });
+        using var http = new HttpClient { BaseAddress = server.Url };
+        http.DefaultRequestHeaders.Add("X-Api-Key", "client-static-key");
+        using (var created = await http.PostAsJsonAsync("/api/users", new { username = "dave", password = "daves long password", role = "viewer" }))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        using var login = await http.PostAsJsonAsync("/api/auth/login", new { username = "dave", password = "daves long password" });
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        var asked = 0;
+        string? current = null;
+        using var client = new MeshHttpClient(new MeshClientOptions
+        {
+            Server = server.Url,
+            AccessTokenProvider = _ =>
+            {
+                Interlocked.Increment(ref asked);
+                return ValueTask.FromResult(current);
+            },
+        });
+
+        // No token from the provider: nothing is sent and the server refuses.
+        Assert.Equal(401, (await Assert.ThrowsAsync<MeshAuthenticationException>(() => client.GetAgentsAsync())).StatusCode);
+        current = token;
+        Assert.Empty(await client.GetAgentsAsync());
+        Assert.Empty(await client.GetAgentsAsync());
+        Assert.Equal(3, asked);
+
+        // A fixed credential wins: the provider is not asked.
+        using var keyed = new MeshHttpClient(new MeshClientOptions { Server = server.Url, ApiKey = "client-static-key", AccessTokenProvider = _ => throw new InvalidOperationException("not to be asked") });
+        Assert.Empty(await keyed.GetAgentsAsync());
+    }
 }
