@@ -72,6 +72,23 @@ public sealed class SqliteJobStore(SqliteDatabase database, TimeProvider time) :
     }
 
     /// <inheritdoc />
+    public async ValueTask AppendEventsAsync(string jobId, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var payloads = SerializeEvents(events);
+        await database.WriteAsync<object?>((_, transaction) =>
+        {
+            WriteEvents(transaction, jobId, payloads);
+            return null;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async ValueTask SaveAsync(JobRecord job, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);

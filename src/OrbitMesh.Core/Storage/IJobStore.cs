@@ -20,6 +20,12 @@ public interface IJobStore
     /// </summary>
     ValueTask SaveAsync(JobRecord job, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores events that change no field of the job's record (progress reports and streamed items), so
+    /// a watcher that subscribes late or reconnects can replay them. The job must exist.
+    /// </summary>
+    ValueTask AppendEventsAsync(string jobId, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken = default);
+
     /// <summary>One job, or null.</summary>
     ValueTask<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken = default);
 

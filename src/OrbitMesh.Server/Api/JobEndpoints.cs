@@ -197,7 +197,7 @@ internal static class JobEndpoints
     }
 
     /// <summary>Server-sent events: one <c>status</c>, <c>progress</c> or <c>item</c> event per job event, until the job's final status.</summary>
-    private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, TimeProvider time, string id)
+    private static async Task EventsAsync(HttpContext context, ServerMeshClient mesh, TimeProvider time, string id, long? after)
     {
         if (await mesh.GetJobAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
         {
@@ -205,8 +205,18 @@ internal static class JobEndpoints
             return;
         }
 
+        // The job's whole history from the store, then live; a reconnecting client sends the id of the
+        // last event it saw (the SSE standard) or ?after=N, and gets only what came after it.
+        var from = after ?? 0;
+        if (context.Request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastEventId
+            && !long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+        {
+            await ApiResults.BadRequest($"Last-Event-ID must be an event sequence number, not '{lastEventId}'.").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         using var lifetime = new StreamLifetime(context, time);
-        await WriteEventsAsync(context, mesh.WatchJobAsync(id, lifetime.Token), lifetime.Token).ConfigureAwait(false);
+        await WriteEventsAsync(context, mesh.WatchJobAsync(id, from, lifetime.Token), lifetime.Token).ConfigureAwait(false);
         lifetime.CloseIfExpired();
     }
 

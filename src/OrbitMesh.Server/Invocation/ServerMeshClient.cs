@@ -226,6 +226,9 @@ internal sealed partial class ServerMeshClient(
 
     public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, cancellationToken);
 
+    /// <summary>A job's events after <paramref name="afterSequence"/>, replayed from the store, then live until it ends (what SSE's Last-Event-ID resumes).</summary>
+    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, afterSequence, cancellationToken);
+
     // ---- communication level ----
 
     public async Task<T?> InvokeAsync<T>(string agentId, string command, object? parameters = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)

@@ -125,6 +125,9 @@ internal sealed partial class JobManager
             var message = RedactorOf(job).Redact(progress.Message);
             job.ProgressMessage = message?.Length > 1024 ? message[..1024] : message;
             var jobEvent = NextEvent(job, JobEventType.Progress, now) with { Percent = job.ProgressPercent, Message = job.ProgressMessage };
+
+            // Stored before it is published (both under the gate): a watcher attaching later replays it.
+            await _store.AppendEventsAsync(job.Id, [jobEvent]).ConfigureAwait(false);
             await PublishAsync(job, jobEvent).ConfigureAwait(false);
             return JobReportResult.Ok;
         }
@@ -164,9 +167,22 @@ internal sealed partial class JobManager
             var now = _time.GetUtcNow();
             job.LeaseExpiresAt = now + _jobs.LeaseDuration;
             var skip = (int)Math.Min(items.Items.Count, job.NextItemSequence - items.Sequence);
+            if (skip == items.Items.Count)
+            {
+                return JobReportResult.Ok;
+            }
+
+            // One write for the batch, before any item is published (both under the gate): a watcher
+            // attaching later replays them from the store, one attached now gets them live.
+            var events = new JobEvent[items.Items.Count - skip];
             for (var i = skip; i < items.Items.Count; i++)
             {
-                var jobEvent = NextEvent(job, JobEventType.Item, now) with { Item = RedactorOf(job).Redact(items.Items[i]) };
+                events[i - skip] = NextEvent(job, JobEventType.Item, now) with { Item = RedactorOf(job).Redact(items.Items[i]) };
+            }
+
+            await _store.AppendEventsAsync(job.Id, events).ConfigureAwait(false);
+            foreach (var jobEvent in events)
+            {
                 await PublishAsync(job, jobEvent).ConfigureAwait(false);
                 job.NextItemSequence++;
             }

@@ -263,6 +263,64 @@ internal sealed partial class JobManager
         return names.Count == 0 ? "" : ": " + string.Join(", ", names);
     }
 
+    /// <summary>
+    /// The job's events after <paramref name="afterSequence"/>, replayed from the store (status changes,
+    /// progress and streamed items), then live until its final status: nothing is missed or repeated,
+    /// however late the watcher comes. A job whose events retention has compacted gives its current status.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Attached first, then the store read: everything sequenced before the attach (under the job's
+        // gate) is already stored, so the two overlap instead of leaving a gap; the overlap is skipped.
+        var watcher = new JobWatcher();
+        var attached = await AttachWatcherAsync(jobId, watcher, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var last = afterSequence;
+            foreach (var stored in await _store.GetEventsAsync(jobId, afterSequence, cancellationToken).ConfigureAwait(false))
+            {
+                yield return stored;
+                last = stored.Sequence;
+                if (stored.IsFinal)
+                {
+                    yield break;
+                }
+            }
+
+            if (!attached)
+            {
+                if (await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { } record)
+                {
+                    yield return StatusEvent(record, Math.Max(last, 1), "current status", record.UpdatedAt);
+                }
+
+                yield break;
+            }
+
+            await foreach (var live in watcher.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (live.Sequence <= last)
+                {
+                    continue;
+                }
+
+                yield return live;
+                if (live.IsFinal)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            if (attached)
+            {
+                watcher.Close();
+                await DetachWatcherAsync(jobId, watcher).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The job's events from its current status on, until its final status.</summary>
     public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

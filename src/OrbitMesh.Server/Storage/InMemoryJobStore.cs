@@ -68,6 +68,23 @@ public sealed class InMemoryJobStore(TimeProvider time) : IJobStore
     }
 
     /// <inheritdoc />
+    public ValueTask AppendEventsAsync(string jobId, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        lock (_gate)
+        {
+            if (!_events.TryGetValue(jobId, out var stored))
+            {
+                throw new InvalidOperationException($"Job '{jobId}' does not exist.");
+            }
+
+            stored.AddRange(events);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public ValueTask<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken = default)
     {
         lock (_gate)
