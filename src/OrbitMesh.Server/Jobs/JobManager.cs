@@ -355,6 +355,9 @@ internal sealed partial class JobManager
         }
     }
 
+    /// <summary>How many watchers a running job has (for diagnostics and tests; a racy read of a count).</summary>
+    internal int WatcherCount(string jobId) => _active.TryGetValue(jobId, out var job) ? job.Watchers.Count : 0;
+
     private async Task<bool> AttachWatcherAsync(string jobId, JobWatcher watcher, CancellationToken cancellationToken)
     {
         if (!_active.TryGetValue(jobId, out var job))
