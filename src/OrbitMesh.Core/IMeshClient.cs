@@ -64,8 +64,20 @@ public interface IMeshClient
     /// <summary>Asks for a job to be cancelled. False when it is unknown or already final.</summary>
     Task<bool> CancelJobAsync(string jobId, CancellationToken cancellationToken = default);
 
-    /// <summary>The job's events from now on (starting with its current status) until its final status.</summary>
-    IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The job's events from its first one until its final status: what already happened is replayed from
+    /// the store (status changes, progress, streamed items), then the rest arrives as it happens, so a
+    /// watcher that comes late misses nothing. A job whose events retention has compacted starts with its
+    /// current status.
+    /// </summary>
+    IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => WatchJobAsync(jobId, 0, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WatchJobAsync(string, CancellationToken)"/>, from the event after
+    /// <paramref name="afterSequence"/> (a <see cref="JobEvent.Sequence"/> already seen, as SSE's
+    /// <c>Last-Event-ID</c>): to resume a watch without repeating anything.
+    /// </summary>
+    IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, CancellationToken cancellationToken = default);
 
     // ---- communication level: no job record ----
 

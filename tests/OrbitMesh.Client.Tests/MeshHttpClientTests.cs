@@ -84,6 +84,33 @@ public sealed class MeshHttpClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_AFinishedStreamingJob_ReplaysItsItems_AndResumesAfterASequence()
+    {
+        var job = await _client.SubmitAsync(new JobRequest { Command = "count", Pattern = ExecutionPattern.Streaming, Parameters = Json(new { n = 20 }) });
+        await Wait.UntilAsync(async () => (await _client.GetJobAsync(job.Id))!.Status == JobStatus.Completed, "the job to complete");
+
+        var whole = new List<JobEvent>();
+        await foreach (var jobEvent in _client.WatchJobAsync(job.Id))
+        {
+            whole.Add(jobEvent);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 20), whole.Where(e => e.Type == JobEventType.Item).Select(e => e.Item!.Value.GetInt32()));
+        Assert.Equal(JobStatus.Pending, whole[0].Status);
+        Assert.True(whole[^1].IsFinal);
+
+        var tenth = whole.Where(e => e.Type == JobEventType.Item).ElementAt(9).Sequence;
+        var rest = new List<JobEvent>();
+        await foreach (var jobEvent in _client.WatchJobAsync(job.Id, tenth))
+        {
+            rest.Add(jobEvent);
+        }
+
+        Assert.Equal(whole.Where(e => e.Sequence > tenth).Select(e => e.Sequence), rest.Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Range(11, 10), rest.Where(e => e.Type == JobEventType.Item).Select(e => e.Item!.Value.GetInt32()));
+    }
+
+    [Fact]
     public async Task Stream_ItemsThenEnd()
     {
         var items = new List<int>();

@@ -224,9 +224,9 @@ internal sealed partial class ServerMeshClient(
     public Task<bool> CancelJobAsync(string jobId, CancellationToken cancellationToken = default) =>
         jobs.CancelAsync(jobId, "cancelled by the caller", cancellationToken);
 
-    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, cancellationToken);
+    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, 0, cancellationToken);
 
-    /// <summary>A job's events after <paramref name="afterSequence"/>, replayed from the store, then live until it ends (what SSE's Last-Event-ID resumes).</summary>
+    /// <inheritdoc />
     public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, CancellationToken cancellationToken = default) => jobs.WatchAsync(jobId, afterSequence, cancellationToken);
 
     // ---- communication level ----

@@ -321,40 +321,6 @@ internal sealed partial class JobManager
         }
     }
 
-    /// <summary>The job's events from its current status on, until its final status.</summary>
-    public async IAsyncEnumerable<JobEvent> WatchAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var watcher = new JobWatcher();
-        if (!await AttachWatcherAsync(jobId, watcher, cancellationToken).ConfigureAwait(false))
-        {
-            var stored = await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
-            {
-                yield break;
-            }
-
-            yield return StatusEvent(stored, stored.Version, "current status", stored.UpdatedAt);
-            yield break;
-        }
-
-        try
-        {
-            await foreach (var jobEvent in watcher.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return jobEvent;
-                if (jobEvent.IsFinal)
-                {
-                    yield break;
-                }
-            }
-        }
-        finally
-        {
-            watcher.Close();
-            await DetachWatcherAsync(jobId, watcher).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>How many watchers a running job has (for diagnostics and tests; a racy read of a count).</summary>
     internal int WatcherCount(string jobId) => _active.TryGetValue(jobId, out var job) ? job.Watchers.Count : 0;
 

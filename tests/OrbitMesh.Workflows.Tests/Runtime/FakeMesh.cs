@@ -104,6 +104,8 @@ public sealed class FakeMesh : IMeshClient
 
     public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public Task<T?> InvokeAsync<T>(string agentId, string command, object? parameters = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task SendAsync(string agentId, string command, object? parameters = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
