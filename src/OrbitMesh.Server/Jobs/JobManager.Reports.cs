@@ -173,14 +173,19 @@ internal sealed partial class JobManager
             }
 
             // One write for the batch, before any item is published (both under the gate): a watcher
-            // attaching later replays them from the store, one attached now gets them live.
+            // attaching later replays them from the store, one attached now gets them live
+            // (unless StoreStreamItems is off, when only attached watchers see them).
             var events = new JobEvent[items.Items.Count - skip];
             for (var i = skip; i < items.Items.Count; i++)
             {
                 events[i - skip] = NextEvent(job, JobEventType.Item, now) with { Item = RedactorOf(job).Redact(items.Items[i]) };
             }
 
-            await _store.AppendEventsAsync(job.Id, events).ConfigureAwait(false);
+            if (_jobs.StoreStreamItems)
+            {
+                await _store.AppendEventsAsync(job.Id, events).ConfigureAwait(false);
+            }
+
             foreach (var jobEvent in events)
             {
                 await PublishAsync(job, jobEvent).ConfigureAwait(false);

@@ -52,6 +52,21 @@ public sealed class JobEventReplayTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutStoredItems_ALateWatcherGetsTheStatusHistoryOnly()
+    {
+        await using var server = await TestMeshServer.StartAsync(o => o.Jobs.StoreStreamItems = false);
+        await using var agent = server.NewAgent("a1").RegisterStreamHandler("count", Count).Build();
+        await agent.ConnectAsync();
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var id = await SubmitAndWaitAsync(server, http);
+
+        var events = await EventsAsync(http, id, null);
+        Assert.Empty(Items(events));
+        Assert.All(events, e => Assert.Equal("status", e.Type));
+        Assert.Equal("Completed", events[^1].Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task TheHistory_SurvivesARestart()
     {
         var db = Path.Combine(_directory, "orbitmesh.db");
