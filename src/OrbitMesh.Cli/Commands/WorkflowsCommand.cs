@@ -147,24 +147,56 @@ internal static class WorkflowsCommand
             }
 
             // Fold the run's event stream (resumed with Last-Event-ID if the connection drops) into a live table.
+            // Step jobs' progress is followed only when the table is drawn; redraws come from the run's
+            // events and from progress reports, one at a time.
             using var mesh = CommonOptions.MeshClient(serverUrl, result.GetValue(apiKey));
-            var live = new LiveBlock(Console.Error, enabled: !result.GetValue(json) && !Console.IsErrorRedirected);
-            WorkflowRunState? state = null;
-            await foreach (var e in mesh.WatchWorkflowRunAsync(run.RunId, 0, cancellationToken).ConfigureAwait(false))
+            var drawn = !result.GetValue(json) && !Console.IsErrorRedirected;
+            var live = new LiveBlock(Console.Error, enabled: drawn);
+            var gate = new Lock();
+            WorkflowRun? current = null;
+            StepJobProgress? progress = null;
+            void Redraw()
             {
-                if (state is null)
+                lock (gate)
                 {
-                    state = WorkflowRunState.Replay(run.RunId, [e]);
+                    if (current is not null)
+                    {
+                        live.Show(WorkflowRunView.Render(current, DateTimeOffset.UtcNow, progress is null ? null : progress.Of));
+                    }
                 }
-                else
-                {
-                    state.Apply(e);
-                }
-
-                live.Show(WorkflowRunView.Render(state.ToRun(), DateTimeOffset.UtcNow));
             }
 
-            live.Clear();
+            progress = drawn ? new StepJobProgress(mesh, Redraw, cancellationToken) : null;
+            await using (progress)
+            {
+                WorkflowRunState? state = null;
+                await foreach (var e in mesh.WatchWorkflowRunAsync(run.RunId, 0, cancellationToken).ConfigureAwait(false))
+                {
+                    if (state is null)
+                    {
+                        state = WorkflowRunState.Replay(run.RunId, [e]);
+                    }
+                    else
+                    {
+                        state.Apply(e);
+                    }
+
+                    lock (gate)
+                    {
+                        current = state.ToRun();
+                    }
+
+                    progress?.Follow(current);
+                    Redraw();
+                }
+            }
+
+            lock (gate)
+            {
+                current = null;
+                live.Clear();
+            }
+
             var final = await rest.SendAsync<WorkflowRun>(HttpMethod.Get, "api/workflow-runs/" + Uri.EscapeDataString(run.RunId), null, cancellationToken).ConfigureAwait(false);
             Console.Write(result.GetValue(json) ? JsonSerializer.Serialize(final, OrbitMeshJson.Options) + Environment.NewLine : WorkflowRunView.Render(final, DateTimeOffset.UtcNow));
             if (final.Status != WorkflowRunStatus.Succeeded)

@@ -12,7 +12,8 @@ internal static class WorkflowRunView
     public static string Name(WorkflowStepStatus status) => WorkflowStatusNames.Of(status);
 
     /// <summary>The run's header line and its steps.</summary>
-    public static string Render(WorkflowRun run, DateTimeOffset now)
+    /// <remarks>With <paramref name="progressOf"/>, a running step's detail is its job's latest progress.</remarks>
+    public static string Render(WorkflowRun run, DateTimeOffset now, Func<string, (double? Percent, string? Message)?>? progressOf = null)
     {
         var text = new StringBuilder();
         var elapsed = (run.FinishedAt ?? now) - run.StartedAt;
@@ -24,7 +25,9 @@ internal static class WorkflowRunView
             var took = step.StartedAt is { } started ? Seconds((step.FinishedAt ?? now) - started) : string.Empty;
             var detail = step.Status == WorkflowStepStatus.Retrying && step.NextAttemptAt is { } next
                 ? $"retry in {Seconds(next - now)}: {step.Error}"
-                : step.Error;
+                : step.Status == WorkflowStepStatus.Running && step.JobId is { } jobId && progressOf?.Invoke(jobId) is { } progress
+                    ? Progress(progress.Percent, progress.Message)
+                    : step.Error;
             table.AddRow(step.StepId, Name(step.Status), step.Attempts == 0 ? string.Empty : step.Attempts.ToString(CultureInfo.InvariantCulture), took, step.JobId, Trim(detail, 70));
         }
 
@@ -36,6 +39,11 @@ internal static class WorkflowRunView
 
         return text.ToString();
     }
+
+    private static string Progress(double? percent, string? message) =>
+        (percent is { } p ? p.ToString("0", CultureInfo.InvariantCulture) + " %" : string.Empty)
+        + (percent is not null && !string.IsNullOrEmpty(message) ? " " : string.Empty)
+        + message;
 
     public static string RenderList(IReadOnlyList<WorkflowRunSummary> runs)
     {
