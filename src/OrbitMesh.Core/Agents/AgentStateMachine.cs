@@ -37,11 +37,14 @@ public enum AgentTrigger
 }
 
 /// <summary>
-/// The agent lifecycle of the architecture as an explicit transition table (Created, Initializing,
-/// Ready, Running, Paused, Stopping, Stopped, Faulted). Connection state (Unreachable, Disconnected) is
-/// kept apart and shown on top of it.
+/// The agent lifecycle of the architecture (Created, Initializing, Ready, Running, Paused, Stopping,
+/// Stopped, Faulted), configured as a Stateless state machine. Connection state (Unreachable,
+/// Disconnected) is kept apart and shown on top of it.
 /// </summary>
 /// <remarks>
+/// As with <see cref="JobStateMachine"/>, the registry keeps each agent's status itself; the configured
+/// machine is read once into a frozen table for the lookups, and <see cref="ToMermaid"/> draws the
+/// diagram in docs/architecture.md from it.
 /// <code>
 /// Created --Initialize--> Initializing --Start--> Ready --Execute--> Running --Idle--> Ready
 /// Ready/Running --Pause--> Paused --Resume--> Ready
@@ -51,27 +54,48 @@ public enum AgentTrigger
 /// </remarks>
 public static class AgentStateMachine
 {
+    private static readonly Stateless.StateMachine<AgentStatus, AgentTrigger> Machine = Configure();
+
     private static readonly FrozenDictionary<(AgentStatus From, AgentTrigger Trigger), AgentStatus> Transitions =
-        new Dictionary<(AgentStatus, AgentTrigger), AgentStatus>
-        {
-            [(AgentStatus.Created, AgentTrigger.Initialize)] = AgentStatus.Initializing,
-            [(AgentStatus.Stopped, AgentTrigger.Initialize)] = AgentStatus.Initializing,
-            [(AgentStatus.Initializing, AgentTrigger.Start)] = AgentStatus.Ready,
-            [(AgentStatus.Initializing, AgentTrigger.Fault)] = AgentStatus.Faulted,
-            [(AgentStatus.Ready, AgentTrigger.Execute)] = AgentStatus.Running,
-            [(AgentStatus.Running, AgentTrigger.Idle)] = AgentStatus.Ready,
-            [(AgentStatus.Ready, AgentTrigger.Pause)] = AgentStatus.Paused,
-            [(AgentStatus.Running, AgentTrigger.Pause)] = AgentStatus.Paused,
-            [(AgentStatus.Paused, AgentTrigger.Resume)] = AgentStatus.Ready,
-            [(AgentStatus.Ready, AgentTrigger.Stop)] = AgentStatus.Stopping,
-            [(AgentStatus.Running, AgentTrigger.Stop)] = AgentStatus.Stopping,
-            [(AgentStatus.Paused, AgentTrigger.Stop)] = AgentStatus.Stopping,
-            [(AgentStatus.Stopping, AgentTrigger.Stopped)] = AgentStatus.Stopped,
-            [(AgentStatus.Ready, AgentTrigger.Fault)] = AgentStatus.Faulted,
-            [(AgentStatus.Running, AgentTrigger.Fault)] = AgentStatus.Faulted,
-            [(AgentStatus.Stopping, AgentTrigger.Fault)] = AgentStatus.Faulted,
-            [(AgentStatus.Faulted, AgentTrigger.Recover)] = AgentStatus.Initializing,
-        }.ToFrozenDictionary();
+        Machine.GetInfo().States
+            .SelectMany(state => state.FixedTransitions.Select(t => KeyValuePair.Create(
+                ((AgentStatus)state.UnderlyingState, (AgentTrigger)t.Trigger.UnderlyingTrigger),
+                (AgentStatus)t.DestinationState.UnderlyingState)))
+            .ToFrozenDictionary();
+
+    /// <summary>The lifecycle as a Mermaid state diagram, generated from the machine.</summary>
+    public static string ToMermaid() => Stateless.Graph.MermaidGraph.Format(Machine.GetInfo());
+
+    private static Stateless.StateMachine<AgentStatus, AgentTrigger> Configure()
+    {
+        var machine = new Stateless.StateMachine<AgentStatus, AgentTrigger>(AgentStatus.Created);
+        machine.Configure(AgentStatus.Created)
+            .Permit(AgentTrigger.Initialize, AgentStatus.Initializing);
+        machine.Configure(AgentStatus.Initializing)
+            .Permit(AgentTrigger.Start, AgentStatus.Ready)
+            .Permit(AgentTrigger.Fault, AgentStatus.Faulted);
+        machine.Configure(AgentStatus.Ready)
+            .Permit(AgentTrigger.Execute, AgentStatus.Running)
+            .Permit(AgentTrigger.Pause, AgentStatus.Paused)
+            .Permit(AgentTrigger.Stop, AgentStatus.Stopping)
+            .Permit(AgentTrigger.Fault, AgentStatus.Faulted);
+        machine.Configure(AgentStatus.Running)
+            .Permit(AgentTrigger.Idle, AgentStatus.Ready)
+            .Permit(AgentTrigger.Pause, AgentStatus.Paused)
+            .Permit(AgentTrigger.Stop, AgentStatus.Stopping)
+            .Permit(AgentTrigger.Fault, AgentStatus.Faulted);
+        machine.Configure(AgentStatus.Paused)
+            .Permit(AgentTrigger.Resume, AgentStatus.Ready)
+            .Permit(AgentTrigger.Stop, AgentStatus.Stopping);
+        machine.Configure(AgentStatus.Stopping)
+            .Permit(AgentTrigger.Stopped, AgentStatus.Stopped)
+            .Permit(AgentTrigger.Fault, AgentStatus.Faulted);
+        machine.Configure(AgentStatus.Stopped)
+            .Permit(AgentTrigger.Initialize, AgentStatus.Initializing);
+        machine.Configure(AgentStatus.Faulted)
+            .Permit(AgentTrigger.Recover, AgentStatus.Initializing);
+        return machine;
+    }
 
     /// <summary>The lifecycle statuses (the ones a transition can produce or start from).</summary>
     public static IReadOnlyList<AgentStatus> LifecycleStatuses { get; } =

@@ -42,10 +42,14 @@ public enum JobTrigger
 }
 
 /// <summary>
-/// The job lifecycle as an explicit transition table. Every transition the engine makes goes through
-/// <see cref="TryTransition"/>; anything not in the table is rejected.
+/// The job lifecycle, configured as a Stateless state machine (the seed's choice). Every transition the
+/// engine makes goes through <see cref="TryTransition"/>; anything the machine does not permit is rejected.
 /// </summary>
 /// <remarks>
+/// The engine keeps each job's status in its record and applies transitions under the job's gate, so it
+/// needs the machine's transition function, not an object per job: the configured machine is read once
+/// through Stateless's reflection API into a frozen table, which the hot path looks up without
+/// allocating. <see cref="ToMermaid"/> draws the diagram in docs/architecture.md from the same machine.
 /// <code>
 /// Pending  --Assign--------> Assigned --Acknowledge--> Running --Complete--> Completed
 /// Pending  --Cancel/Fail---> Cancelled / Failed
@@ -58,25 +62,42 @@ public enum JobTrigger
 /// </remarks>
 public static class JobStateMachine
 {
+    private static readonly Stateless.StateMachine<JobStatus, JobTrigger> Machine = Configure();
+
     private static readonly FrozenDictionary<(JobStatus From, JobTrigger Trigger), JobStatus> Transitions =
-        new Dictionary<(JobStatus, JobTrigger), JobStatus>
-        {
-            [(JobStatus.Pending, JobTrigger.Assign)] = JobStatus.Assigned,
-            [(JobStatus.Pending, JobTrigger.Cancel)] = JobStatus.Cancelled,
-            [(JobStatus.Pending, JobTrigger.Fail)] = JobStatus.Failed,
-            [(JobStatus.Assigned, JobTrigger.Acknowledge)] = JobStatus.Running,
-            [(JobStatus.Assigned, JobTrigger.Reassign)] = JobStatus.Pending,
-            [(JobStatus.Assigned, JobTrigger.Cancel)] = JobStatus.Cancelled,
-            [(JobStatus.Assigned, JobTrigger.Fail)] = JobStatus.Failed,
-            [(JobStatus.Running, JobTrigger.Complete)] = JobStatus.Completed,
-            [(JobStatus.Running, JobTrigger.Fail)] = JobStatus.Failed,
-            [(JobStatus.Running, JobTrigger.Cancel)] = JobStatus.Cancelled,
-            [(JobStatus.Running, JobTrigger.TimeOut)] = JobStatus.TimedOut,
-            [(JobStatus.Running, JobTrigger.LeaseExpired)] = JobStatus.Pending,
-            [(JobStatus.Running, JobTrigger.Release)] = JobStatus.Pending,
-            [(JobStatus.Failed, JobTrigger.Retry)] = JobStatus.Pending,
-            [(JobStatus.Failed, JobTrigger.DeadLetter)] = JobStatus.DeadLettered,
-        }.ToFrozenDictionary();
+        Machine.GetInfo().States
+            .SelectMany(state => state.FixedTransitions.Select(t => KeyValuePair.Create(
+                ((JobStatus)state.UnderlyingState, (JobTrigger)t.Trigger.UnderlyingTrigger),
+                (JobStatus)t.DestinationState.UnderlyingState)))
+            .ToFrozenDictionary();
+
+    /// <summary>The lifecycle as a Mermaid state diagram, generated from the machine.</summary>
+    public static string ToMermaid() => Stateless.Graph.MermaidGraph.Format(Machine.GetInfo());
+
+    private static Stateless.StateMachine<JobStatus, JobTrigger> Configure()
+    {
+        var machine = new Stateless.StateMachine<JobStatus, JobTrigger>(JobStatus.Pending);
+        machine.Configure(JobStatus.Pending)
+            .Permit(JobTrigger.Assign, JobStatus.Assigned)
+            .Permit(JobTrigger.Cancel, JobStatus.Cancelled)
+            .Permit(JobTrigger.Fail, JobStatus.Failed);
+        machine.Configure(JobStatus.Assigned)
+            .Permit(JobTrigger.Acknowledge, JobStatus.Running)
+            .Permit(JobTrigger.Reassign, JobStatus.Pending)
+            .Permit(JobTrigger.Cancel, JobStatus.Cancelled)
+            .Permit(JobTrigger.Fail, JobStatus.Failed);
+        machine.Configure(JobStatus.Running)
+            .Permit(JobTrigger.Complete, JobStatus.Completed)
+            .Permit(JobTrigger.Fail, JobStatus.Failed)
+            .Permit(JobTrigger.Cancel, JobStatus.Cancelled)
+            .Permit(JobTrigger.TimeOut, JobStatus.TimedOut)
+            .Permit(JobTrigger.LeaseExpired, JobStatus.Pending)
+            .Permit(JobTrigger.Release, JobStatus.Pending);
+        machine.Configure(JobStatus.Failed)
+            .Permit(JobTrigger.Retry, JobStatus.Pending)
+            .Permit(JobTrigger.DeadLetter, JobStatus.DeadLettered);
+        return machine;
+    }
 
     /// <summary>Every allowed transition.</summary>
     public static IEnumerable<(JobStatus From, JobTrigger Trigger, JobStatus To)> All =>
