@@ -94,7 +94,7 @@ internal static class CommonOptions
             handler = new BearerTokenHandler(new SavedLoginTokens(LoginStore.Default(), uri).GetAsync) { InnerHandler = handler };
         }
 
-        var http = new HttpClient(handler) { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(100) };
+        var http = new HttpClient(handler) { BaseAddress = uri, Timeout = HttpTimeout };
         if (!string.IsNullOrEmpty(apiKey))
         {
             http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
@@ -106,6 +106,12 @@ internal static class CommonOptions
 
         return http;
     }
+
+    /// <summary>A client with no credentials (login, refresh, logout), checking the server's certificate as the others do.</summary>
+    public static HttpClient AnonymousHttp(Uri server) =>
+        new(TlsValidation.CreateHandler(ServerTrust())) { BaseAddress = server, Timeout = HttpTimeout };
+
+    private static readonly TimeSpan HttpTimeout = TimeSpan.FromSeconds(100);
 
     /// <summary>Parses 90s, 30m, 1h, 7d (or plain seconds) given to <paramref name="option"/>.</summary>
     public static TimeSpan ParseDuration(string text, string option)

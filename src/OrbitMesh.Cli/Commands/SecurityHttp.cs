@@ -40,23 +40,31 @@ internal static class SecurityHttp
 
         using (response)
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            string? detail = null;
-            try
-            {
-                using var document = JsonDocument.Parse(text);
-                detail = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            }
-            catch (JsonException)
-            {
-            }
-
             var status = (int)response.StatusCode;
-            detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase : text.Trim();
+            var detail = await DetailAsync(response, cancellationToken).ConfigureAwait(false);
             throw new CliException(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
                 ? $"The server refused the request ({status}): {detail}"
                 : $"The server answered {status}: {detail}");
         }
+    }
+
+    /// <summary>Why the server refused: the problem document's <c>detail</c>, else the body, else the reason phrase.</summary>
+    public static async Task<string?> DetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail", out var d) && d.GetString() is { } detail)
+            {
+                return detail;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase : text.Trim();
     }
 
     /// <summary>One line from standard input (a password), without its line ending.</summary>

@@ -25,7 +25,7 @@ internal static class SessionCommands
         {
             var password = SecurityHttp.ReadSecretLine("password");
             var uri = CommonOptions.ParseServer(result.GetValue(server)!);
-            using var http = Anonymous(uri);
+            using var http = CommonOptions.AnonymousHttp(uri);
             var tokens = (await SecurityHttp.SendAsync(http, HttpMethod.Post, "/api/auth/login", new { username = result.GetValue(username), password }, cancellationToken).ConfigureAwait(false))!.Value;
             var saved = SavedLoginTokens.FromTokens(result.GetValue(username)!, tokens);
             var store = LoginStore.Default();
@@ -60,7 +60,7 @@ internal static class SessionCommands
                 }
 
                 // Forgotten locally even when the server cannot be reached: the error says the server still holds it.
-                using var http = Anonymous(uri);
+                using var http = CommonOptions.AnonymousHttp(uri);
                 try
                 {
                     await SecurityHttp.SendAsync(http, HttpMethod.Post, "/api/auth/logout", new { refreshToken = saved.RefreshToken }, cancellationToken).ConfigureAwait(false);
@@ -119,7 +119,7 @@ internal static class SessionCommands
             var access = fromVariable
                 ?? await new SavedLoginTokens(store, uri).GetAsync(cancellationToken).ConfigureAwait(false)
                 ?? throw new CliException($"Not logged in to {LoginStore.KeyOf(uri)}: run 'orbitmesh login --username NAME' first.");
-            using var http = Anonymous(uri);
+            using var http = CommonOptions.AnonymousHttp(uri);
             http.DefaultRequestHeaders.Authorization = new("Bearer", access);
             var issued = (await SecurityHttp.SendAsync(http, HttpMethod.Post, "/api/auth/password", new { currentPassword = current, newPassword = next }, cancellationToken).ConfigureAwait(false))!.Value;
             var username = fromVariable is null ? store.Get(uri)?.Username : null;
@@ -137,9 +137,6 @@ internal static class SessionCommands
 
         return command;
     }
-
-    private static HttpClient Anonymous(Uri server) =>
-        new(OrbitMesh.Transport.TlsValidation.CreateHandler(CommonOptions.ServerTrust())) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
 
     private static string Format(DateTimeOffset at) => at.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
 }

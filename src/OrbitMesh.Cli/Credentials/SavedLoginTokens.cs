@@ -56,7 +56,7 @@ internal sealed class SavedLoginTokens(LoginStore store, Uri server)
                 return (saved, null);
             }
 
-            using var http = new HttpClient(OrbitMesh.Transport.TlsValidation.CreateHandler(CommonOptions.ServerTrust())) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+            using var http = CommonOptions.AnonymousHttp(server);
             HttpResponseMessage response;
             try
             {
@@ -72,12 +72,12 @@ internal sealed class SavedLoginTokens(LoginStore store, Uri server)
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {
                     logins.Remove(key);
-                    return (null, $"The saved login of '{saved.Username}' at {key} has ended ({await DetailAsync(response, cancellationToken).ConfigureAwait(false)}); run 'orbitmesh login' again.");
+                    return (null, $"The saved login of '{saved.Username}' at {key} has ended ({(await SecurityHttp.DetailAsync(response, cancellationToken).ConfigureAwait(false))?.TrimEnd('.')}); run 'orbitmesh login' again.");
                 }
 
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new CliException($"The server answered {(int)response.StatusCode} to refreshing the saved login: {await DetailAsync(response, cancellationToken).ConfigureAwait(false)}");
+                    throw new CliException($"The server answered {(int)response.StatusCode} to refreshing the saved login: {await SecurityHttp.DetailAsync(response, cancellationToken).ConfigureAwait(false)}");
                 }
 
                 var tokens = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
@@ -98,22 +98,4 @@ internal sealed class SavedLoginTokens(LoginStore store, Uri server)
         tokens.GetProperty("expiresAt").GetDateTimeOffset(),
         tokens.GetProperty("refreshToken").GetString()!,
         tokens.GetProperty("refreshExpiresAt").GetDateTimeOffset());
-
-    private static async Task<string> DetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail", out var detail) && detail.GetString() is { } value)
-            {
-                return value.TrimEnd('.');
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no detail" : text.Trim();
-    }
 }

@@ -207,11 +207,10 @@ internal static class JobEndpoints
 
         // The job's whole history from the store, then live; a reconnecting client sends the id of the
         // last event it saw (the SSE standard) or ?after=N, and gets only what came after it.
-        var from = after ?? 0;
-        if (context.Request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastEventId
-            && !long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+        var (from, problem) = ServerSentEvents.StartOf(context, after);
+        if (problem is not null)
         {
-            await ApiResults.BadRequest($"Last-Event-ID must be an event sequence number, not '{lastEventId}'.").ExecuteAsync(context).ConfigureAwait(false);
+            await problem.ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 

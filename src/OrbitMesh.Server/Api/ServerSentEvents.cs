@@ -14,6 +14,23 @@ internal static class ServerSentEvents
 {
     private static readonly TimeSpan SseKeepAlive = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Where a stream starts: after the <c>Last-Event-ID</c> a reconnecting client sends (the SSE
+    /// standard), else after <paramref name="after"/> (<c>?after=N</c>), else from the first event.
+    /// A header that is not a sequence number gives a 400 to send instead.
+    /// </summary>
+    public static (long After, IResult? Problem) StartOf(HttpContext context, long? after)
+    {
+        if (context.Request.Headers["Last-Event-ID"].FirstOrDefault() is not { Length: > 0 } lastEventId)
+        {
+            return (after ?? 0, null);
+        }
+
+        return long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+            ? (from, null)
+            : (0, ApiResults.BadRequest($"Last-Event-ID must be an event sequence number, not '{lastEventId}'."));
+    }
+
     public static async Task WriteAsync<T>(HttpContext context, IAsyncEnumerable<T> source, Func<T, long> id, Func<T, string> type, CancellationToken cancellationToken)
     {
         context.Response.ContentType = "text/event-stream";

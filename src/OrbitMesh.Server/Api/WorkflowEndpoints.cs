@@ -240,14 +240,11 @@ internal static class WorkflowEndpoints
         }
 
         // The SSE standard: a reconnecting client sends the id of the last event it saw.
-        var from = after ?? 0;
-        if (context.Request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } lastEventId)
+        var (from, problem) = ServerSentEvents.StartOf(context, after);
+        if (problem is not null)
         {
-            if (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out from))
-            {
-                await ApiResults.BadRequest($"Last-Event-ID must be an event sequence number, not '{lastEventId}'.").ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
+            await problem.ExecuteAsync(context).ConfigureAwait(false);
+            return;
         }
 
         using var lifetime = new StreamLifetime(context, time);
