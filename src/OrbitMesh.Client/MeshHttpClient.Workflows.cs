@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using OrbitMesh.Workflows;
@@ -87,62 +85,12 @@ public sealed partial class MeshHttpClient
 
     /// <inheritdoc />
     /// <remarks>A dropped connection is resumed with <c>Last-Event-ID</c>: no event is missed or repeated.</remarks>
-    public async IAsyncEnumerable<WorkflowRunEvent> WatchWorkflowRunAsync(string runId, long afterSequence = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<WorkflowRunEvent> WatchWorkflowRunAsync(string runId, long afterSequence = 0, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
-        var last = afterSequence;
-        for (var reconnects = 0; ; reconnects++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/workflow-runs/{Uri.EscapeDataString(runId)}/events");
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-            if (last > 0)
-            {
-                request.Headers.Add("Last-Event-ID", last.ToString(CultureInfo.InvariantCulture));
-            }
-
-            using var response = await WorkflowCallAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-            while (true)
-            {
-                string? line;
-                try
-                {
-                    line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (IOException) when (reconnects < 10 && !cancellationToken.IsCancellationRequested)
-                {
-                    break; // The connection dropped: reconnect from the last event seen.
-                }
-
-                if (line is null)
-                {
-                    break;
-                }
-
-                if (!line.StartsWith("data:", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var e = JsonSerializer.Deserialize<WorkflowRunEvent>(line.AsSpan(5).Trim(), OrbitMeshJson.Options)!;
-                if (e.Sequence <= last)
-                {
-                    continue;
-                }
-
-                last = e.Sequence;
-                yield return e;
-                if (e.Type == WorkflowRunEventTypes.RunFinished)
-                {
-                    yield break;
-                }
-            }
-
-            if (reconnects >= 10)
-            {
-                throw new MeshConnectionException($"The event stream of workflow run '{runId}' ended {reconnects + 1} times before the run did.");
-            }
-        }
+        return ResumableEventsAsync<WorkflowRunEvent>(
+            $"api/workflow-runs/{Uri.EscapeDataString(runId)}/events", afterSequence, e => e.Sequence, e => e.Type == WorkflowRunEventTypes.RunFinished,
+            $"workflow run '{runId}'", "run", (request, ct) => WorkflowCallAsync(request, ct, HttpCompletionOption.ResponseHeadersRead), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -279,55 +279,12 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
 
     /// <inheritdoc />
     /// <remarks>A dropped connection is resumed with <c>Last-Event-ID</c> (up to 10 times): no event is missed or repeated.</remarks>
-    public async IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, long afterSequence, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
-        var last = afterSequence;
-        for (var reconnects = 0; ; reconnects++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{Uri.EscapeDataString(jobId)}/events");
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-            if (last > 0)
-            {
-                request.Headers.Add("Last-Event-ID", last.ToString(CultureInfo.InvariantCulture));
-            }
-
-            using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            var events = ReadEventsAsync(response, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            await using var disposeEvents = events.ConfigureAwait(false);
-            while (true)
-            {
-                try
-                {
-                    if (!await events.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (IOException) when (reconnects < 10 && !cancellationToken.IsCancellationRequested)
-                {
-                    break; // The connection dropped: reconnect from the last event seen.
-                }
-
-                var jobEvent = events.Current;
-                if (jobEvent.Sequence <= last)
-                {
-                    continue;
-                }
-
-                last = jobEvent.Sequence;
-                yield return jobEvent;
-                if (jobEvent.IsFinal)
-                {
-                    yield break;
-                }
-            }
-
-            if (reconnects >= 10)
-            {
-                throw new MeshConnectionException($"The event stream of job '{jobId}' ended {reconnects + 1} times before the job did.");
-            }
-        }
+        return ResumableEventsAsync<JobEvent>(
+            $"/api/jobs/{Uri.EscapeDataString(jobId)}/events", afterSequence, e => e.Sequence, e => e.IsFinal, $"job '{jobId}'", "job",
+            (request, ct) => SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct), cancellationToken);
     }
 
     // ---- communication level ----
@@ -490,8 +447,21 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
         };
     }
 
-    /// <summary>Reads server-sent events (<c>event:</c>, <c>data:</c>, blank line) until the job's final event.</summary>
+    /// <summary>Reads server-sent events until the job's final event.</summary>
     private static async IAsyncEnumerable<JobEvent> ReadEventsAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var jobEvent in ReadServerSentAsync<JobEvent>(response, cancellationToken).ConfigureAwait(false))
+        {
+            yield return jobEvent;
+            if (jobEvent.IsFinal)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>Reads server-sent events (<c>event:</c>, <c>data:</c>, blank line): each event's data as JSON.</summary>
+    private static async IAsyncEnumerable<T> ReadServerSentAsync<T>(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -502,13 +472,9 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
             {
                 if (data.Length > 0)
                 {
-                    var jobEvent = JsonSerializer.Deserialize<JobEvent>(data.ToString(), OrbitMeshJson.Options)!;
+                    var item = JsonSerializer.Deserialize<T>(data.ToString(), OrbitMeshJson.Options)!;
                     data.Clear();
-                    yield return jobEvent;
-                    if (jobEvent.IsFinal)
-                    {
-                        yield break;
-                    }
+                    yield return item;
                 }
 
                 continue;
@@ -517,6 +483,68 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
             if (line.StartsWith("data:", StringComparison.Ordinal))
             {
                 data.Append(line.AsSpan(5).TrimStart(' '));
+            }
+        }
+    }
+
+    /// <summary>
+    /// An event stream that resumes with <c>Last-Event-ID</c> when the connection drops (up to 10 times):
+    /// each event once, in order, until <paramref name="isLast"/> says the stream's subject has ended.
+    /// </summary>
+    private static async IAsyncEnumerable<T> ResumableEventsAsync<T>(
+        string path,
+        long afterSequence,
+        Func<T, long> sequenceOf,
+        Func<T, bool> isLast,
+        string subject,
+        string noun,
+        Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var last = afterSequence;
+        for (var reconnects = 0; ; reconnects++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (last > 0)
+            {
+                request.Headers.Add("Last-Event-ID", last.ToString(CultureInfo.InvariantCulture));
+            }
+
+            using var response = await send(request, cancellationToken).ConfigureAwait(false);
+            var events = ReadServerSentAsync<T>(response, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var disposeEvents = events.ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (IOException) when (reconnects < 10 && !cancellationToken.IsCancellationRequested)
+                {
+                    break; // The connection dropped: reconnect from the last event seen.
+                }
+
+                var item = events.Current;
+                if (sequenceOf(item) <= last)
+                {
+                    continue;
+                }
+
+                last = sequenceOf(item);
+                yield return item;
+                if (isLast(item))
+                {
+                    yield break;
+                }
+            }
+
+            if (reconnects >= 10)
+            {
+                throw new MeshConnectionException($"The event stream of {subject} ended {reconnects + 1} times before the {noun} did.");
             }
         }
     }

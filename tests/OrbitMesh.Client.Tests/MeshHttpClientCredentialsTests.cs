@@ -14,15 +14,7 @@ public sealed class MeshHttpClientCredentialsTests
             o.ApiKey = "client-static-key";
             o.Security.AllowAnonymousLoopbackApi = false;
         });
-        using var http = new HttpClient { BaseAddress = server.Url };
-        http.DefaultRequestHeaders.Add("X-Api-Key", "client-static-key");
-        using (var created = await http.PostAsJsonAsync("/api/users", new { username = "carol", password = "carols long password", role = "viewer" }))
-        {
-            created.EnsureSuccessStatusCode();
-        }
-
-        using var login = await http.PostAsJsonAsync("/api/auth/login", new { username = "carol", password = "carols long password" });
-        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        var token = await ViewerTokenAsync(server, "carol", "carols long password");
         using var withToken = new MeshHttpClient(new MeshClientOptions { Server = server.Url, AccessToken = token });
         using var without = new MeshHttpClient(server.Url);
 
@@ -41,15 +33,7 @@ public sealed class MeshHttpClientCredentialsTests
             o.ApiKey = "client-static-key";
             o.Security.AllowAnonymousLoopbackApi = false;
         });
-        using var http = new HttpClient { BaseAddress = server.Url };
-        http.DefaultRequestHeaders.Add("X-Api-Key", "client-static-key");
-        using (var created = await http.PostAsJsonAsync("/api/users", new { username = "dave", password = "daves long password", role = "viewer" }))
-        {
-            created.EnsureSuccessStatusCode();
-        }
-
-        using var login = await http.PostAsJsonAsync("/api/auth/login", new { username = "dave", password = "daves long password" });
-        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        var token = await ViewerTokenAsync(server, "dave", "daves long password");
         var asked = 0;
         string? current = null;
         using var client = new MeshHttpClient(new MeshClientOptions
@@ -72,5 +56,19 @@ public sealed class MeshHttpClientCredentialsTests
         // A fixed credential wins: the provider is not asked.
         using var keyed = new MeshHttpClient(new MeshClientOptions { Server = server.Url, ApiKey = "client-static-key", AccessTokenProvider = _ => throw new InvalidOperationException("not to be asked") });
         Assert.Empty(await keyed.GetAgentsAsync());
+    }
+
+    /// <summary>Creates a viewer with the static admin key and logs it in: its access token.</summary>
+    private static async Task<string?> ViewerTokenAsync(TestMeshServer server, string username, string password)
+    {
+        using var http = new HttpClient { BaseAddress = server.Url };
+        http.DefaultRequestHeaders.Add("X-Api-Key", "client-static-key");
+        using (var created = await http.PostAsJsonAsync("/api/users", new { username, password, role = "viewer" }))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        using var login = await http.PostAsJsonAsync("/api/auth/login", new { username, password });
+        return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
     }
 }

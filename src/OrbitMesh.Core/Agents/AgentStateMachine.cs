@@ -56,12 +56,7 @@ public static class AgentStateMachine
 {
     private static readonly Stateless.StateMachine<AgentStatus, AgentTrigger> Machine = Configure();
 
-    private static readonly FrozenDictionary<(AgentStatus From, AgentTrigger Trigger), AgentStatus> Transitions =
-        Machine.GetInfo().States
-            .SelectMany(state => state.FixedTransitions.Select(t => KeyValuePair.Create(
-                ((AgentStatus)state.UnderlyingState, (AgentTrigger)t.Trigger.UnderlyingTrigger),
-                (AgentStatus)t.DestinationState.UnderlyingState)))
-            .ToFrozenDictionary();
+    private static readonly FrozenDictionary<(AgentStatus From, AgentTrigger Trigger), AgentStatus> Transitions = StateMachineTable.Of(Machine);
 
     /// <summary>The lifecycle as a Mermaid state diagram, generated from the machine.</summary>
     public static string ToMermaid() => Stateless.Graph.MermaidGraph.Format(Machine.GetInfo());

@@ -64,12 +64,7 @@ public static class JobStateMachine
 {
     private static readonly Stateless.StateMachine<JobStatus, JobTrigger> Machine = Configure();
 
-    private static readonly FrozenDictionary<(JobStatus From, JobTrigger Trigger), JobStatus> Transitions =
-        Machine.GetInfo().States
-            .SelectMany(state => state.FixedTransitions.Select(t => KeyValuePair.Create(
-                ((JobStatus)state.UnderlyingState, (JobTrigger)t.Trigger.UnderlyingTrigger),
-                (JobStatus)t.DestinationState.UnderlyingState)))
-            .ToFrozenDictionary();
+    private static readonly FrozenDictionary<(JobStatus From, JobTrigger Trigger), JobStatus> Transitions = StateMachineTable.Of(Machine);
 
     /// <summary>The lifecycle as a Mermaid state diagram, generated from the machine.</summary>
     public static string ToMermaid() => Stateless.Graph.MermaidGraph.Format(Machine.GetInfo());

@@ -35,6 +35,23 @@ public sealed class OrbitMeshServerOptionsTests
         Assert.Contains("Security.CertificateRenewalWindow must be shorter than Security.CertificateLifetime", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(10, 3600, "Security.AccessTokenLifetime (00:00:10) must be between 30 seconds and 1 day.")]
+    [InlineData(90000, 900000, "Security.AccessTokenLifetime (1.01:00:00) must be between 30 seconds and 1 day.")]
+    [InlineData(600, 600, "Security.RefreshTokenLifetime (00:10:00) must be longer than Security.AccessTokenLifetime (00:10:00).")]
+    public async Task StartAsync_TokenLifetimesOutOfRange_Fail(int accessSeconds, int refreshSeconds, string expected)
+    {
+        await using var app = OrbitMeshHost.Build(o =>
+        {
+            o.Security.AccessTokenLifetime = TimeSpan.FromSeconds(accessSeconds);
+            o.Security.RefreshTokenLifetime = TimeSpan.FromSeconds(refreshSeconds);
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task StartAsync_SeveralInvalidSettings_ListsEveryError()
     {
