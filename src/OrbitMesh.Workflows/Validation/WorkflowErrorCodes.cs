@@ -6,6 +6,15 @@ public static class WorkflowErrorCodes
     /// <summary>The JSON could not be read as a definition.</summary>
     public const string InvalidJson = "invalid_json";
 
+    /// <summary>The YAML could not be read: malformed, or using what definitions refuse (anchors, aliases, tags, several documents).</summary>
+    public const string InvalidYaml = "invalid_yaml";
+
+    /// <summary>The document breaks the published JSON Schema (docs/workflow.schema.json): an unknown property, a wrong type, a bad pattern.</summary>
+    public const string SchemaViolation = "schema_violation";
+
+    /// <summary>An expression (a step's <c>if</c>, a <c>${{ }}</c> template in its parameters) does not parse or breaks the expression limits.</summary>
+    public const string InvalidExpression = "invalid_expression";
+
     /// <summary>The definition is over one of <see cref="WorkflowLimits"/>.</summary>
     public const string OverLimit = "over_limit";
 
