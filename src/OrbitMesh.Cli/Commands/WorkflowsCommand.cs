@@ -14,8 +14,8 @@ internal static class WorkflowsCommand
 {
     public static Command Create() => new("workflows", "Workflow definitions and runs.")
     {
-        FileCommand("apply", "Register a definition from a JSON file (admin). A version, once registered, never changes.", "api/workflows"),
-        FileCommand("validate", "Check a definition file and list every problem; registers nothing.", "api/workflows/validate"),
+        WorkflowFileCommands.Apply(),
+        WorkflowFileCommands.Validate(),
         ListCommand(),
         GetCommand(),
         RunCommand(),
@@ -25,37 +25,6 @@ internal static class WorkflowsCommand
         ControlCommand("resume", "Resume a paused run.", withCompensate: false),
         ControlCommand("cancel", "Cancel a run: its running step jobs are cancelled on their agents.", withCompensate: true),
     };
-
-    private static Command FileCommand(string name, string description, string path)
-    {
-        var server = CommonOptions.Server();
-        var apiKey = CommonOptions.ApiKey();
-        var json = CommonOptions.Json();
-        var file = new Argument<string>("file") { Description = "The definition, as JSON (docs/workflows.md)." };
-        var command = new Command(name, description) { file, server, apiKey, json };
-        command.SetAction(async (result, cancellationToken) =>
-        {
-            var definition = ReadDefinitionFile(result.GetValue(file)!);
-            using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
-            var answer = await rest.SendAsync<JsonElement>(HttpMethod.Post, path, definition, cancellationToken).ConfigureAwait(false);
-            if (result.GetValue(json))
-            {
-                Console.WriteLine(answer.GetRawText());
-                return 0;
-            }
-
-            var workflow = answer.GetProperty("name").GetString();
-            var version = answer.GetProperty("version").GetInt32();
-            var steps = answer.GetProperty("steps").GetInt32();
-            Console.WriteLine(name == "validate"
-                ? $"{workflow} v{version} is valid ({steps} steps)."
-                : answer.GetProperty("created").GetBoolean()
-                    ? $"Registered {workflow} v{version} ({steps} steps)."
-                    : $"{workflow} v{version} is already registered with this content; nothing changed.");
-            return 0;
-        });
-        return command;
-    }
 
     private static Command ListCommand()
     {
@@ -97,13 +66,16 @@ internal static class WorkflowsCommand
         var apiKey = CommonOptions.ApiKey();
         var name = new Argument<string>("name") { Description = "The workflow's name." };
         var version = new Option<int?>("--version") { Description = "A version (default: the latest)." };
-        var command = new Command("get", "Print a registered definition as JSON.") { name, version, server, apiKey };
+        var format = new Option<string>("--format") { Description = "json or yaml (a file apply reads back to the same definition).", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json", "yaml");
+        var command = new Command("get", "Print a registered definition as JSON or YAML (export).") { name, version, format, server, apiKey };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var rest = new RestCall(result.GetValue(server)!, result.GetValue(apiKey));
             var path = "api/workflows/" + Uri.EscapeDataString(result.GetValue(name)!) + (result.GetValue(version) is { } v ? $"?version={v}" : string.Empty);
             var definition = await rest.SendAsync<JsonElement>(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(WorkflowJson.Serialize(WorkflowJson.Deserialize(definition.GetRawText()), indented: true));
+            var chosen = result.GetValue(format) == "yaml" ? WorkflowDocumentFormat.Yaml : WorkflowDocumentFormat.Json;
+            Console.Write(WorkflowDocument.Serialize(WorkflowJson.Deserialize(definition.GetRawText()), chosen).TrimEnd() + Environment.NewLine);
             return 0;
         });
         return command;
@@ -312,29 +284,5 @@ internal static class WorkflowsCommand
             return 0;
         });
         return command;
-    }
-
-    private static JsonElement ReadDefinitionFile(string path)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new CliException($"No file at '{path}'.");
-        }
-
-        if (info.Length > WorkflowLimits.MaxDefinitionBytes)
-        {
-            throw new CliException($"'{path}' is {info.Length} bytes; a definition may be at most {WorkflowLimits.MaxDefinitionBytes} bytes.");
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            return document.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            throw new CliException($"'{path}' is not valid JSON: {ex.Message}");
-        }
     }
 }

@@ -37,12 +37,17 @@ internal static class JsonBody
     }
 
     /// <summary>Reads the body's bytes, refusing a wrong media type, an oversized or empty body, and text that is not valid Unicode.</summary>
-    public static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadBytesAsync(HttpContext context)
+    /// <param name="context">The request.</param>
+    /// <param name="acceptYaml">Whether a YAML body (a media type naming yaml) is accepted too.</param>
+    public static async Task<(ReadOnlyMemory<byte> Body, IResult? Problem)> ReadBytesAsync(HttpContext context, bool acceptYaml = false)
     {
         var request = context.Request;
-        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (request.ContentType is { } contentType
+            && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+            && !(acceptYaml && contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)))
         {
-            return (default, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be JSON, not '{contentType}'."));
+            var expected = acceptYaml ? "JSON or YAML" : "JSON";
+            return (default, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be {expected}, not '{contentType}'."));
         }
 
         if (request.ContentLength > MaxBodyBytes)

@@ -36,23 +36,37 @@ internal static class WorkflowEndpoints
         api.MapPost("/workflow-runs/{id}/cancel", CancelAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("CancelWorkflowRun");
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext context, WorkflowEngine engine)
+    private static async Task<IResult> RegisterAsync(HttpContext context, WorkflowEngine engine, bool? dryRun)
     {
-        var (definition, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
+        var (document, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
+        var definition = document!.Definition;
         try
         {
-            var created = await engine.RegisterAsync(definition!, context.RequestAborted).ConfigureAwait(false);
-            var body = new { name = definition!.Name, version = definition.Version, created, steps = definition.Steps.Count };
+            if (dryRun == true)
+            {
+                var errors = engine.Check(definition);
+                if (errors.Count > 0)
+                {
+                    return Invalid(new WorkflowValidationException(definition.Name, document.Locate(errors)));
+                }
+
+                var latest = await engine.Definitions.GetAsync(definition.Name, null, context.RequestAborted).ConfigureAwait(false);
+                var same = latest is null ? null : await engine.Definitions.GetAsync(definition.Name, definition.Version, context.RequestAborted).ConfigureAwait(false);
+                return ApiResults.Json(WorkflowDefinitionPlan.Of(definition, same, latest));
+            }
+
+            var created = await engine.RegisterAsync(definition, context.RequestAborted).ConfigureAwait(false);
+            var body = new { name = definition.Name, version = definition.Version, created, steps = definition.Steps.Count };
             return ApiResults.Json(body, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         }
         catch (WorkflowValidationException ex)
         {
-            return Invalid(ex);
+            return Invalid(new WorkflowValidationException(definition.Name, document.Locate(ex.Errors)));
         }
         catch (WorkflowVersionConflictException ex)
         {
@@ -62,22 +76,23 @@ internal static class WorkflowEndpoints
 
     private static async Task<IResult> ValidateAsync(HttpContext context, WorkflowEngine engine)
     {
-        var (definition, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
+        var (document, problem) = await ReadDefinitionAsync(context).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        var errors = engine.Check(definition!);
+        var definition = document!.Definition;
+        var errors = engine.Check(definition);
         return errors.Count > 0
-            ? Invalid(new WorkflowValidationException(definition!.Name, errors))
-            : ApiResults.Json(new { valid = true, name = definition!.Name, version = definition.Version, steps = definition.Steps.Count });
+            ? Invalid(new WorkflowValidationException(definition.Name, document.Locate(errors)))
+            : ApiResults.Json(new { valid = true, name = definition.Name, version = definition.Version, steps = definition.Steps.Count });
     }
 
     private static async Task<IResult> ListAsync(WorkflowEngine engine, CancellationToken cancellationToken) =>
         ApiResults.Json(await engine.Definitions.ListAsync(cancellationToken).ConfigureAwait(false));
 
-    private static async Task<IResult> GetAsync(WorkflowEngine engine, string name, int? version, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(WorkflowEngine engine, string name, int? version, string? format, CancellationToken cancellationToken)
     {
         var definition = await engine.Definitions.GetAsync(name, version, cancellationToken).ConfigureAwait(false);
         if (definition is null)
@@ -85,7 +100,12 @@ internal static class WorkflowEndpoints
             return ApiResults.NotFound(version is { } v ? $"Workflow '{name}' has no version {v}." : $"No workflow named '{name}' is registered.");
         }
 
-        return Results.Text(WorkflowJson.Serialize(definition), "application/json", Encoding.UTF8);
+        return format?.ToUpperInvariant() switch
+        {
+            null or "JSON" => Results.Text(WorkflowJson.Serialize(definition), "application/json", Encoding.UTF8),
+            "YAML" => Results.Text(WorkflowDocument.Serialize(definition, WorkflowDocumentFormat.Yaml), "application/yaml", Encoding.UTF8),
+            _ => ApiResults.BadRequest($"Unknown format '{format}': use json or yaml."),
+        };
     }
 
     private static async Task<IResult> StartAsync(HttpContext context, WorkflowEngine engine, string name)
@@ -252,22 +272,25 @@ internal static class WorkflowEndpoints
         lifetime.CloseIfExpired();
     }
 
-    private static async Task<(WorkflowDefinition? Definition, IResult? Problem)> ReadDefinitionAsync(HttpContext context)
+    private static async Task<(WorkflowDocument? Document, IResult? Problem)> ReadDefinitionAsync(HttpContext context)
     {
         if (context.Request.ContentLength > WorkflowLimits.MaxDefinitionBytes)
         {
             return (null, ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "too_large", $"A workflow definition may be at most {WorkflowLimits.MaxDefinitionBytes} bytes; this one is {context.Request.ContentLength}."));
         }
 
-        var (body, problem) = await JsonBody.ReadBytesAsync(context).ConfigureAwait(false);
+        var (body, problem) = await JsonBody.ReadBytesAsync(context, acceptYaml: true).ConfigureAwait(false);
         if (problem is not null)
         {
             return (null, problem);
         }
 
+        var format = context.Request.ContentType?.Contains("yaml", StringComparison.OrdinalIgnoreCase) == true
+            ? WorkflowDocumentFormat.Yaml
+            : WorkflowDocumentFormat.Json;
         try
         {
-            return (WorkflowJson.Deserialize(body.Span), null);
+            return (WorkflowDocument.Read(body.Span, format: format), null);
         }
         catch (WorkflowValidationException ex)
         {
@@ -283,7 +306,7 @@ internal static class WorkflowEndpoints
             extensions: new Dictionary<string, object?>
             {
                 ["code"] = "invalid_workflow",
-                ["errors"] = ex.Errors.Select(e => new { code = e.Code, stepId = e.StepId, message = e.Message }).ToArray(),
+                ["errors"] = ex.Errors.Select(e => new { code = e.Code, stepId = e.StepId, message = e.Message, path = e.Path, line = e.Line, column = e.Column }).ToArray(),
             });
 
     private sealed record StartRunBody(JsonElement? Parameters, int? Version);

@@ -118,11 +118,72 @@ public sealed class WorkflowProcessTests(ITestOutputHelper output)
         var validated = await mesh.RunAsync("validate", CliTimeout, "workflows", "validate", file, "--server", server.UrlText);
 
         Assert.NotEqual(0, validated.ExitCode);
-        Assert.Contains("400", validated.Stderr, StringComparison.Ordinal);
-        Assert.Contains("(3 errors)", validated.Stderr, StringComparison.Ordinal);
+        Assert.Contains("3 errors.", validated.Stderr, StringComparison.Ordinal);
         Assert.Contains("Step id 'a' is used by 2 steps", validated.Stderr, StringComparison.Ordinal);
+        Assert.Contains("cyclic.json:5:3: ", validated.Stderr, StringComparison.Ordinal);
         Assert.Contains("ghost", validated.Stderr, StringComparison.Ordinal);
         Assert.Contains("cycle", validated.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task YamlDefinitions_Apply_DryRun_Export_AndServerErrorsLocatedInTheFile()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync();
+        var v1 = Path.Combine(mesh.DataDirectory, "ship.yaml");
+        await File.WriteAllTextAsync(v1, """
+            name: ship
+            steps:
+              - id: build
+                command: echo
+              - id: test
+                command: echo
+                dependsOn: [build]
+            """);
+        Assert.Equal(0, (await mesh.RunAsync("apply-v1", CliTimeout, "workflows", "apply", v1, "--server", server.UrlText)).ExitCode);
+
+        var v2 = Path.Combine(mesh.DataDirectory, "ship-v2.yml");
+        await File.WriteAllTextAsync(v2, """
+            name: ship
+            version: 2
+            steps:
+              - id: build
+                command: echo
+                timeout: "00:01:00"
+              - id: publish
+                command: echo
+                dependsOn: [build]
+            """);
+        var plan = await mesh.RunAsync("dry-run", CliTimeout, "workflows", "apply", v2, "--dry-run", "--server", server.UrlText);
+        Assert.Equal(0, plan.ExitCode);
+        Assert.Contains("would register ship v2 (latest is v1)", plan.Stdout, StringComparison.Ordinal);
+        Assert.Contains("steps added:   publish", plan.Stdout, StringComparison.Ordinal);
+        Assert.Contains("steps removed: test", plan.Stdout, StringComparison.Ordinal);
+        Assert.Contains("steps changed: build", plan.Stdout, StringComparison.Ordinal);
+        var listed = await mesh.RunAsync("list", CliTimeout, "workflows", "list", "--json", "--server", server.UrlText);
+        Assert.Contains("\"versions\":[1]", listed.Stdout, StringComparison.Ordinal);
+
+        var exported = await mesh.RunAsync("export", CliTimeout, "workflows", "get", "ship", "--format", "yaml", "--server", server.UrlText);
+        Assert.Equal(0, exported.ExitCode);
+        var copy = Path.Combine(mesh.DataDirectory, "ship-export.yaml");
+        await File.WriteAllTextAsync(copy, exported.Stdout);
+        var again = await mesh.RunAsync("apply-export", CliTimeout, "workflows", "apply", copy, "--server", server.UrlText);
+        Assert.Contains("already registered with this content", again.Stdout, StringComparison.Ordinal);
+
+        var unknownType = Path.Combine(mesh.DataDirectory, "typed.yaml");
+        await File.WriteAllTextAsync(unknownType, """
+            name: typed
+            steps:
+              - id: first
+                command: echo
+              - id: custom
+                kind: class
+                stepType: Nowhere.Missing
+            """);
+        var refused = await mesh.RunAsync("validate-type", CliTimeout, "workflows", "validate", unknownType, "--server", server.UrlText);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("typed.yaml:5:5: ", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[unknown_step_type]", refused.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>validate, then deploy-a/b/c in parallel on one agent each, then health; each with an echo compensation.</summary>
