@@ -70,6 +70,16 @@ public partial class WorkflowBuilder
         return Modify(nameof(When), step => step with { Condition = condition });
     }
 
+    /// <summary>
+    /// Runs the step only when <paramref name="expression"/> is true (docs/workflows.md, Expressions):
+    /// a condition that is data, so the definition stays serializable and resumable anywhere.
+    /// </summary>
+    public WorkflowBuilder If(string expression)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(expression);
+        return Modify(nameof(If), step => step with { If = expression });
+    }
+
     /// <summary>Undoes the step with a <typeparamref name="TCompensation"/> class when a later step fails for good.</summary>
     /// <param name="timeout">How long the compensation may run; null for the runtime's default.</param>
     public WorkflowBuilder WithCompensation<TCompensation>(TimeSpan? timeout = null)

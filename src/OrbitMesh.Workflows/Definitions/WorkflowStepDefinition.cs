@@ -46,6 +46,14 @@ public sealed record WorkflowStepDefinition
     /// <summary>What a fan-out step reports when some agents fail; only for fan-out steps.</summary>
     public FanOutFailurePolicy? FanOutPolicy { get; init; }
 
+    /// <summary>
+    /// A condition over the run's parameters and earlier steps (docs/workflows.md, Expressions), with
+    /// or without a <c>${{ }}</c> wrapper; false or null skips the step. Unlike <see cref="Condition"/>
+    /// it is data: it is serialized, so a definition with it runs and resumes on any server.
+    /// </summary>
+    [JsonPropertyName("if")]
+    public string? If { get; init; }
+
     /// <summary>What undoes the step when a later step fails for good; null when nothing does.</summary>
     public WorkflowCompensationDefinition? Compensation { get; init; }
 

@@ -77,7 +77,12 @@ internal static class ExpressionNames
                 }
 
                 i = next;
-                unary = 0;
+                unary = segments is [var word] && word.Equals("not", StringComparison.OrdinalIgnoreCase) ? unary + 1 : 0;
+                if (depth + unary > WorkflowExpressionLimits.MaxDepth)
+                {
+                    throw Error($"nests deeper than {WorkflowExpressionLimits.MaxDepth} levels", expression);
+                }
+
                 continue;
             }
 

@@ -5,8 +5,26 @@ using Microsoft.Extensions.Logging;
 namespace OrbitMesh.Workflows;
 
 /// <summary>What the engine knows of a run when it executes one of its steps.</summary>
-internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs, string? BoundAgent = null)
+internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs, string? BoundAgent = null, IReadOnlyDictionary<string, string>? Statuses = null)
 {
+    /// <summary>What the run's expressions may read.</summary>
+    public ExpressionScope Scope() => new()
+    {
+        Parameters = Parameters,
+        Outputs = Outputs,
+        Statuses = Statuses ?? new Dictionary<string, string>(),
+        RunId = RunId,
+        Workflow = Definition.Name,
+        Version = Definition.Version,
+    };
+
+    /// <summary>
+    /// Parameters with their <c>${{ }}</c> templates rendered over the run (docs/workflows.md,
+    /// Expressions). A template that fails throws <see cref="WorkflowExpressionException"/>, which
+    /// fails the attempt for good: the same inputs would fail again.
+    /// </summary>
+    public JsonElement? Render(JsonElement? parameters) => ExpressionTemplate.Render(parameters, Scope());
+
     /// <summary>A step's own target, or for an instance bound to an agent, that agent.</summary>
     public AgentTarget? TargetFor(AgentTarget? own) => own ?? (BoundAgent is { } agent ? AgentTarget.ForAgent(agent) : null);
 }
@@ -44,15 +62,20 @@ internal sealed class StepExecutor(
     public async Task<StepOutcome> RunStepAsync(RunContext run, WorkflowStepDefinition step, int attempt, CancellationToken cancellationToken)
     {
         var timeout = step.Timeout ?? options.DefaultStepTimeout;
-        var context = Context(run, step.Id, attempt, step.Parameters, cancellationToken);
         try
         {
+            var parameters = run.Render(step.Parameters);
+            var context = Context(run, step.Id, attempt, parameters, cancellationToken);
             return step.Kind switch
             {
-                WorkflowStepKind.Command => await RunCommandAsync(run, step.Command!, step.Parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, cancellationToken).ConfigureAwait(false),
-                WorkflowStepKind.FanOut => await RunFanOutAsync(run, step.Command!, step.Parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, step.FanOutPolicy ?? FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false),
+                WorkflowStepKind.Command => await RunCommandAsync(run, step.Command!, parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, cancellationToken).ConfigureAwait(false),
+                WorkflowStepKind.FanOut => await RunFanOutAsync(run, step.Command!, parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, step.FanOutPolicy ?? FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false),
                 _ => new StepOutcome(await RunClassAsync(step, context, timeout, cancellationToken).ConfigureAwait(false), null),
             };
+        }
+        catch (WorkflowExpressionException ex)
+        {
+            return new StepOutcome(StepResult.Failed(ex.Message, retryable: false), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -70,12 +93,13 @@ internal sealed class StepExecutor(
         var key = CompensationKey(run.RunId, stepId);
         try
         {
+            var parameters = run.Render(compensation.Parameters);
             switch (compensation.Kind)
             {
                 case WorkflowStepKind.Command:
-                    return await RunCommandAsync(run, compensation.Command!, compensation.Parameters, compensation.Target, key, timeout, cancellationToken).ConfigureAwait(false);
+                    return await RunCommandAsync(run, compensation.Command!, parameters, compensation.Target, key, timeout, cancellationToken).ConfigureAwait(false);
                 case WorkflowStepKind.FanOut:
-                    return await RunFanOutAsync(run, compensation.Command!, compensation.Parameters, compensation.Target, key, timeout, FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false);
+                    return await RunFanOutAsync(run, compensation.Command!, parameters, compensation.Target, key, timeout, FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false);
                 default:
                     var type = Resolve(compensation.StepType, compensation.StepClrType);
                     using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -86,7 +110,7 @@ internal sealed class StepExecutor(
                         var instance = (ICompensationStep)ActivatorUtilities.CreateInstance(scope.ServiceProvider, type);
                         try
                         {
-                            var result = await instance.CompensateAsync(Context(run, stepId, 1, compensation.Parameters, cts.Token), cts.Token).ConfigureAwait(false);
+                            var result = await instance.CompensateAsync(Context(run, stepId, 1, parameters, cts.Token), cts.Token).ConfigureAwait(false);
                             return new StepOutcome(result, null);
                         }
                         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && cts.IsCancellationRequested)
@@ -95,6 +119,10 @@ internal sealed class StepExecutor(
                         }
                     }
             }
+        }
+        catch (WorkflowExpressionException ex)
+        {
+            return new StepOutcome(StepResult.Failed(ex.Message, retryable: false), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

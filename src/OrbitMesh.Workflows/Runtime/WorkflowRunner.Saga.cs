@@ -10,7 +10,7 @@ internal sealed partial class WorkflowRunner
             await AppendAsync([Event(WorkflowRunEventTypes.RunCompensating)], stopping).ConfigureAwait(false);
         }
 
-        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs(), _state.BoundAgent);
+        var run = RunContextNow();
         foreach (var id in _state.CompletionOrder.Reverse())
         {
             var step = _state.Step(id);

@@ -198,6 +198,28 @@ internal sealed partial class WorkflowRunner
                 }
 
                 var definition = Definition.FindStep(id)!;
+                if (definition.If is { } expression)
+                {
+                    bool run;
+                    try
+                    {
+                        run = WorkflowExpression.Parse(expression).EvaluateCondition(RunContextNow().Scope());
+                    }
+                    catch (WorkflowExpressionException ex)
+                    {
+                        await AppendAsync([Event(WorkflowRunEventTypes.StepFailed, id) with { Attempt = 1, Reason = $"its if could not be evaluated: {ex.Message}" }], stopping).ConfigureAwait(false);
+                        changed = true;
+                        continue;
+                    }
+
+                    if (!run)
+                    {
+                        await AppendAsync([Event(WorkflowRunEventTypes.StepSkipped, id) with { Reason = $"its if {ExpressionNames.Quote(expression)} was false" }], stopping).ConfigureAwait(false);
+                        changed = true;
+                        continue;
+                    }
+                }
+
                 if (definition.Condition is { } condition)
                 {
                     bool run;
@@ -231,7 +253,7 @@ internal sealed partial class WorkflowRunner
     {
         var cts = new CancellationTokenSource();
         _running[step.Id] = cts;
-        var run = new RunContext(RunId, Definition, _state.Parameters, _state.Outputs(), _state.BoundAgent);
+        var run = RunContextNow();
         _toLaunch.Add(() => _ = Task.Run(async () =>
         {
             StepOutcome outcome;
@@ -427,6 +449,17 @@ internal sealed partial class WorkflowRunner
             await AppendAsync(events, stopping).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The run as its steps and expressions see it now: parameters, outputs and each step's status.</summary>
+    private RunContext RunContextNow() => new(
+        RunId,
+        Definition,
+        _state.Parameters,
+        _state.Outputs(),
+        _state.BoundAgent,
+        Definition.Steps.ToDictionary(s => s.Id, s => StatusName(_state.Step(s.Id).Status), StringComparer.Ordinal));
+
+    private static string StatusName(WorkflowStepStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
 
     private StepContext Context(string stepId, int attempt) => new()
     {

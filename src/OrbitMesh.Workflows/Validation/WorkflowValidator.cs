@@ -60,6 +60,7 @@ public static class WorkflowValidator
         }
 
         CheckDependencies(steps, ids, errors);
+        WorkflowExpressionChecks.Check(definition, errors);
         CheckSize(definition, errors);
         return errors;
     }
