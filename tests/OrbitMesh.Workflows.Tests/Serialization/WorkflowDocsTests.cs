@@ -27,6 +27,36 @@ public sealed class WorkflowDocsTests
     }
 
     [Fact]
+    public void Docs_YamlSample_IsTheCheckedInSample_AndValid()
+    {
+        var docs = Docs();
+        var start = docs.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        var end = docs.IndexOf("```", start, StringComparison.Ordinal);
+        var sample = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Serialization", "release.yaml"));
+
+        Assert.Equal(sample, docs[start..end]);
+        var definition = WorkflowDocument.Parse(sample, "release.yaml");
+        Assert.Equal([WorkflowStepKind.Class, WorkflowStepKind.Command, WorkflowStepKind.Command, WorkflowStepKind.FanOut], definition.Steps.Select(s => s.Kind));
+        Assert.NotNull(definition.FindStep("install")!.If);
+    }
+
+    [Fact]
+    public void Docs_ExpressionLimits_MatchTheConstants()
+    {
+        var docs = Docs();
+
+        Assert.Contains($"| length | {WorkflowExpressionLimits.MaxLength:N0} characters |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| {WorkflowExpressionLimits.MaxDepth} levels |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| names read | {WorkflowExpressionLimits.MaxNames} |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| {WorkflowExpressionLimits.MaxStringCharactersRead:N0} |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| {WorkflowExpressionLimits.MaxRenderedLength:N0} characters |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| templates per step | {WorkflowExpressionLimits.MaxTemplatesPerStep} |", docs, StringComparison.Ordinal);
+        Assert.Contains($"| {WorkflowExpressionLimits.MaxEvaluationTime.TotalMilliseconds} ms,", docs, StringComparison.Ordinal);
+        Assert.Contains($"seed {Expressions.ExpressionFuzzTests.Seed}", docs, StringComparison.Ordinal);
+        Assert.Contains($"{Expressions.ExpressionFuzzTests.Cases:N0} generated", docs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Docs_LimitsTable_MatchesTheConstants()
     {
         var docs = Docs();
