@@ -37,6 +37,9 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
     /// <summary>Every agent with a live, registered connection.</summary>
     public IEnumerable<AgentEntry> Connected => _byConnection.Values;
 
+    /// <summary>Every agent the registry knows, connected or not.</summary>
+    public IEnumerable<AgentEntry> All => _byId.Values;
+
     /// <summary>The current entry for an agent id, connected or not.</summary>
     public AgentEntry? Find(string agentId) => _byId.TryGetValue(agentId, out var entry) ? entry : null;
 

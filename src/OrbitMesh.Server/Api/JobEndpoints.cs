@@ -24,6 +24,7 @@ internal static class JobEndpoints
     public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/jobs", SubmitAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SubmitJob");
+        api.MapPost("/jobs/dry-run", DryRunAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("DryRunJob");
         api.MapPost("/jobs/all", SubmitToAllAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SubmitJobToAll");
         api.MapGet("/jobs", ListAsync).WithName("ListJobs");
         api.MapGet("/jobs/{id}", GetAsync).WithName("GetJob");
@@ -34,6 +35,25 @@ internal static class JobEndpoints
         api.MapPost("/agents/{id}/raw", SendRawAsync).RequireAuthorization(Security.OrbitMeshPolicies.Operator).WithName("SendRawToAgent");
         return api;
     }
+
+    /// <summary>Where a job would go now and why other agents would not take it; submits nothing.</summary>
+    private static async Task<IResult> DryRunAsync(HttpContext context, Jobs.JobManager jobs)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<DryRunBody>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(body!.Command))
+        {
+            return ApiResults.BadRequest("A dry run needs the job's command.");
+        }
+
+        return ApiResults.Json(jobs.PlanTargeting(body.Command, body.Target, body.All == true));
+    }
+
+    private sealed record DryRunBody(string? Command, AgentTarget? Target, bool? All);
 
     private static async Task<IResult> SubmitAsync(HttpContext context, ServerMeshClient mesh, TimeProvider time)
     {

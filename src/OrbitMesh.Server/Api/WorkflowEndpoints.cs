@@ -25,6 +25,7 @@ internal static class WorkflowEndpoints
         api.MapGet("/workflows", ListAsync).WithName("ListWorkflows");
         api.MapGet("/workflows/{name}", GetAsync).WithName("GetWorkflow");
         api.MapPost("/workflows/{name}/runs", StartAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("StartWorkflowRun");
+        api.MapPost("/workflows/{name}/dry-run", DryRunAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("DryRunWorkflow");
         api.MapPost("/workflows/{name}/all", OnAllAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RunWorkflowOnAll");
         api.MapPost("/workflows/{name}/rolling", RollingAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RunWorkflowRolling");
         api.MapPost("/workflow-runs/{id}/rollback", RollBackAsync).RequireAuthorization(OrbitMeshPolicies.Operator).WithName("RollBackWorkflowRun");
@@ -133,6 +134,41 @@ internal static class WorkflowEndpoints
         {
             return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(5), context);
         }
+    }
+
+    /// <summary>Where each step of a run started now would go, and why other agents would not take it; starts nothing.</summary>
+    private static async Task<IResult> DryRunAsync(HttpContext context, WorkflowEngine engine, Jobs.JobManager jobs, string name)
+    {
+        var (body, problem) = await OptionalBodyAsync<StartRunBody>(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var definition = await engine.Definitions.GetAsync(name, body?.Version, context.RequestAborted).ConfigureAwait(false);
+        if (definition is null)
+        {
+            return ApiResults.NotFound(body?.Version is { } v ? $"Workflow '{name}' has no version {v}." : $"No workflow named '{name}' is registered.");
+        }
+
+        var steps = definition.Steps.Select(step => new
+        {
+            stepId = step.Id,
+            kind = step.Kind,
+            command = step.Command,
+            stepType = step.StepType,
+            condition = step.If,
+            plan = step.Kind == WorkflowStepKind.Class ? null : jobs.PlanTargeting(step.Command!, step.Target, allAgents: step.Kind == WorkflowStepKind.FanOut),
+        }).ToList();
+        var blocked = steps.Where(s => s.plan is { WouldRun: false }).Select(s => s.stepId).ToList();
+        return ApiResults.Json(new
+        {
+            name = definition.Name,
+            version = definition.Version,
+            wouldRun = blocked.Count == 0,
+            blockedSteps = blocked,
+            steps,
+        });
     }
 
     private static async Task<IResult> OnAllAsync(HttpContext context, WorkflowRollout rollout, string name)
