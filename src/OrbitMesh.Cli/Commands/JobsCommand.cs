@@ -31,12 +31,13 @@ internal static class JobsCommand
         var timeout = new Option<double?>("--timeout") { Description = "Per-attempt timeout in seconds." };
         var attempts = new Option<int>("--max-attempts") { Description = "Attempts before dead-lettering.", DefaultValueFactory = _ => 1 };
         var wait = new Option<bool>("--wait") { Description = "Wait for the job to end, showing progress; exit non-zero unless it completed." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List which agent the job would go to now and why each other agent would not; submit nothing (exit 1 when none would take it)." };
         var stream = new Option<bool>("--stream") { Description = "Run as a streaming job and print each item as it arrives (implies --wait)." };
         var server = CommonOptions.Server();
         var apiKey = CommonOptions.ApiKey();
         var json = CommonOptions.Json();
 
-        var submit = new Command("submit", "Submit a job.") { command, agent, capability, group, parameters, parametersJson, secrets, key, priority, timeout, attempts, wait, stream, server, apiKey, json };
+        var submit = new Command("submit", "Submit a job.") { command, agent, capability, group, parameters, parametersJson, secrets, key, priority, timeout, attempts, wait, stream, dryRun, server, apiKey, json };
         submit.SetAction(async (result, cancellationToken) =>
         {
             var targets = new[] { result.GetValue(agent), result.GetValue(capability), result.GetValue(group) }.Count(t => t is not null);
@@ -58,6 +59,11 @@ internal static class JobsCommand
                 MaxAttempts = result.GetValue(attempts),
                 SecretParameters = result.GetValue(secrets) is { Length: > 0 } names ? names : null,
             };
+
+            if (result.GetValue(dryRun))
+            {
+                return await DryRunCommands.JobAsync(result.GetValue(server)!, result.GetValue(apiKey), request.Command, request.Target, result.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
 
             using var mesh = CommonOptions.MeshClient(result.GetValue(server)!, result.GetValue(apiKey));
             var asJson = result.GetValue(json);

@@ -95,7 +95,8 @@ internal static class WorkflowsCommand
         var onAll = new Option<bool>("--on-all") { Description = "Run one instance per matching agent, all at once." };
         var capability = new Option<string?>("--capability") { Description = "With --rolling or --on-all: only agents with this capability." };
         var group = new Option<string?>("--group") { Description = "With --rolling or --on-all: only agents in this group." };
-        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, rolling, onAll, capability, group, server, apiKey, json };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List where each step would go now and why other agents would not; start nothing (exit 1 when a step would reach no agent)." };
+        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, rolling, onAll, capability, group, dryRun, server, apiKey, json };
         command.SetAction(async (result, cancellationToken) =>
         {
             var runParameters = JobsCommand.ParseParameters(result.GetValue(parameters) ?? [], result.GetValue(parametersJson));
@@ -105,6 +106,11 @@ internal static class WorkflowsCommand
                 version = result.GetValue(version),
             };
             var serverUrl = result.GetValue(server)!;
+            if (result.GetValue(dryRun))
+            {
+                return await DryRunCommands.WorkflowAsync(serverUrl, result.GetValue(apiKey), result.GetValue(name)!, result.GetValue(version), result.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             using var rest = new RestCall(serverUrl, result.GetValue(apiKey));
             if (result.GetValue(rolling) is not null || result.GetValue(onAll))
             {
