@@ -111,7 +111,7 @@ internal static class JsonSourceReader
     }
 
     /// <summary>System.Text.Json's messages end with the path and position, which the error already carries.</summary>
-    private static string FirstSentence(string message)
+    internal static string FirstSentence(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;

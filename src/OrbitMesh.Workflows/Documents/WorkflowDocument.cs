@@ -85,7 +85,7 @@ public sealed class WorkflowDocument
         catch (JsonException ex)
         {
             var pointer = SourceMap.FromJsonPath(ex.Path);
-            var error = new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, $"{WorkflowSchema.Readable(pointer)}: {FirstSentence(ex.Message)}", WorkflowSchema.StepIdAt(tree, pointer));
+            var error = new WorkflowValidationError(WorkflowErrorCodes.InvalidJson, $"{WorkflowSchema.Readable(pointer)}: {JsonSourceReader.FirstSentence(ex.Message)}", WorkflowSchema.StepIdAt(tree, pointer));
             throw new WorkflowValidationException(NameOf(tree), [Located(error, fileName, pointer, map.Find(pointer))], ex);
         }
 
@@ -218,10 +218,4 @@ public sealed class WorkflowDocument
 
     private static string? NameOf(JsonNode? tree) =>
         tree?["name"] is JsonValue name && name.TryGetValue<string>(out var value) ? value : null;
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
 }
