@@ -24,9 +24,29 @@ public static class MeshIds
     {
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(time);
-        var milliseconds = (ulong)Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds());
         Span<byte> random = stackalloc byte[RandomChars];
         RandomNumberGenerator.Fill(random);
+        return Compose(prefix, time.GetUtcNow(), random);
+    }
+
+    /// <summary>
+    /// The id that <paramref name="seed"/> always gives: stamped with <paramref name="at"/>, its other
+    /// characters taken from the seed's SHA-256. Two servers that derive an id for the same thing (a
+    /// cron trigger's scheduled time, a webhook delivery) get the same id, so the store lets only one
+    /// of them create it.
+    /// </summary>
+    public static string Derived(string prefix, DateTimeOffset at, string seed)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(seed);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed), digest);
+        return Compose(prefix, at, digest[..RandomChars]);
+    }
+
+    private static string Compose(string prefix, DateTimeOffset stamp, ReadOnlySpan<byte> random)
+    {
+        var milliseconds = (ulong)Math.Max(0, stamp.ToUnixTimeMilliseconds());
         Span<char> id = stackalloc char[prefix.Length + 1 + TimeChars + RandomChars];
         prefix.AsSpan().CopyTo(id);
         id[prefix.Length] = '_';

@@ -17,7 +17,12 @@ internal static class WorkflowYamlWriter
     public static string Write(WorkflowDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var tree = JsonNode.Parse(WorkflowJson.SerializeToUtf8Bytes(definition));
+        return WriteNode(JsonNode.Parse(WorkflowJson.SerializeToUtf8Bytes(definition)));
+    }
+
+    /// <summary>Writes a JSON tree as one YAML document (strings that YAML would read as something else are quoted).</summary>
+    public static string WriteNode(JsonNode? tree)
+    {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         var emitter = new Emitter(writer, new EmitterSettings(bestIndent: 2, bestWidth: 120, isCanonical: false, maxSimpleKeyLength: 1024));
         emitter.Emit(new StreamStart());

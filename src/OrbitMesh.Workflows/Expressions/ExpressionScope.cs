@@ -6,8 +6,9 @@ namespace OrbitMesh.Workflows;
 /// <summary>
 /// The values an expression may read, and nothing else: the run's parameters (<c>params.*</c>), the
 /// earlier steps' outputs and statuses (<c>steps.ID.output.*</c>, <c>steps.ID.status</c>), and the
-/// run itself (<c>run.id</c>, <c>run.workflow</c>, <c>run.version</c>). Values are JSON; a missing
-/// member reads as null.
+/// run itself (<c>run.id</c>, <c>run.workflow</c>, <c>run.version</c>); in a trigger's filter, the
+/// event (<c>event.type</c>, <c>event.source</c>, <c>event.data.*</c>) and nothing else. Values are
+/// JSON; a missing member reads as null.
 /// </summary>
 public sealed class ExpressionScope
 {
@@ -35,6 +36,9 @@ public sealed class ExpressionScope
     /// <summary>The workflow's version.</summary>
     public int? Version { get; init; }
 
+    /// <summary>The event a trigger's filter reads (<c>event.*</c>), or null outside a filter.</summary>
+    public JsonElement? Event { get; init; }
+
     /// <summary>The value of a name, as JSON (undefined when absent: read as null).</summary>
     /// <exception cref="WorkflowExpressionException">The name starts with something other than a root, or names no part of a root.</exception>
     public JsonElement? Resolve(IReadOnlyList<string> segments, string expression)
@@ -44,6 +48,12 @@ public sealed class ExpressionScope
         {
             case "null" when segments.Count == 1:
                 return null;
+            case "event" when Event is not null:
+                return Walk(Event, segments, 1);
+            case "event":
+                throw ExpressionNames.Error("reads 'event'; only a trigger's filter reads the event", expression);
+            case "params" or "steps" or "run" when Event is not null:
+                throw ExpressionNames.Error($"reads '{segments[0]}'; a trigger's filter reads only the event (event.type, event.source, event.data...)", expression);
             case "params":
                 return Walk(Parameters, segments, 1);
             case "steps":

@@ -54,7 +54,54 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton(sp => new WorkflowRollout(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<IMeshClient>(), sp.GetRequiredService<ILogger<WorkflowRollout>>()));
         services.TryAddSingleton<IWorkflowClient>(sp => new EngineWorkflowClient(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<WorkflowRollout>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkflowEngineHostedService>());
+        AddTriggers(services);
         return services;
+    }
+
+    /// <summary>Configures the triggers (cron, events, webhooks) that <see cref="AddOrbitMeshWorkflows"/> registers.</summary>
+    public static IServiceCollection ConfigureWorkflowTriggers(this IServiceCollection services, Action<WorkflowTriggerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.Configure(configure);
+        return services;
+    }
+
+    private static void AddTriggers(IServiceCollection services)
+    {
+        services.AddOptions<WorkflowTriggerOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowTriggerOptions>, WorkflowTriggerOptionsValidator>());
+        static TimeProvider Time(IServiceProvider sp) => sp.GetService<TimeProvider>() ?? TimeProvider.System;
+        static WorkflowTriggerOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<WorkflowTriggerOptions>>().Value;
+        services.TryAddSingleton(sp => new WorkflowTriggerStore(sp.GetRequiredService<IEventStore>()));
+        services.TryAddSingleton(sp => new TriggerRegistry(sp.GetRequiredService<WorkflowTriggerStore>(), Time(sp)));
+        services.TryAddSingleton(sp => new TriggerRunStarter(sp.GetRequiredService<WorkflowEngine>(), Time(sp), sp.GetRequiredService<ILogger<TriggerRunStarter>>()));
+        services.TryAddSingleton(sp => new CronTriggerScheduler(
+            sp.GetRequiredService<TriggerRegistry>(),
+            sp.GetRequiredService<WorkflowTriggerStore>(),
+            sp.GetRequiredService<TriggerRunStarter>(),
+            Options(sp),
+            Time(sp),
+            sp.GetRequiredService<ILogger<CronTriggerScheduler>>()));
+        services.TryAddSingleton(sp => new EventTriggerDispatcher(
+            sp.GetRequiredService<TriggerRegistry>(),
+            sp.GetRequiredService<TriggerRunStarter>(),
+            sp.GetRequiredService<WorkflowEngine>(),
+            Options(sp),
+            sp.GetRequiredService<ILogger<EventTriggerDispatcher>>()));
+        services.TryAddSingleton(sp => new WebhookReceiver(sp.GetRequiredService<TriggerRegistry>(), sp.GetRequiredService<TriggerRunStarter>(), sp.GetService<IWorkflowSecretProtector>(), Time(sp)));
+        services.TryAddSingleton(sp => new WorkflowTriggers(new TriggerServices(
+            sp.GetRequiredService<TriggerRegistry>(),
+            sp.GetRequiredService<WorkflowTriggerStore>(),
+            sp.GetRequiredService<TriggerRunStarter>(),
+            sp.GetRequiredService<CronTriggerScheduler>(),
+            sp.GetRequiredService<EventTriggerDispatcher>(),
+            sp.GetRequiredService<WebhookReceiver>(),
+            sp.GetRequiredService<WorkflowEngine>(),
+            Options(sp),
+            sp.GetService<IWorkflowSecretProtector>(),
+            Time(sp))));
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<CronTriggerScheduler>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<EventTriggerDispatcher>());
     }
 
     /// <summary>
@@ -93,6 +140,13 @@ internal sealed record WorkflowRegistration(WorkflowDefinition Definition);
 internal sealed class WorkflowEngineOptionsValidator : IValidateOptions<WorkflowEngineOptions>
 {
     public ValidateOptionsResult Validate(string? name, WorkflowEngineOptions options) =>
+        options.Validate() is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
+}
+
+/// <summary>Refuses invalid <see cref="WorkflowTriggerOptions"/> at start.</summary>
+internal sealed class WorkflowTriggerOptionsValidator : IValidateOptions<WorkflowTriggerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkflowTriggerOptions options) =>
         options.Validate() is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
 }
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrbitMesh.Storage;
 
 namespace OrbitMesh.Workflows;
 
@@ -48,6 +49,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     /// <summary>Runs that have not ended and are driven by this engine.</summary>
     public int ActiveRunCount => _active.Count;
+
+    /// <summary>Raised when a run this engine drives ends (succeeded, failed, cancelled, compensated); handlers must not block.</summary>
+    public event EventHandler<WorkflowRun>? RunFinished;
 
     // ---- lifecycle ----------------------------------------------------------------------------
 
@@ -284,7 +288,36 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     internal Task<WorkflowRun> StartBoundRunAsync(WorkflowDefinition definition, JsonElement? parameters, string agentId, CancellationToken cancellationToken) =>
         StartCoreAsync(definition, parameters, cancellationToken, agentId);
 
-    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken, string? boundAgent = null)
+    /// <summary>
+    /// Starts a run under an id the caller derived (a trigger's scheduled time, a webhook delivery),
+    /// at most once: when a run with that id exists, here or started by another server on the same
+    /// store, it is returned with <c>Started</c> false and nothing is started.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No such workflow or version.</exception>
+    internal async Task<(WorkflowRun Run, bool Started)> StartRunOnceAsync(string runId, string workflow, int? version, JsonElement? parameters, CancellationToken cancellationToken)
+    {
+        if (await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return (existing, false);
+        }
+
+        var definition = await _definitions.GetAsync(workflow, version, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException(version is { } v
+                ? $"Workflow '{workflow}' has no version {v}."
+                : $"No workflow named '{workflow}' is registered.");
+        try
+        {
+            return (await StartCoreAsync(definition, parameters, cancellationToken, runId: runId).ConfigureAwait(false), true);
+        }
+        catch (EventStoreConcurrencyException)
+        {
+            // Another server created the run between our look and our write.
+            var run = await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw UnknownRun(runId);
+            return (run, false);
+        }
+    }
+
+    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken, string? boundAgent = null, string? runId = null)
     {
         if (!_started)
         {
@@ -310,7 +343,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             throw new MeshQueueFullException($"{_active.Count} workflow runs are active, the most this server allows (MaxActiveRuns); retry when some have ended.", TimeSpan.FromSeconds(5));
         }
 
-        var runId = MeshIds.New("wfr", _time);
+        runId ??= MeshIds.New("wfr", _time);
         var now = _time.GetUtcNow();
         var started = new WorkflowRunEvent
         {
@@ -327,6 +360,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         };
 
         var summary = new WorkflowRunSummary { RunId = runId, Workflow = definition.Name, Version = definition.Version, Status = WorkflowRunStatus.Running, StartedAt = now };
+        // The index entry first, then the run's stream, created at version 0: that append is what
+        // lets a derived id start once (a second entry for the same id is ignored by the index).
         await _runs.IndexCreatedAsync(summary, cancellationToken).ConfigureAwait(false);
         await _runs.AppendAsync(runId, 0, [started], cancellationToken).ConfigureAwait(false);
         _summaries[runId] = summary;
@@ -353,6 +388,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             }
 
             _active.TryRemove(snapshot.RunId, out _);
+            if (snapshot.IsFinal)
+            {
+                RaiseRunFinished(snapshot);
+            }
         });
 
         _active[state.RunId] = new ActiveRun(runner, loop);
@@ -422,6 +461,20 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         _ => "cancelled",
     };
 
+    private void RaiseRunFinished(WorkflowRun run)
+    {
+        try
+        {
+            RunFinished?.Invoke(this, run);
+        }
+#pragma warning disable CA1031 // A subscriber's failure must not end the run's loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RunFinishedHandlerFailed(_logger, run.RunId, ex);
+        }
+    }
+
     private sealed record ActiveRun(WorkflowRunner Runner, Task Loop);
 
     private static partial class Log
@@ -434,5 +487,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
         [LoggerMessage(EventId = 4012, Level = LogLevel.Error, Message = "Workflow run {RunId} cannot be resumed: {Reason}")]
         public static partial void ResumeRefused(ILogger logger, string runId, string reason);
+
+        [LoggerMessage(EventId = 4013, Level = LogLevel.Error, Message = "A RunFinished handler threw for workflow run {RunId}")]
+        public static partial void RunFinishedHandlerFailed(ILogger logger, string runId, Exception exception);
     }
 }
