@@ -73,6 +73,11 @@ internal sealed class WebhookReceiver(TriggerRegistry registry, TriggerRunStarte
             return WebhookOutcome.Refused(WebhookStatus.Unauthorized, "The signature does not match the body and timestamp under this trigger's secret.");
         }
 
+        if (!trigger.Enabled)
+        {
+            return WebhookOutcome.Refused(WebhookStatus.Disabled, $"The webhook trigger '{name}' is disabled.");
+        }
+
         var key = $"{name}|{signature}";
         if (!Remember(key, sentAt + window, now))
         {
@@ -96,11 +101,6 @@ internal sealed class WebhookReceiver(TriggerRegistry registry, TriggerRunStarte
             {
                 return WebhookOutcome.Refused(WebhookStatus.BadRequest, $"The body is not JSON: {JsonSourceReader.FirstSentence(ex.Message)}");
             }
-        }
-
-        if (!trigger.Enabled)
-        {
-            return WebhookOutcome.Refused(WebhookStatus.Disabled, $"The webhook trigger '{name}' is disabled.");
         }
 
         var meta = new JsonObject { ["sentAt"] = sentAt, ["depth"] = 0 };

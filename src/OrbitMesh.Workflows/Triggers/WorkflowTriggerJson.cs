@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace OrbitMesh.Workflows;
 
@@ -17,6 +18,7 @@ public static class WorkflowTriggerJson
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             ReadCommentHandling = JsonCommentHandling.Skip,
