@@ -216,7 +216,7 @@ internal static class WorkflowEndpoints
         ControlAsync(context, body => engine.RollBackRunAsync(id, body?.Reason, context.RequestAborted));
 
     /// <summary>An optional JSON body: none when the request has no content (no length or a length of 0, and not chunked).</summary>
-    private static async Task<(T? Body, IResult? Problem)> OptionalBodyAsync<T>(HttpContext context)
+    internal static async Task<(T? Body, IResult? Problem)> OptionalBodyAsync<T>(HttpContext context)
         where T : class
     {
         if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && context.Request.Headers.TransferEncoding.Count == 0))
@@ -334,14 +334,14 @@ internal static class WorkflowEndpoints
         }
     }
 
-    private static IResult Invalid(WorkflowValidationException ex) =>
+    internal static IResult Invalid(WorkflowValidationException ex, string code = "invalid_workflow") =>
         Results.Problem(
             statusCode: StatusCodes.Status400BadRequest,
             title: "Bad request",
             detail: ex.Message,
             extensions: new Dictionary<string, object?>
             {
-                ["code"] = "invalid_workflow",
+                ["code"] = code,
                 ["errors"] = ex.Errors.Select(e => new { code = e.Code, stepId = e.StepId, message = e.Message, path = e.Path, line = e.Line, column = e.Column }).ToArray(),
             });
 

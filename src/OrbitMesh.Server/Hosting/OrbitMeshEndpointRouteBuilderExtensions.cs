@@ -51,6 +51,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         if (endpoints.ServiceProvider.GetService<OrbitMesh.Workflows.WorkflowEngine>() is not null)
         {
             api.MapWorkflowEndpoints();
+            api.MapTriggerEndpoints();
         }
 
         // Listen from now on (measurements made before a listener exists are lost), and create the instruments.

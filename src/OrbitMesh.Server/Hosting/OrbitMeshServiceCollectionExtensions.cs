@@ -74,6 +74,8 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<AgentResilience>();
         services.AddDataProtection();
         services.TryAddSingleton<JobSecrets>();
+        services.TryAddSingleton<OrbitMesh.Workflows.IWorkflowSecretProtector, WorkflowSecretProtector>();
+        services.AddHostedService<MeshEventBridge>();
         services.TryAddSingleton<JobManager>();
         services.TryAddSingleton<JobDispatcherService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcherService>());

@@ -44,4 +44,10 @@ public static class AuditEventTypes
 
     /// <summary>An API key was created or revoked.</summary>
     public const string ApiKeyChanged = "apikey.changed";
+
+    /// <summary>A workflow trigger was created, replaced, enabled, disabled, deleted, or had its secret rotated.</summary>
+    public const string TriggerChanged = "trigger.changed";
+
+    /// <summary>A webhook delivery was refused: an unknown hook, or a bad, stale or replayed signature.</summary>
+    public const string WebhookRefused = "webhook.refused";
 }
