@@ -11,6 +11,8 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AgentsCommand.Create(),
     JobsCommand.Create(),
     WorkflowsCommand.Create(),
+    TriggersCommand.Create(),
+    EventsCommand.Create(),
     TokensCommand.Create(),
     NodesCommand.Create(),
     AuditCommand.Create(),

@@ -127,7 +127,7 @@ internal static class WorkflowFileCommands
         }
     }
 
-    private static int Report(IReadOnlyList<WorkflowValidationError> errors, bool asJson)
+    internal static int Report(IReadOnlyList<WorkflowValidationError> errors, bool asJson)
     {
         if (asJson)
         {

@@ -31,9 +31,13 @@ public sealed class CronSchedule
     /// <c>@hourly</c>, <c>@every_minute</c>, <c>@every_second</c>).
     /// </summary>
     /// <exception cref="FormatException">The expression or the time zone is not valid, or the schedule never fires.</exception>
-    public static CronSchedule Parse(string schedule, string? timeZone, DateTimeOffset now)
+    public static CronSchedule Parse(string schedule, string? timeZone, DateTimeOffset now) => Parse(schedule, FindZone(timeZone), now);
+
+    /// <inheritdoc cref="Parse(string, string?, DateTimeOffset)"/>
+    public static CronSchedule Parse(string schedule, TimeZoneInfo zone, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(zone);
         var text = schedule.Trim();
         if (text.Length == 0 || text.Length > 200)
         {
@@ -51,7 +55,6 @@ public sealed class CronSchedule
             throw new FormatException($"The cron schedule '{text}' is not valid: {ex.Message} It has five fields (minute hour day month weekday), six with seconds first, or is a macro such as @daily.", ex);
         }
 
-        var zone = FindZone(timeZone);
         var schedule1 = new CronSchedule(text, expression, zone);
         if (schedule1.Next(now) is null)
         {
@@ -75,7 +78,9 @@ public sealed class CronSchedule
         }
     }
 
-    private static TimeZoneInfo FindZone(string? timeZone)
+    /// <summary>The time zone of a name (IANA or Windows); UTC for null.</summary>
+    /// <exception cref="FormatException">The zone is not known on this machine.</exception>
+    public static TimeZoneInfo FindZone(string? timeZone)
     {
         if (string.IsNullOrWhiteSpace(timeZone) || timeZone is "UTC" or "Etc/UTC")
         {

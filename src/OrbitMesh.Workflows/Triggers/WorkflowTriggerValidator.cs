@@ -57,13 +57,23 @@ public static partial class WorkflowTriggerValidator
                 Add(WorkflowErrorCodes.InvalidSetting, "/schedule", "A cron trigger needs a 'schedule' such as '0 2 * * *' (02:00 every day).");
                 break;
             case WorkflowTriggerKind.Cron:
+                var zone = TimeZoneInfo.Utc;
                 try
                 {
-                    CronSchedule.Parse(trigger.Schedule!, trigger.TimeZone, now);
+                    zone = CronSchedule.FindZone(trigger.TimeZone);
                 }
                 catch (FormatException ex)
                 {
-                    Add(WorkflowErrorCodes.InvalidSetting, ex.Message.Contains("time zone", StringComparison.Ordinal) ? "/timeZone" : "/schedule", ex.Message);
+                    Add(WorkflowErrorCodes.InvalidSetting, "/timeZone", ex.Message);
+                }
+
+                try
+                {
+                    CronSchedule.Parse(trigger.Schedule!, zone, now);
+                }
+                catch (FormatException ex)
+                {
+                    Add(WorkflowErrorCodes.InvalidSetting, "/schedule", ex.Message);
                 }
 
                 break;
