@@ -79,8 +79,11 @@ internal sealed partial class CronTriggerScheduler : BackgroundService
                 }
 
                 var next = _due.Values.Select(due => due.At).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
-                var delay = next == DateTimeOffset.MaxValue ? _options.RefreshInterval : next - now;
-                delay = delay > _options.RefreshInterval ? _options.RefreshInterval : delay;
+                var deadline = next - now > _options.RefreshInterval ? now + _options.RefreshInterval : next;
+
+                // The delay is taken from the clock as late as possible, so that a clock that moved
+                // meanwhile (a stalled process, a test's manual clock) shortens it rather than adds to it.
+                var delay = deadline - _time.GetUtcNow();
                 if (delay > TimeSpan.Zero)
                 {
                     await Task.WhenAny(Task.Delay(delay, _time, stoppingToken), wake.Task).ConfigureAwait(false);

@@ -44,7 +44,8 @@ internal sealed class TriggerRegistry(WorkflowTriggerStore store, TimeProvider t
             foreach (var (trigger, version) in stored)
             {
                 names.Add(trigger.Trigger.Name);
-                if (!_entries.TryGetValue(trigger.Trigger.Name, out var known) || known.Version != version)
+                // A version only grows: an older one read here never replaces what a save put in meanwhile.
+                if (!_entries.TryGetValue(trigger.Trigger.Name, out var known) || known.Version < version)
                 {
                     _entries[trigger.Trigger.Name] = TriggerEntry.Create(trigger, version, time.GetUtcNow());
                     changed = true;
@@ -76,6 +77,25 @@ internal sealed class TriggerRegistry(WorkflowTriggerStore store, TimeProvider t
     /// and returns the new one, or null to delete it. Retried when another server changed it meanwhile.
     /// </summary>
     public async Task<TriggerEntry?> UpdateAsync(string name, Func<StoredTrigger?, StoredTrigger?> change, CancellationToken cancellationToken)
+    {
+        // One change or refresh at a time: a refresh that read the store before this change was
+        // written must not put the old trigger back (or drop a new one) after it.
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        TriggerEntry? entry;
+        try
+        {
+            entry = await UpdateCoreAsync(name, change, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+
+        Changed?.Invoke();
+        return entry;
+    }
+
+    private async Task<TriggerEntry?> UpdateCoreAsync(string name, Func<StoredTrigger?, StoredTrigger?> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -112,7 +132,6 @@ internal sealed class TriggerRegistry(WorkflowTriggerStore store, TimeProvider t
                 _entries[name] = entry;
             }
 
-            Changed?.Invoke();
             return entry;
         }
     }

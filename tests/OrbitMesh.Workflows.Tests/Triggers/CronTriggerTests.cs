@@ -41,7 +41,7 @@ public sealed class CronTriggerTests
         Assert.Equal("cron", trigger.GetProperty("kind").GetString());
         Assert.Equal(Start.AddHours(1), trigger.GetProperty("scheduledAt").GetDateTimeOffset());
         Assert.Equal(0, trigger.GetProperty("missed").GetInt32());
-        await Wait.UntilAsync(() => host.Scheduler.NextFireAt("hourly") == Start.AddHours(2), "the next time to be planned");
+        await host.UntilAsync(() => host.Scheduler.NextFireAt("hourly") == Start.AddHours(2), "the next time to be planned");
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class CronTriggerTests
             await a.ClaimedAsync("hourly", due);
             foreach (var server in servers)
             {
-                await Wait.UntilAsync(() => server.Scheduler.NextFireAt("hourly") == due.AddHours(1), $"every server to move past {due:t}");
+                await server.UntilAsync(() => server.Scheduler.NextFireAt("hourly") == due.AddHours(1), $"every server to move past {due:t}");
             }
 
             clock.Advance(TimeSpan.FromMinutes(59));
@@ -192,17 +192,17 @@ public sealed class CronTriggerTests
         await Wait.UntilAsync(() => host.Scheduler.NextFireAt("night") == fallBack, "the first 02:30 to be planned");
         clock.Advance(fallBack.AddSeconds(1) - clock.GetUtcNow());
         await host.ClaimedAsync("night", fallBack);
-        await Wait.UntilAsync(() => host.Scheduler.NextFireAt("night") == new DateTimeOffset(2026, 10, 26, 1, 30, 0, TimeSpan.Zero), "the repeated 02:30 (01:30 UTC) to be skipped for the next night");
+        await host.UntilAsync(() => host.Scheduler.NextFireAt("night") == new DateTimeOffset(2026, 10, 26, 1, 30, 0, TimeSpan.Zero), "the repeated 02:30 (01:30 UTC) to be skipped for the next night");
     }
 
     [Fact]
     public void Schedules_SixFieldsAreSeconds_MacrosWork_AndBadOnesAreRefusedClearly()
     {
         var now = Start;
-        Assert.Equal(Start.AddSeconds(15), CronSchedule.Parse("*/15 * * * * *", null, now).Next(now));
+        Assert.Equal(Start.AddSeconds(15), CronSchedule.Parse("*/15 * * * * *", "UTC", now).Next(now));
         Assert.Equal(Start.AddDays(1), CronSchedule.Parse("@daily", "UTC", now).Next(now));
-        Assert.Contains("never fires", Assert.Throws<FormatException>(() => CronSchedule.Parse("0 0 30 2 *", null, now)).Message, StringComparison.Ordinal);
-        Assert.Contains("not valid", Assert.Throws<FormatException>(() => CronSchedule.Parse("61 * * * *", null, now)).Message, StringComparison.Ordinal);
+        Assert.Contains("never fires", Assert.Throws<FormatException>(() => CronSchedule.Parse("0 0 30 2 *", "UTC", now)).Message, StringComparison.Ordinal);
+        Assert.Contains("not valid", Assert.Throws<FormatException>(() => CronSchedule.Parse("61 * * * *", "UTC", now)).Message, StringComparison.Ordinal);
         Assert.Contains("not known", Assert.Throws<FormatException>(() => CronSchedule.Parse("0 * * * *", "Mars/Olympus", now)).Message, StringComparison.Ordinal);
     }
 }

@@ -84,12 +84,12 @@ public sealed class EventTriggerTests
 
         host.Triggers.Raise(new MeshEvent { Type = MeshEventTypes.JobFailed, Source = "server", Data = Json(new { jobId = "job_1", command = "app.build" }) });
         host.Triggers.Raise(new MeshEvent { Type = MeshEventTypes.JobFailed, Source = "server", Data = Json(new { jobId = "job_2", command = "app.other" }) });
-        await Wait.UntilAsync(async () => (await host.RunsAsync("cleanup")).Count == 1, "the cleanup run");
+        await host.UntilAsync(async () => (await host.RunsAsync("cleanup")).Count == 1, "the cleanup run");
 
         // "again" ends, its end fires "loop", which runs "again"... until the chain is 8 runs deep.
         await host.Engine.StartRunAsync("again");
         var limit = host.Triggers.Options.MaxEventChainDepth;
-        await Wait.UntilAsync(async () => (await host.Triggers.GetAsync("loop"))!.Refusals == 1, "the loop to be cut");
+        await host.UntilAsync(async () => (await host.Triggers.GetAsync("loop"))!.Refusals == 1, "the loop to be cut");
         var runs = await host.RunsAsync("again");
         Assert.Equal(limit + 1, runs.Count);
         Assert.Equal(limit, runs.Max(r => r.Parameters is { } p && p.TryGetProperty("trigger", out var t) ? t.GetProperty("depth").GetInt32() : 0));

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OrbitMesh.Server.Storage;
 using OrbitMesh.Storage;
 using OrbitMesh.Workflows.Tests.Runtime;
@@ -19,6 +20,9 @@ public sealed class TriggerHost : IAsyncDisposable
 
     public ManualTimeProvider Clock { get; }
 
+    /// <summary>Warnings and errors the engine and triggers logged (a timed-out wait shows them).</summary>
+    public CapturedLogs Logs { get; private init; } = null!;
+
     public WorkflowEngine Engine => _host.Engine;
 
     public WorkflowTriggers Triggers => _host.Services.GetRequiredService<WorkflowTriggers>();
@@ -32,15 +36,17 @@ public sealed class TriggerHost : IAsyncDisposable
     public static async Task<TriggerHost> StartAsync(ManualTimeProvider clock, IEventStore? events = null, FakeMesh? mesh = null, bool protector = true)
     {
         mesh ??= Mesh();
+        var logs = new CapturedLogs();
         var host = await EngineHost.StartAsync(mesh, events ?? new InMemoryEventStore(TimeProvider.System), services =>
         {
             services.AddSingleton<TimeProvider>(clock);
+            services.AddLogging(b => b.AddProvider(logs));
             if (protector)
             {
                 services.AddSingleton<IWorkflowSecretProtector>(new ReversibleProtector());
             }
         });
-        var triggers = new TriggerHost(host, clock);
+        var triggers = new TriggerHost(host, clock) { Logs = logs };
         await Wait.ForAsync(triggers.Scheduler.Ready, "the cron scheduler to plan once");
         return triggers;
     }
@@ -78,7 +84,30 @@ public sealed class TriggerHost : IAsyncDisposable
 
     /// <summary>Waits until the trigger's last claimed time is <paramref name="scheduledAt"/>.</summary>
     public Task ClaimedAsync(string trigger, DateTimeOffset scheduledAt) =>
-        Wait.UntilAsync(async () => (await Store.LastTickAsync(trigger, CancellationToken.None)).Tick?.ScheduledAt == scheduledAt, $"{trigger} to claim {scheduledAt:O}");
+        UntilAsync(async () => (await Store.LastTickAsync(trigger, CancellationToken.None)).Tick?.ScheduledAt == scheduledAt, $"{trigger} to claim {scheduledAt:O}");
+
+    /// <summary>
+    /// Waits for a condition, nudging the clock 10 ms per poll: a manual clock fires only the timers
+    /// that exist when it moves, so a timer armed just after a move (the scheduler's next wait, a
+    /// run's zero-length delay) would otherwise wait for ever.
+    /// </summary>
+    public Task UntilAsync(Func<Task<bool>> condition, string because) =>
+        Wait.UntilAsync(async () =>
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            Clock.Advance(TimeSpan.FromMilliseconds(10));
+            return false;
+        }, because + Problems());
+
+    /// <summary>What went wrong in the log, for a failure message.</summary>
+    public string Problems() => string.Concat(Logs.Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => $"\n  {e.Level} {e.Category}: {e.Message} {e.Exception?.GetType().Name} {e.Exception?.Message}"));
+
+    /// <inheritdoc cref="UntilAsync(Func{Task{bool}}, string)"/>
+    public Task UntilAsync(Func<bool> condition, string because) => UntilAsync(() => Task.FromResult(condition()), because);
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 
