@@ -44,4 +44,7 @@ public static class AuditEventTypes
 
     /// <summary>An API key was created or revoked.</summary>
     public const string ApiKeyChanged = "apikey.changed";
+
+    /// <summary>A WebAssembly module was uploaded (or refused: a different module under the same version).</summary>
+    public const string ModuleUploaded = "module.uploaded";
 }
