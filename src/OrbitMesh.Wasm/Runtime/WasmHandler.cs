@@ -81,7 +81,7 @@ internal sealed class WasmHandler(WasmEngine engine, WasmModuleCache modules, Wa
         var (input, limits) = SplitParameters(command.Parameters);
         var (_, module) = await modules.GetAsync(name!, cancellationToken).ConfigureAwait(false);
         var invocation = new WasmInvocation(input, limits, command.ReportProgressAsync, cancellationToken);
-        var run = Task.Factory.StartNew(() => Execute(module, invocation), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var run = Task.Factory.StartNew(() => Execute(module, invocation), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
         return (invocation, run);
     }
 
