@@ -20,7 +20,7 @@ internal static class ModuleEndpoints
 
     private static ReadOnlySpan<byte> WasmMagic => [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-    public static RouteGroupBuilder MapModuleEndpoints(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapModuleEndpoints(this RouteGroupBuilder api, bool operatorsMayUpload)
     {
         api.MapPost("/modules/{name}", async (HttpContext context, IModuleStore store, SecurityAudit audit, TimeProvider time, string name, string? version) =>
         {
@@ -59,7 +59,7 @@ internal static class ModuleEndpoints
                     await audit.RecordAsync(AuditEventTypes.ModuleUploaded, subject, context, reason: "sha256 " + digest, cancellationToken: context.RequestAborted).ConfigureAwait(false);
                     return ApiResults.Json(info, StatusCodes.Status201Created);
             }
-        }).RequireAuthorization(OrbitMeshPolicies.Admin).WithName("UploadModule");
+        }).RequireAuthorization(operatorsMayUpload ? OrbitMeshPolicies.Operator : OrbitMeshPolicies.Admin).WithName("UploadModule");
 
         api.MapGet("/modules", async (IModuleStore store, CancellationToken ct) =>
             ApiResults.Json(await store.ListAsync(ct).ConfigureAwait(false))).WithName("ListModules");

@@ -48,7 +48,7 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
         api.MapApiKeyEndpoints();
-        api.MapModuleEndpoints();
+        api.MapModuleEndpoints(options.Security.OperatorsMayUploadModules);
         endpoints.MapAgentModuleEndpoints();
         if (endpoints.ServiceProvider.GetService<OrbitMesh.Workflows.WorkflowEngine>() is not null)
         {

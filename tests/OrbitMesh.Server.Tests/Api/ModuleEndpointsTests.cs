@@ -163,4 +163,19 @@ public sealed class ModuleEndpointsTests
         Assert.Equal(HttpStatusCode.Forbidden, upload.StatusCode);
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
     }
+
+    [Fact]
+    public async Task Upload_ByOperator_AllowedWhenThePolicySaysSo()
+    {
+        await using var server = await ApiSecurity.StartAsync(o => o.Security.OperatorsMayUploadModules = true);
+        await ApiSecurity.CreateUsersAsync(server, OrbitMeshRoles.Operator, OrbitMeshRoles.Viewer);
+        using var operatorHttp = ApiSecurity.Bearer(server, (await ApiSecurity.LoginAsync(server, "operator-user")).GetProperty("accessToken").GetString()!);
+        using var viewerHttp = ApiSecurity.Bearer(server, (await ApiSecurity.LoginAsync(server, "viewer-user")).GetProperty("accessToken").GetString()!);
+
+        using var byOperator = await operatorHttp.PostAsync("/api/modules/m", Wasm(EmptyModule));
+        using var byViewer = await viewerHttp.PostAsync("/api/modules/m", Wasm(OtherModule));
+
+        Assert.Equal(HttpStatusCode.Created, byOperator.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byViewer.StatusCode);
+    }
 }
