@@ -156,6 +156,10 @@ internal sealed class CallerHub(IMeshClient mesh, IWorkflowClient workflows) : H
     public Task<JsonElement> Invoke(string agentId, string value) =>
         mesh.InvokeAsync<JsonElement>(agentId, "echo", new { value });
 
+    /// <summary>Like <see cref="Invoke"/> with another command (the WebAssembly scenario's <c>wasm:echo@1</c>).</summary>
+    public Task<JsonElement> InvokeCommand(string agentId, string command) =>
+        mesh.InvokeAsync<JsonElement>(agentId, command, new { value = "x" });
+
     public async Task<string> Execute(string command)
     {
         var result = await mesh.ExecuteAsync(new JobRequest { Command = command });

@@ -22,6 +22,7 @@ internal static partial class Scenarios
             ["workflows"] = WorkflowsAsync,
             ["reconnect-storm"] = ReconnectStormAsync,
             ["node-connect"] = NodeConnectAsync,
+            ["wasm"] = WasmAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>

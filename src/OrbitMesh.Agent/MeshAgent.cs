@@ -506,7 +506,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             return InvokeResult.Fail(new JobError(MeshErrorCodes.Cancelled, $"Agent '{Id}' is shutting down."));
         }
-        catch (OrbitMeshException ex) when (ex is MeshParameterException or MeshAccessDeniedException)
+        catch (OrbitMeshException ex) when (ex is MeshParameterException or MeshAccessDeniedException or MeshHandlerException)
         {
             return InvokeResult.Fail(new JobError(ex.Code, ex.Message, ex.GetType().FullName));
         }

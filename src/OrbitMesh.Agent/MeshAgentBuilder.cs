@@ -193,6 +193,23 @@ public sealed class MeshAgentBuilder
         return this;
     }
 
+    /// <summary>
+    /// Registers a handler for a family of commands: every command starting with <paramref name="prefix"/>
+    /// (which ends in <c>:</c>, e.g. <c>wasm:</c>) and having more after it, such as <c>wasm:resize@1.2</c>.
+    /// The agent advertises the family as <c>prefix*</c>. When a job streams, <paramref name="stream"/>
+    /// produces its items; otherwise <paramref name="execute"/> produces its one result.
+    /// </summary>
+    public MeshAgentBuilder RegisterCommandFamily(
+        string prefix,
+        Func<MeshCommand, CancellationToken, Task<object?>> execute,
+        Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> stream)
+    {
+        ArgumentNullException.ThrowIfNull(execute);
+        ArgumentNullException.ThrowIfNull(stream);
+        _handlers.AddFamily(prefix, HandlerRegistration.ForDual(execute, stream));
+        return this;
+    }
+
     /// <summary>Adds a middleware that runs around every handler execution (jobs and invocations), outermost first.</summary>
     public MeshAgentBuilder UseMiddleware<TMiddleware>()
         where TMiddleware : class, Execution.IMeshMiddleware

@@ -18,6 +18,7 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     AuditCommand.Create(),
     UsersCommand.Create(),
     ApiKeysCommand.Create(),
+    ModulesCommand.Create(),
 };
 foreach (var session in SessionCommands.Create())
 {

@@ -73,6 +73,18 @@ internal static class SqliteMigrations
                 remote_address TEXT);
             CREATE INDEX ix_audit_subject ON audit (subject, sequence) WHERE subject IS NOT NULL;
             """),
+        (3, "WebAssembly modules", """
+            CREATE TABLE wasm_modules (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                uploaded_at INTEGER NOT NULL,
+                uploaded_by TEXT,
+                content BLOB NOT NULL,
+                UNIQUE (name, version));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

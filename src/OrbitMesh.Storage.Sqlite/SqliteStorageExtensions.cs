@@ -34,10 +34,12 @@ public static class SqliteStorageExtensions
         services.AddSingleton<SqliteEventStore>();
         services.AddSingleton<SqliteAgentStore>();
         services.AddSingleton<SqliteSecurityStore>();
+        services.AddSingleton<SqliteModuleStore>();
         services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>()));
         services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>()));
         services.Replace(ServiceDescriptor.Singleton<IAgentStore>(sp => sp.GetRequiredService<SqliteAgentStore>()));
         services.Replace(ServiceDescriptor.Singleton<ISecurityStore>(sp => sp.GetRequiredService<SqliteSecurityStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IModuleStore>(sp => sp.GetRequiredService<SqliteModuleStore>()));
         services.Replace(ServiceDescriptor.Singleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteDatabase>()));
         return builder;
     }

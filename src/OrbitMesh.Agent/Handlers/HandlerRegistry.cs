@@ -5,9 +5,14 @@ namespace OrbitMesh.Agent;
 /// <summary>The commands an agent can execute and how to run each one.</summary>
 internal sealed class HandlerRegistry
 {
-    private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
+    /// <summary>A command family is advertised as its prefix followed by this wildcard (<c>wasm:*</c>).</summary>
+    public const string FamilyWildcard = "*";
 
-    public IReadOnlyCollection<string> Commands => _handlers.Keys;
+    private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
+    private readonly List<(string Prefix, HandlerRegistration Registration)> _families = [];
+
+    /// <summary>The commands the agent advertises: each exact one, and each family as <c>prefix*</c>.</summary>
+    public IReadOnlyCollection<string> Commands => [.. _handlers.Keys, .. _families.Select(f => f.Prefix + FamilyWildcard)];
 
     public void Add(string command, HandlerRegistration registration)
     {
@@ -22,7 +27,43 @@ internal sealed class HandlerRegistry
         }
     }
 
-    public bool TryGet(string command, out HandlerRegistration registration) => _handlers.TryGetValue(command, out registration!);
+    /// <summary>
+    /// Registers a family of commands sharing a prefix that ends in <c>:</c> (<c>wasm:</c>): every command
+    /// that starts with it and has more after it runs <paramref name="registration"/>, unless an exact handler exists.
+    /// </summary>
+    public void AddFamily(string prefix, HandlerRegistration registration)
+    {
+        if (string.IsNullOrEmpty(prefix) || !prefix.EndsWith(':') || prefix.Length < 2 || !Protocol.RegistrationValidator.IsValidIdentifier(prefix + FamilyWildcard))
+        {
+            throw new ArgumentException($"'{prefix}' is not a valid command family prefix: a command name prefix ending in ':'.", nameof(prefix));
+        }
+
+        if (_families.Any(f => f.Prefix == prefix))
+        {
+            throw new InvalidOperationException($"A handler for the command family '{prefix}*' is already registered.");
+        }
+
+        _families.Add((prefix, registration));
+    }
+
+    public bool TryGet(string command, out HandlerRegistration registration)
+    {
+        if (_handlers.TryGetValue(command, out registration!))
+        {
+            return true;
+        }
+
+        foreach (var (prefix, family) in _families)
+        {
+            if (command.Length > prefix.Length && command.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                registration = family;
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>One registered handler.</summary>
@@ -32,7 +73,7 @@ internal abstract class HandlerRegistration
     public const int MaxCollectedItems = 100_000;
 
     /// <summary>Runs the handler for a single result.</summary>
-    public async Task<object?> ExecuteAsync(MeshCommand command, CancellationToken cancellationToken)
+    public virtual async Task<object?> ExecuteAsync(MeshCommand command, CancellationToken cancellationToken)
     {
         if (!IsStream)
         {
@@ -75,6 +116,27 @@ internal abstract class HandlerRegistration
     public static HandlerRegistration ForDelegate(Func<MeshCommand, CancellationToken, Task<object?>> handler) => new DelegateHandler(handler);
 
     public static HandlerRegistration ForStream(Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> handler) => new DelegateStreamHandler(handler);
+
+    /// <summary>
+    /// A handler that streams its items when the job streams and otherwise returns one result computed
+    /// its own way (not the items collected into an array).
+    /// </summary>
+    public static HandlerRegistration ForDual(
+        Func<MeshCommand, CancellationToken, Task<object?>> execute,
+        Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> stream) => new DualHandler(execute, stream);
+
+    private sealed class DualHandler(
+        Func<MeshCommand, CancellationToken, Task<object?>> execute,
+        Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> stream) : HandlerRegistration
+    {
+        public override bool IsStream => true;
+
+        public override Task<object?> ExecuteAsync(MeshCommand command, CancellationToken cancellationToken) => execute(command, cancellationToken);
+
+        protected override Task<object?> RunAsync(MeshCommand command, CancellationToken cancellationToken) => execute(command, cancellationToken);
+
+        public override IAsyncEnumerable<object?> StreamAsync(MeshCommand command, CancellationToken cancellationToken) => stream(command, cancellationToken);
+    }
 
     private sealed class TypeHandler(Type type, bool isStream) : HandlerRegistration
     {

@@ -339,7 +339,7 @@ internal sealed partial class JobRunner
                     _ => "Cancelled.",
                 }),
                 OperationCanceledException when timeout.IsCancellationRequested => new JobError(MeshErrorCodes.Timeout, $"'{assignment.Command}' did not finish within {assignment.TimeoutMs} ms."),
-                MeshParameterException or MeshAccessDeniedException => new JobError(((OrbitMeshException)ex).Code, ex.Message, ex.GetType().FullName),
+                MeshParameterException or MeshAccessDeniedException or MeshHandlerException => new JobError(((OrbitMeshException)ex).Code, ex.Message, ex.GetType().FullName),
                 _ => JobError.FromException(ex, _options.IncludeErrorDetails),
             };
 

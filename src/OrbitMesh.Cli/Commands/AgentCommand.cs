@@ -5,6 +5,7 @@ using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
 using OrbitMesh.Transport;
+using OrbitMesh.Wasm;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -32,9 +33,19 @@ internal static class AgentCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
 
+        var allowWasm = new Option<bool>("--allow-wasm")
+        {
+            Description = "Run sandboxed WebAssembly jobs (wasm:NAME[@VERSION]) with modules fetched from the server; they may read files only under --allow-path.",
+        };
+        var wasmMemory = new Option<long>("--wasm-max-memory-mb") { Description = "The most linear memory one module may grow to, in MiB.", DefaultValueFactory = _ => WasmOptions.DefaultMaxMemoryBytes / (1024 * 1024) };
+        var wasmFuel = new Option<long>("--wasm-max-fuel") { Description = "The CPU budget of one module run, in Wasmtime fuel units (about one per instruction).", DefaultValueFactory = _ => WasmOptions.DefaultMaxFuel };
+        var wasmWallTime = new Option<double>("--wasm-max-seconds") { Description = "The wall-time limit of one module run, in seconds.", DefaultValueFactory = _ => WasmOptions.DefaultMaxWallTime.TotalSeconds };
+        var wasmClock = new Option<bool>("--wasm-allow-clock") { Description = "Let modules read the wall clock (clock_now_ms)." };
+
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
-            server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths, logLevel, logFormat, otlp,
+            server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths,
+            allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, logLevel, logFormat, otlp,
         };
         var tls = new AgentTlsOptions();
         tls.AddTo(command);
@@ -132,9 +143,9 @@ internal static class AgentCommand
                 .Configure(o => o.RetryInitialConnection = true)
                 .AddBuiltInHandlers();
             tls.Apply(result, builder);
+            PathAllowList? allowList = null;
             if (result.GetValue(allowPaths) is { Length: > 0 } roots)
             {
-                PathAllowList allowList;
                 try
                 {
                     allowList = new PathAllowList(roots);
@@ -146,6 +157,37 @@ internal static class AgentCommand
 
                 builder.AddFileHandlers(allowList);
             }
+
+            WasmRuntime? wasm = null;
+            if (result.GetValue(allowWasm))
+            {
+                var wasmOptions = new WasmOptions
+                {
+                    MaxMemoryBytes = result.GetValue(wasmMemory) * 1024 * 1024,
+                    MaxFuel = result.GetValue(wasmFuel),
+                    MaxWallTime = TimeSpan.FromSeconds(result.GetValue(wasmWallTime)),
+                    AllowClock = result.GetValue(wasmClock),
+                    Files = allowList,
+                    CacheDirectory = directory is null ? null : Path.Combine(directory, "wasm-cache"),
+                };
+                try
+                {
+                    wasmOptions.Validate();
+                }
+                catch (OrbitMeshException ex)
+                {
+                    throw new CliException(ex.Message);
+                }
+
+                // Every module request carries the agent's credential: its shared token, or a fresh proof of the enrolled node.
+                var enrollment = new NodeEnrollmentClient(http, serverUri);
+                Func<CancellationToken, Task<string>> credential = identity is null
+                    ? _ => Task.FromResult(agentToken!)
+                    : ct => enrollment.ConnectCredentialAsync(identity, null, ct);
+                builder.AddWasmHandlers(new HttpWasmModuleSource(http, serverUri, credential), wasmOptions, out wasm);
+            }
+
+            using var wasmRuntime = wasm;
 
             if (identity is null && result.GetValue(id) is { } agentId)
             {

@@ -295,7 +295,7 @@ internal static class JobsCommand
             throw new CliException($"No connected agent matches {target?.ToString() ?? "any agent"}, so '{request.Command}' cannot run now; without --wait the job is queued until one connects.");
         }
 
-        if (!matching.Any(a => a.Commands.Count == 0 || a.Commands.Contains(request.Command, StringComparer.Ordinal)))
+        if (!matching.Any(a => a.Commands.Count == 0 || Protocol.CommandFamilies.Covers(a.Commands.ToHashSet(StringComparer.Ordinal), request.Command)))
         {
             throw new CliException($"No connected agent{(target is null ? string.Empty : " matching " + target)} has a handler for '{request.Command}' ({string.Join(", ", matching.Take(5).Select(a => a.Id))} do not); without --wait the job is queued until one connects.");
         }

@@ -20,7 +20,8 @@ internal static class SecurityHttp
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: OrbitMeshJson.Options);
+            // Raw content (a module upload) goes as it is; anything else as JSON.
+            request.Content = body as HttpContent ?? JsonContent.Create(body, body.GetType(), options: OrbitMeshJson.Options);
         }
 
         HttpResponseMessage response;

@@ -90,7 +90,10 @@ internal sealed class AgentEntry
     public AgentCircuitState Circuit { get; set; }
 
     /// <summary>True when the agent can run <paramref name="command"/> as far as the server knows.</summary>
-    public bool Supports(string command) => (CommandSet.Count == 0 || CommandSet.Contains(command)) && (Grants is null || Grants.AllowsCommand(command));
+    public bool Supports(string command) => HasHandler(command) && (Grants is null || Grants.AllowsCommand(command));
+
+    /// <summary>True when the agent registered <paramref name="command"/>, its family (<c>wasm:*</c>), or no command list at all.</summary>
+    public bool HasHandler(string command) => CommandSet.Count == 0 || CommandFamilies.Covers(CommandSet, command);
 
     /// <summary>An enrolled node's grants: it is offered only commands they allow. Null for a shared-token agent (unrestricted).</summary>
     public Security.Nodes.CapabilityGrants? Grants { get; }

@@ -64,7 +64,10 @@ internal sealed partial class AgentRegistry(TimeProvider time, Jobs.AgentSlots s
         }
         else
         {
-            candidates = _byCommand.Get(command).Concat(_anyCommand.Values);
+            // Agents that registered the command, its family (wasm:* for wasm:resize@2), or no list at all.
+            candidates = Protocol.CommandFamilies.FamilyOf(command) is { } family
+                ? _byCommand.Get(command).Concat(_byCommand.Get(family)).Concat(_anyCommand.Values).Distinct()
+                : _byCommand.Get(command).Concat(_anyCommand.Values);
         }
 
         return candidates.Where(e => e.ConnectionId is not null && e.Supports(command));

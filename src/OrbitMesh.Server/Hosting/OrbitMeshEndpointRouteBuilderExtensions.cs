@@ -48,6 +48,8 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
         api.MapApiKeyEndpoints();
+        api.MapModuleEndpoints(options.Security.OperatorsMayUploadModules);
+        endpoints.MapAgentModuleEndpoints();
         if (endpoints.ServiceProvider.GetService<OrbitMesh.Workflows.WorkflowEngine>() is not null)
         {
             api.MapWorkflowEndpoints();

@@ -66,6 +66,8 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<IAgentStore>(_ => throw MissingStorage());
         services.TryAddSingleton<ISecurityStore>(_ => throw MissingStorage());
         services.TryAddSingleton<IStorageHealth>(_ => throw MissingStorage());
+        // Modules are kept in memory unless the storage provider keeps them (SQLite does).
+        services.TryAddSingleton<IModuleStore, InMemoryModuleStore>();
         services.TryAddSingleton<AgentLifecycleService>();
         services.TryAddSingleton<OrbitMesh.Server.Twins.TwinService>();
         services.TryAddSingleton<JobRetentionService>();
@@ -136,6 +138,7 @@ public static class OrbitMeshServiceCollectionExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton<IEventStore, InMemoryEventStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IAgentStore, InMemoryAgentStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ISecurityStore, InMemorySecurityStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IModuleStore, InMemoryModuleStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IStorageHealth, AlwaysHealthyStorage>());
         return builder;
     }

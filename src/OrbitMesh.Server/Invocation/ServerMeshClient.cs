@@ -348,7 +348,7 @@ internal sealed partial class ServerMeshClient(
         }
 
         EnsureGranted(agentId, request.Command);
-        if (entry.Commands.Length > 0 && !entry.CommandSet.Contains(request.Command))
+        if (!entry.HasHandler(request.Command))
         {
             throw new MeshInvocationException(new JobError(MeshErrorCodes.UnknownCommand,
                 $"Agent '{agentId}' has no handler for '{request.Command}' (it handles {string.Join(", ", entry.Commands.Take(20))}); the job could never run there."), agentId: agentId);

@@ -69,7 +69,7 @@ internal sealed partial class JobManager
             return new ExcludedAgent(entry.Id, "not_connected", entry.DisconnectedAt is { } at ? $"not connected (since {at:u})" : "not connected");
         }
 
-        if (entry.CommandSet.Count > 0 && !entry.CommandSet.Contains(command))
+        if (!entry.HasHandler(command))
         {
             return new ExcludedAgent(entry.Id, "no_handler", $"has no handler for '{command}'");
         }

@@ -50,4 +50,7 @@ public static class AuditEventTypes
 
     /// <summary>A webhook delivery was refused: an unknown hook, or a bad, stale or replayed signature.</summary>
     public const string WebhookRefused = "webhook.refused";
+
+    /// <summary>A WebAssembly module was uploaded (or refused: a different module under the same version).</summary>
+    public const string ModuleUploaded = "module.uploaded";
 }

@@ -114,4 +114,10 @@ public sealed class SecurityOptions
     /// (with <see cref="AllowAnonymousLoopbackApi"/>). The server logs a warning at start. Default false.
     /// </summary>
     public bool InsecureDevelopmentMode { get; set; }
+
+    /// <summary>
+    /// Lets operators, not only admins, upload WebAssembly modules (<c>POST /api/modules/{name}</c>).
+    /// Default false: uploading code that agents run is an admin's decision.
+    /// </summary>
+    public bool OperatorsMayUploadModules { get; set; }
 }

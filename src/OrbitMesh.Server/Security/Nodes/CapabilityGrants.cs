@@ -28,8 +28,27 @@ internal sealed class CapabilityGrants
 
     public bool AllowsCapability(string capability) => Granted.Any(g => Matches(g, capability));
 
-    /// <summary>The capability a command requires.</summary>
-    public string RequiredFor(string command) => _commandCapabilities.TryGetValue(command, out var capability) ? capability : command;
+    /// <summary>
+    /// The capability a command requires: the mapped one, else for a command of a family
+    /// (<c>prefix:name[@version]</c>) <c>prefix.name</c> (so <c>wasm.*</c> grants every WebAssembly module
+    /// and <c>wasm.resize</c> one of them, in any version), else the command itself.
+    /// </summary>
+    public string RequiredFor(string command)
+    {
+        if (_commandCapabilities.TryGetValue(command, out var capability))
+        {
+            return capability;
+        }
+
+        if (Protocol.CommandFamilies.FamilyOf(command) is { } family)
+        {
+            var name = command[(family.Length - 1)..];
+            var at = name.IndexOf('@', StringComparison.Ordinal);
+            return family[..^2] + "." + (at < 0 ? name : name[..at]);
+        }
+
+        return command;
+    }
 
     /// <summary>True when the node may receive <paramref name="command"/> (cached per command: this is on the dispatch path).</summary>
     public bool AllowsCommand(string command) => _commands.GetOrAdd(command, c => AllowsCapability(RequiredFor(c)));
