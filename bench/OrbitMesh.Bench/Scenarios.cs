@@ -23,6 +23,7 @@ internal static partial class Scenarios
             ["reconnect-storm"] = ReconnectStormAsync,
             ["node-connect"] = NodeConnectAsync,
             ["wasm"] = WasmAsync,
+            ["cron"] = CronAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>
