@@ -28,11 +28,13 @@ public sealed class CallableSurfaceTests
     [Fact]
     public async Task RouteTable_IsExactlyTheListedSurface_AndEachRouteAsksForItsListedCredentials()
     {
-        await using var server = await TestMeshServer.StartAsync(o =>
-        {
-            o.ApiKey = ApiKey;
-            o.Security.AllowAnonymousLoopbackApi = false;
-        });
+        await using var server = await TestMeshServer.StartAsync(
+            o =>
+            {
+                o.ApiKey = ApiKey;
+                o.Security.AllowAnonymousLoopbackApi = false;
+            },
+            services: s => OrbitMesh.Workflows.WorkflowServiceCollectionExtensions.AddOrbitMeshWorkflows(s));
         var actual = server.Services.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
