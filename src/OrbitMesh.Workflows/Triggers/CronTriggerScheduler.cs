@@ -173,6 +173,13 @@ internal sealed partial class CronTriggerScheduler : BackgroundService
     {
         var entry = due.Entry;
         var trigger = entry.Trigger;
+        if (_registry.Find(trigger.Name) is not { Trigger.Enabled: true } current || current.Version != entry.Version)
+        {
+            // Disabled, deleted or changed since it was planned: the next pass plans it again (or not).
+            _due.TryRemove(trigger.Name, out _);
+            return;
+        }
+
         var (last, version) = await _store.LastTickAsync(trigger.Name, cancellationToken).ConfigureAwait(false);
         if (last is not null && last.ScheduledAt >= due.At)
         {
