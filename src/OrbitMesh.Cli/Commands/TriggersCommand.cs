@@ -124,11 +124,8 @@ internal static class TriggersCommand
             var (answer, refused) = await rest.SendOrRefusalAsync(HttpMethod.Post, "api/triggers", body, HttpStatusCode.BadRequest, cancellationToken).ConfigureAwait(false);
             if (refused is { } problem)
             {
-                // The server saw the JSON sent, not the file: its errors carry the member, not the line.
-                var errors = problem.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array
-                    ? list.EnumerateArray().Select(e => new WorkflowValidationError(e.GetProperty("code").GetString() ?? "bad_request", e.GetProperty("message").GetString() ?? string.Empty) { File = path }).ToList()
-                    : [new WorkflowValidationError("bad_request", problem.TryGetProperty("detail", out var d) ? d.GetString() ?? "refused" : "refused") { File = path }];
-                return WorkflowFileCommands.Report(errors, asJson);
+                // The server saw the JSON sent, not the file: its errors name the file but no line.
+                return WorkflowFileCommands.Report([.. WorkflowFileCommands.ServerErrors(problem).Select(e => e with { File = path })], asJson);
             }
 
             if (asJson)

@@ -107,7 +107,7 @@ internal static class WorkflowFileCommands
         return command;
     }
 
-    private static IEnumerable<WorkflowValidationError> ServerErrors(JsonElement problem)
+    internal static IEnumerable<WorkflowValidationError> ServerErrors(JsonElement problem)
     {
         if (!problem.TryGetProperty("errors", out var errors) || errors.ValueKind != JsonValueKind.Array)
         {

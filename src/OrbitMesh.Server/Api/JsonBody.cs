@@ -50,30 +50,16 @@ internal static class JsonBody
             return (default, ApiResults.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", $"The body must be {expected}, not '{contentType}'."));
         }
 
-        if (request.ContentLength > MaxBodyBytes)
+        if (await ReadLimitedAsync(context, MaxBodyBytes).ConfigureAwait(false) is not { } body)
         {
             return (default, TooLarge());
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return (default, TooLarge());
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
+        if (body.Length == 0)
         {
             return (default, ApiResults.BadRequest("The request body is empty; send a JSON object."));
         }
 
-        var body = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         if (JsonText.FindInvalidText(body.Span) is { } where)
         {
             return (default, ApiResults.BadRequest(
@@ -85,4 +71,28 @@ internal static class JsonBody
 
     private static IResult TooLarge() =>
         ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
+
+    /// <summary>The body's bytes as sent (any media type), or null when it is longer than <paramref name="limit"/> (by its Content-Length or as read).</summary>
+    public static async Task<ReadOnlyMemory<byte>?> ReadLimitedAsync(HttpContext context, int limit)
+    {
+        if (context.Request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
 }

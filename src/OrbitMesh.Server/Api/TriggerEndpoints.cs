@@ -202,29 +202,16 @@ internal static class TriggerEndpoints
     private static async Task<IResult> WebhookAsync(HttpContext context, WorkflowTriggers triggers, SecurityAudit audit, string name)
     {
         var limit = triggers.Options.MaxWebhookBodyBytes;
-        if (context.Request.ContentLength > limit)
+        if (await JsonBody.ReadLimitedAsync(context, limit).ConfigureAwait(false) is not { } body)
         {
             return TooLarge(limit);
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return TooLarge(limit);
-            }
-
-            buffer.Write(chunk, 0, read);
         }
 
         var outcome = await triggers.AcceptWebhookAsync(
             name,
             context.Request.Headers[TimestampHeader].FirstOrDefault(),
             context.Request.Headers[SignatureHeader].FirstOrDefault(),
-            new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length),
+            body,
             context.RequestAborted).ConfigureAwait(false);
         if (outcome.Status is WebhookStatus.Unauthorized or WebhookStatus.NotFound)
         {

@@ -120,6 +120,15 @@ public sealed class WorkflowDocument
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     public static async Task<WorkflowDocument> ReadFileAsync(string path, CancellationToken cancellationToken = default)
     {
+        var bytes = await ReadLimitedFileAsync(path, WorkflowLimits.MaxDefinitionBytes, "1 MiB", cancellationToken).ConfigureAwait(false);
+        return Read(bytes, path);
+    }
+
+    /// <summary>A document file's bytes, refused before reading when it is larger than <paramref name="maxBytes"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="WorkflowValidationException">The file is too large.</exception>
+    internal static async Task<byte[]> ReadLimitedFileAsync(string path, int maxBytes, string? limitText, CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var info = new FileInfo(path);
         if (!info.Exists)
@@ -127,15 +136,15 @@ public sealed class WorkflowDocument
             throw new FileNotFoundException($"No file at '{path}'.", path);
         }
 
-        if (info.Length > WorkflowLimits.MaxDefinitionBytes)
+        if (info.Length > maxBytes)
         {
+            var limit = limitText is null ? string.Empty : $" ({limitText})";
             throw new WorkflowValidationException(null, [Located(new WorkflowValidationError(
                 WorkflowErrorCodes.OverLimit,
-                $"The file is {info.Length:N0} bytes; at most {WorkflowLimits.MaxDefinitionBytes:N0} bytes (1 MiB) are allowed."), path, null, null)]);
+                $"The file is {info.Length:N0} bytes; at most {maxBytes:N0} bytes{limit} are allowed."), path, null, null)]);
         }
 
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        return Read(bytes, path);
+        return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Validates the definition: <see cref="WorkflowValidator.Validate"/>'s errors, located in this document.</summary>

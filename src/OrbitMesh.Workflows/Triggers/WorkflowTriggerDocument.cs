@@ -74,19 +74,7 @@ public static class WorkflowTriggerDocument
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     public static async Task<WorkflowTrigger> ParseFileAsync(string path, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new FileNotFoundException($"No file at '{path}'.", path);
-        }
-
-        if (info.Length > MaxBytes)
-        {
-            throw Invalid(null, new WorkflowValidationError(WorkflowErrorCodes.OverLimit, $"The file is {info.Length:N0} bytes; at most {MaxBytes:N0} bytes are allowed.") { File = path });
-        }
-
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var bytes = await WorkflowDocument.ReadLimitedFileAsync(path, MaxBytes, "64 KiB", cancellationToken).ConfigureAwait(false);
         return Parse(bytes, now, path);
     }
 
