@@ -254,7 +254,7 @@ public sealed class WorkflowTriggers
             Trigger = trigger,
             CreatedAt = entry.Stored.CreatedAt,
             UpdatedAt = entry.Stored.UpdatedAt,
-            NextFireAt = trigger is { Kind: WorkflowTriggerKind.Cron, Enabled: true } ? _scheduler.NextFireAt(trigger.Name) ?? entry.Schedule?.Next(Later(tick?.ScheduledAt, entry.Stored.EnabledAt)) : null,
+            NextFireAt = trigger is { Kind: WorkflowTriggerKind.Cron, Enabled: true } ? NextFireAt(entry, tick) : null,
             LastScheduledAt = tick?.ScheduledAt,
             LastClaimedAt = tick?.ClaimedAt,
             LastMissed = tick?.Missed,
@@ -266,6 +266,16 @@ public sealed class WorkflowTriggers
             Schedulable = trigger.Kind != WorkflowTriggerKind.Cron || entry.Schedule is not null,
         };
     }
+
+    /// <summary>
+    /// The scheduler's next time, unless the store already holds a claim at or after it (the
+    /// scheduler moves on just after its claim is written, or another server claimed it): then the
+    /// next time after the last claim.
+    /// </summary>
+    private DateTimeOffset? NextFireAt(TriggerEntry entry, TriggerTick? tick) =>
+        _scheduler.NextFireAt(entry.Trigger.Name) is { } planned && (tick is null || planned > tick.ScheduledAt)
+            ? planned
+            : entry.Schedule?.Next(Later(tick?.ScheduledAt, entry.Stored.EnabledAt));
 
     private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value > b ? value : b;
 
