@@ -27,6 +27,9 @@ public static class WorkflowJson
     /// <summary>The serializer options of the format (read-only).</summary>
     public static JsonSerializerOptions Options { get; } = Create(indented: false);
 
+    /// <summary>The same, indented (for files).</summary>
+    internal static JsonSerializerOptions Indented => IndentedOptions;
+
     /// <summary>Writes a definition as JSON. Code-only members (conditions, configure actions) are left out.</summary>
     public static string Serialize(WorkflowDefinition definition, bool indented = false)
     {

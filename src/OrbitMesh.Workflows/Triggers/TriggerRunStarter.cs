@@ -79,19 +79,9 @@ internal sealed partial class TriggerRunStarter(WorkflowEngine engine, TimeProvi
 
     internal static JsonElement Parameters(WorkflowTrigger trigger, JsonElement? payload, JsonObject meta)
     {
-        var parameters = trigger.Parameters is { ValueKind: JsonValueKind.Object } given
-            ? JsonNode.Parse(given.GetRawText())!.AsObject()
-            : [];
-        if (payload is { ValueKind: JsonValueKind.Object } data)
-        {
-            foreach (var member in data.EnumerateObject())
-            {
-                parameters[member.Name] = JsonNode.Parse(member.Value.GetRawText());
-            }
-        }
-
-        parameters["trigger"] = meta;
-        return JsonSerializer.SerializeToElement(parameters, WorkflowTriggerJson.Options);
+        var given = StepExecutor.MergeParameters(trigger.Parameters, payload is { ValueKind: JsonValueKind.Object } ? payload : null);
+        var server = JsonSerializer.SerializeToElement(new JsonObject { ["trigger"] = meta });
+        return StepExecutor.MergeParameters(given, server)!.Value;
     }
 
     private static partial class Log
