@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrbitMesh.Agent;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 using OrbitMesh.Wasm;
 using OrbitMesh.Wasm.Runtime;
@@ -125,7 +126,7 @@ internal static partial class Scenarios
         using var agentWasm = agentRuntime;
         await agent.ConnectAsync();
         await WaitUntilAsync(async () => await server.ConnectedAgentsAsync() >= 1, TimeSpan.FromSeconds(30));
-        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
         await caller.StartAsync();
         await caller.InvokeAsync<JsonElement>("InvokeCommand", agent.Id, "wasm:echo@1");
         var (meshWasm, meshWasmLatency) = await Latency.MeasureAsync(1, settings.Warmup, settings.Duration,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrbitMesh.Agent;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Bench;
@@ -73,7 +74,7 @@ internal static partial class Scenarios
             var watch = Stopwatch.StartNew();
             await ForEachAsync(Enumerable.Range(0, n), 128, async _ =>
             {
-                var connection = new HubConnectionBuilder().WithUrl(new Uri(bare.Url, "/bare")).Build();
+                var connection = new HubConnectionBuilder().WithMeshHub(new Uri(bare.Url, "/bare")).Build();
                 await connection.StartAsync();
                 await connection.InvokeAsync<string>("Echo", "hello");
                 lock (connections)
@@ -98,9 +99,9 @@ internal static partial class Scenarios
         var metrics = new Dictionary<string, double>();
         await using var server = await ServerProcess.StartAsync("memory");
         var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 128);
-        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
         await caller.StartAsync();
-        await using var bare = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bare")).Build();
+        await using var bare = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bare")).Build();
         await bare.StartAsync();
 
         foreach (var concurrency in new[] { 1, 64 })
@@ -137,7 +138,7 @@ internal static partial class Scenarios
             })
             .Build();
         await agent.ConnectAsync();
-        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
         await caller.StartAsync();
 
         var watch = Stopwatch.StartNew();
@@ -147,7 +148,7 @@ internal static partial class Scenarios
         await agent.DisposeAsync();
 
         var ticks = 0L;
-        await using var bare = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bare")).Build();
+        await using var bare = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bare")).Build();
         bare.On<int>("Tick", _ => Interlocked.Increment(ref ticks));
         await bare.StartAsync();
         watch.Restart();
@@ -164,7 +165,7 @@ internal static partial class Scenarios
         var count = settings.Messages * 2;
         await using var server = await ServerProcess.StartAsync("memory");
         var agents = await StartAgentsAsync(server, 1, maxConcurrentJobs: 8);
-        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
         await caller.StartAsync();
         await caller.InvokeAsync<long>("Stream", 1000);
 
@@ -188,7 +189,7 @@ internal static partial class Scenarios
             var prefix = storage == "sqlite" ? string.Empty : "baseline_";
             await using var server = await ServerProcess.StartAsync(storage);
             var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
-            await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+            await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
             await caller.StartAsync();
             for (var i = 0; i < 200; i++)
             {
@@ -257,7 +258,7 @@ internal static partial class Scenarios
         var metrics = new Dictionary<string, double> { ["runs"] = Runs, ["steps_per_run"] = StepsPerRun };
         await using var server = await ServerProcess.StartAsync("sqlite");
         var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
-        await using var caller = new HubConnectionBuilder().WithUrl(new Uri(server.Url, "/bench")).Build();
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
         await caller.StartAsync();
         for (var i = 0; i < 100; i++)
         {

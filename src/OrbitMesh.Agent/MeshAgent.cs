@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OrbitMesh.Agent.Jobs;
 using OrbitMesh.Execution;
 using OrbitMesh.Protocol;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Agent;
@@ -49,14 +50,15 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
     private readonly HttpClient? _ownedHttpClient;
-    private readonly Lock _certificateGate = new();
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _presented;
     private Exception? _closeReason;
+    private volatile bool _connectedOnce;
+    private int _closedRaised;
     private int _activeJobs;
     private int _started;
     private bool _disposed;
 
-    internal MeshAgent(MeshAgentOptions options, HandlerRegistry handlers, IServiceProvider? services, ILoggerFactory loggerFactory, Action<HubConnectionOptions>? configureConnection,
+    internal MeshAgent(MeshAgentOptions options, HandlerRegistry handlers, IServiceProvider? services, ILoggerFactory loggerFactory, Action<MeshConnectionOptions>? configureConnection,
         IReadOnlyList<Type>? middleware = null, Func<ReadOnlyMemory<byte>, Task>? rawHandler = null)
     {
         _options = options;
@@ -77,52 +79,30 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _slots = new SemaphoreSlim(options.MaxConcurrentJobs, options.MaxConcurrentJobs);
         _heartbeatInterval = TimeSpan.FromSeconds(5);
 
+        if (options.Identity is not null && options.HttpClient is null)
+        {
+            _ownedHttpClient = new HttpClient(TlsValidation.CreateHandler(ServerCertificateValidation(options)));
+        }
+
         var builder = new HubConnectionBuilder()
-            .WithUrl(options.HubUrl)
+            .WithMeshHub(ToHttp(options.HubUrl), o =>
+            {
+                o.Transports = options.Transports;
+                o.StatefulReconnect = options.StatefulReconnect;
+                o.TimeProvider = _time;
+                o.AccessTokenProvider = CreateTokenProvider(options, o);
+                ApplyTls(options, o);
+                configureConnection?.Invoke(o);
+            })
             .WithAutomaticReconnect(new DecorrelatedJitterRetryPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay))
             .WithKeepAliveInterval(options.KeepAliveInterval)
-            .WithServerTimeout(options.ServerTimeout)
-            .WithLoggerFactory(loggerFactory)
-            .WithTimeProvider(_time);
-        if (options.Token is { Length: > 0 } token)
-        {
-            builder.WithAccessToken(token);
-        }
-
-        if (options.Identity is { } identity)
-        {
-            if (options.HttpClient is null)
-            {
-                _ownedHttpClient = new HttpClient(TlsValidation.CreateHandler(ServerCertificateValidation(options)));
-            }
-
-            var enrollment = new Security.NodeEnrollmentClient(options.HttpClient ?? _ownedHttpClient!, options.Server!);
-            var time = options.TimeProvider;
-            var presentCertificate = options.ClientCertificate is null && options.HubUrl.Scheme is "https" or "wss";
-            builder.Configure(o => o.AccessTokenProvider = async ct =>
-            {
-                var credential = await enrollment.ConnectCredentialAsync(identity, time, ct).ConfigureAwait(false);
-                if (presentCertificate)
-                {
-                    // Over https the node also presents its (possibly just renewed) certificate: mutual TLS.
-                    PresentNodeCertificate(identity, o.ClientCertificates);
-                }
-
-                return credential;
-            });
-        }
-
-        builder.Configure(o => ApplyTls(options, o));
-        if (configureConnection is not null)
-        {
-            builder.Configure(configureConnection);
-        }
-
+            .WithServerTimeout(options.ServerTimeout);
+        builder.Services.AddSingleton(loggerFactory);
         _connection = builder.Build();
         _pipeline = MeshPipeline.Build(middleware ?? [], RunHandlerAsync);
         _rawHandler = rawHandler;
         _runner = new JobRunner(_connection, handlers, _pipeline, _services, _slots, options, _logger);
-        _connection.OnWithResult<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, OnInvokeAsync);
+        _connection.On<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, OnInvokeAsync);
         _connection.On<DisconnectNotice>(HubMethodNames.Disconnect, OnDisconnectNotice);
         _connection.On<JobAssignment>(HubMethodNames.AssignJob, _runner.OnAssignAsync);
         _connection.On<JobCancellation>(HubMethodNames.CancelJob, _runner.OnCancelAsync);
@@ -142,7 +122,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
     }
 
     /// <summary>The server certificate check and client certificate from the agent's settings.</summary>
-    internal static void ApplyTls(MeshAgentOptions options, HubConnectionOptions connection)
+    internal static void ApplyTls(MeshAgentOptions options, MeshConnectionOptions connection)
     {
         connection.ServerCertificateValidation = ServerCertificateValidation(options) ?? connection.ServerCertificateValidation;
 
@@ -150,6 +130,45 @@ public sealed partial class MeshAgent : IAsyncDisposable
         {
             connection.ClientCertificates.Add(certificate);
         }
+    }
+
+    /// <summary>The official client wants an http(s) URL; the agent also accepts ws(s).</summary>
+    private static Uri ToHttp(Uri url) => url.Scheme switch
+    {
+        "ws" => new UriBuilder(url) { Scheme = "http", Port = url.IsDefaultPort ? -1 : url.Port }.Uri,
+        "wss" => new UriBuilder(url) { Scheme = "https", Port = url.IsDefaultPort ? -1 : url.Port }.Uri,
+        _ => url,
+    };
+
+    /// <summary>
+    /// The bearer token for each connect: the shared token, or for an enrolled node a fresh proof (and, over
+    /// https, its possibly just renewed certificate for mutual TLS).
+    /// </summary>
+    private Func<Task<string?>>? CreateTokenProvider(MeshAgentOptions options, MeshConnectionOptions connection)
+    {
+        if (options.Token is { Length: > 0 } token)
+        {
+            return () => Task.FromResult<string?>(token);
+        }
+
+        if (options.Identity is not { } identity)
+        {
+            return null;
+        }
+
+        var enrollment = new Security.NodeEnrollmentClient(options.HttpClient ?? _ownedHttpClient!, options.Server!);
+        var time = options.TimeProvider;
+        var presentCertificate = options.ClientCertificate is null && options.HubUrl.Scheme is "https" or "wss";
+        return async () =>
+        {
+            var credential = await enrollment.ConnectCredentialAsync(identity, time, _stopping.Token).ConfigureAwait(false);
+            if (presentCertificate)
+            {
+                PresentNodeCertificate(identity, connection.ClientCertificates);
+            }
+
+            return credential;
+        };
     }
 
     /// <summary>
@@ -164,7 +183,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
 
     private void PresentNodeCertificate(Security.NodeIdentity identity, System.Security.Cryptography.X509Certificates.X509CertificateCollection certificates)
     {
-        lock (_certificateGate)
+        // The transport reads the collection at each TLS handshake, under the same lock.
+        lock (certificates)
         {
             if (identity.Certificate is not { } current || _presented?.SerialNumber == current.SerialNumber)
             {
@@ -232,7 +252,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
             throw new MeshRegistrationException("The agent's registration is invalid: " + string.Join(" ", errors));
         }
 
-        await StartConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await StartConnectionAsync(_options.RetryInitialConnection, cancellationToken).ConfigureAwait(false);
         try
         {
             await RegisterAsync(cancellationToken).ConfigureAwait(false);
@@ -242,6 +262,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
             await _connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+
+        _connectedOnce = true;
 
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopping.Token), CancellationToken.None);
         _notificationLoop = Task.Run(() => NotificationLoopAsync(_stopping.Token), CancellationToken.None);
@@ -324,31 +346,59 @@ public sealed partial class MeshAgent : IAsyncDisposable
         DesiredVersion = Twin.DesiredVersion,
     };
 
-    private async Task StartConnectionAsync(CancellationToken cancellationToken)
+    private async Task StartConnectionAsync(bool retry, CancellationToken cancellationToken)
     {
-        if (!_options.RetryInitialConnection)
+        if (!retry)
         {
-            await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+            await _connection.StartMeshAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var policy = new DecorrelatedJitterRetryPolicy(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay);
         TimeSpan? previous = null;
+        var started = _time.GetTimestamp();
         for (long attempt = 0; ; attempt++)
         {
             try
             {
-                await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+                await _connection.StartMeshAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (MeshConnectionException ex) when (ex is not MeshAuthenticationException && ex.IsRetryable)
             {
-                var delay = policy.NextRetryDelay(new RetryContext { PreviousRetryCount = attempt, PreviousDelay = previous, RetryReason = ex, RetryAfter = ex.RetryAfter })!.Value;
+                var delay = policy.NextDelay(attempt, _time.GetElapsedTime(started), previous, ex.RetryAfter)!.Value;
                 previous = delay;
                 Log.ConnectRetry(_logger, ex.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Connects again after the server closed the connection. The official client reconnects by itself only
+    /// when the transport is lost: a server that aborts a connection (its sweep of silent connections, a node
+    /// credential that expired) sends Close without "allow reconnect", and the client stops for good. The
+    /// agent starts over and registers again, unless it is stopping or was told not to come back.
+    /// </summary>
+    private async Task RestartAsync()
+    {
+        try
+        {
+            await StartConnectionAsync(retry: true, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            await RaiseClosedAsync(null).ConfigureAwait(false);
+            return;
+        }
+        catch (MeshConnectionException ex)
+        {
+            _closeReason = ex;
+            await RaiseClosedAsync(ex).ConfigureAwait(false);
+            return;
+        }
+
+        await OnReconnectedAsync(_connection.ConnectionId).ConfigureAwait(false);
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -655,6 +705,23 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private Task OnClosedAsync(Exception? error)
     {
         _registration = null;
+        if (_connectedOnce && _closeReason is null && !_stopping.IsCancellationRequested)
+        {
+            Log.Reconnecting(_logger, error?.Message ?? "the server closed the connection");
+            _ = Task.Run(RestartAsync);
+            return Reconnecting?.Invoke(error) ?? Task.CompletedTask;
+        }
+
+        return RaiseClosedAsync(error);
+    }
+
+    private Task RaiseClosedAsync(Exception? error)
+    {
+        if (Interlocked.Exchange(ref _closedRaised, 1) != 0)
+        {
+            return Task.CompletedTask;
+        }
+
         var reason = _closeReason ?? error;
         if (reason is null)
         {

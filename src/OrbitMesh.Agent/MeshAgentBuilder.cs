@@ -24,7 +24,7 @@ public sealed class MeshAgentBuilder
     private readonly HandlerRegistry _handlers = new();
     private IServiceProvider? _services;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
-    private Action<HubConnectionOptions>? _configureConnection;
+    private Action<MeshConnectionOptions>? _configureConnection;
     private readonly List<Type> _middleware = [];
     private Func<ReadOnlyMemory<byte>, Task>? _rawHandler;
     private bool _built;
@@ -154,8 +154,11 @@ public sealed class MeshAgentBuilder
         return this;
     }
 
-    /// <summary>Low-level connection settings (keep-alive, WebSocket options, ...).</summary>
-    public MeshAgentBuilder ConfigureConnection(Action<HubConnectionOptions> configure)
+    /// <summary>
+    /// Low-level connection settings: the transports, TLS, and through
+    /// <see cref="MeshConnectionOptions.ConfigureHttpConnection"/> the official client's own options (headers, proxy, WebSocket options, ...).
+    /// </summary>
+    public MeshAgentBuilder ConfigureConnection(Action<MeshConnectionOptions> configure)
     {
         _configureConnection += configure;
         return this;

@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Protocol;
 using OrbitMesh.Transport;
 
@@ -64,10 +66,23 @@ public sealed class MeshAgentOptions
     public bool RetryInitialConnection { get; set; }
 
     /// <summary>The transport's keep-alive interval. Default 15 s.</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = HubConnectionOptions.DefaultKeepAliveInterval;
+    public TimeSpan KeepAliveInterval { get; set; } = HubConnection.DefaultKeepAliveInterval;
 
     /// <summary>The transport's server timeout. Default 30 s.</summary>
-    public TimeSpan ServerTimeout { get; set; } = HubConnectionOptions.DefaultServerTimeout;
+    public TimeSpan ServerTimeout { get; set; } = HubConnection.DefaultServerTimeout;
+
+    /// <summary>
+    /// The transports the agent may use, tried in order after negotiation: WebSockets, then server-sent
+    /// events, then long polling, so an agent behind a proxy that blocks WebSockets still connects. Default: all three.
+    /// </summary>
+    public HttpTransportType Transports { get; set; } = MeshConnectionOptions.AllTransports;
+
+    /// <summary>
+    /// Resume the same connection after a short cut (SignalR stateful reconnect): messages in flight either
+    /// way are replayed, nothing is lost and the agent does not register again. The server must allow it
+    /// (it does by default). Longer cuts still end in a reconnect and a new registration. Default true.
+    /// </summary>
+    public bool StatefulReconnect { get; set; } = true;
 
     /// <summary>How long <see cref="MeshAgent.StopAsync"/> lets running jobs finish before it gives them back. Default 30 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -117,6 +132,11 @@ public sealed class MeshAgentOptions
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
         {
             errors.Add("ReconnectBaseDelay must be positive and ReconnectMaxDelay at least as large.");
+        }
+
+        if (Transports == HttpTransportType.None || (Transports & ~MeshConnectionOptions.AllTransports) != 0)
+        {
+            errors.Add($"Transports must be WebSockets, ServerSentEvents, LongPolling or a combination; '{Transports}' is not.");
         }
 
         if (Server is { } server && server.Scheme is not ("http" or "https" or "ws" or "wss"))

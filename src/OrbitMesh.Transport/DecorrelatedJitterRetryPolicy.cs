@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.SignalR.Client;
+
 namespace OrbitMesh.Transport;
 
 /// <summary>
@@ -6,6 +8,13 @@ namespace OrbitMesh.Transport;
 /// between zero and the base delay, so a fleet that lost its server at the same instant does not come
 /// back at the same instant. A server's <c>Retry-After</c> is honoured on top of the jitter.
 /// </summary>
+/// <remarks>
+/// The official client's own policies retry at fixed delays (0, 2, 10 and 30 s by default), so a fleet that
+/// lost its server together comes back together; this one spreads it out. It reads the server's
+/// <c>Retry-After</c> from the failure of the previous attempt (<see cref="MeshConnectFailure"/>), which the
+/// official <see cref="RetryContext"/> does not carry. One instance serves one connection: it remembers the
+/// delay it gave last.
+/// </remarks>
 public sealed class DecorrelatedJitterRetryPolicy : IRetryPolicy
 {
     /// <summary>The default base delay: 500 ms.</summary>
@@ -15,6 +24,7 @@ public sealed class DecorrelatedJitterRetryPolicy : IRetryPolicy
     public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(30);
 
     private readonly Func<double> _random;
+    private TimeSpan? _previous;
 
     /// <summary>Creates a policy that retries forever with the default delays.</summary>
     public DecorrelatedJitterRetryPolicy()
@@ -50,13 +60,29 @@ public sealed class DecorrelatedJitterRetryPolicy : IRetryPolicy
     public TimeSpan? NextRetryDelay(RetryContext retryContext)
     {
         ArgumentNullException.ThrowIfNull(retryContext);
-        if (MaxElapsed is { } limit && retryContext.ElapsedTime >= limit)
+        var previous = retryContext.PreviousRetryCount == 0 ? null : _previous;
+        var delay = NextDelay(retryContext.PreviousRetryCount, retryContext.ElapsedTime, previous, MeshConnectFailure.RetryAfterOf(retryContext.RetryReason));
+        _previous = delay;
+        return delay;
+    }
+
+    /// <summary>
+    /// The delay before attempt <paramref name="previousRetryCount"/> + 1, or null to give up: the policy itself,
+    /// for callers that keep their own attempt count (the agent's first connect, say).
+    /// </summary>
+    /// <param name="previousRetryCount">Attempts that failed so far (0 before the first retry).</param>
+    /// <param name="elapsed">Time spent retrying so far.</param>
+    /// <param name="previousDelay">The delay given for the previous attempt; null before the first.</param>
+    /// <param name="retryAfter">A delay the server asked for (HTTP 429 or 503 with <c>Retry-After</c>).</param>
+    public TimeSpan? NextDelay(long previousRetryCount, TimeSpan elapsed, TimeSpan? previousDelay, TimeSpan? retryAfter)
+    {
+        if (MaxElapsed is { } limit && elapsed >= limit)
         {
             return null;
         }
 
         double delayMs;
-        if (retryContext.PreviousDelay is not { } previous || retryContext.PreviousRetryCount == 0)
+        if (previousDelay is not { } previous || previousRetryCount == 0)
         {
             delayMs = _random() * BaseDelay.TotalMilliseconds;
         }
@@ -69,11 +95,11 @@ public sealed class DecorrelatedJitterRetryPolicy : IRetryPolicy
 
         delayMs = Math.Min(delayMs, MaxDelay.TotalMilliseconds);
 
-        if (retryContext.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero)
+        if (retryAfter is { } wait && wait > TimeSpan.Zero)
         {
             // The server asked for at least this long; add up to one base delay of jitter so that
             // everybody it answered the same way does not return in the same instant.
-            delayMs = Math.Max(delayMs, retryAfter.TotalMilliseconds + (_random() * BaseDelay.TotalMilliseconds));
+            delayMs = Math.Max(delayMs, wait.TotalMilliseconds + (_random() * BaseDelay.TotalMilliseconds));
         }
 
         return TimeSpan.FromMilliseconds(delayMs);

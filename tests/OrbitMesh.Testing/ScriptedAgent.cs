@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using OrbitMesh.Protocol;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Testing;
@@ -49,9 +50,9 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     public static async Task<ScriptedAgent> ConnectAsync(TestMeshServer server, string id, string[] commands, Func<AgentRegistration, AgentRegistration>? adjust = null, int maxConcurrentJobs = 4)
     {
-        var connection = new HubConnectionBuilder().WithUrl(server.HubUrl).WithAccessToken(TestMeshServer.AgentToken).Build();
+        var connection = new HubConnectionBuilder().WithMeshHub(server.HubUrl, TestMeshServer.AgentToken).Build();
         var agent = new ScriptedAgent(connection, id);
-        await connection.StartAsync().ConfigureAwait(false);
+        await connection.StartMeshAsync().ConfigureAwait(false);
         var registration = new AgentRegistration { Id = id, Commands = commands, MaxConcurrentJobs = maxConcurrentJobs };
         registration = adjust?.Invoke(registration) ?? registration;
         agent.Registration = await connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, registration).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Client;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 
@@ -12,7 +13,7 @@ public sealed class HubConnectionMessageTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await HubServer.StartAsync();
-        _connection = new HubConnectionBuilder().WithUrl(_server.Url("/test")).Build();
+        _connection = new HubConnectionBuilder().WithMeshHub(_server.Url("/test")).Build();
         await _connection.StartAsync();
     }
 
@@ -85,7 +86,7 @@ public sealed class HubConnectionMessageTests : IAsyncLifetime
     [Fact]
     public async Task ClientResult_ServerAwaitsTheHandlersResult()
     {
-        using var handler = _connection.OnWithResult<string, string>("Answer", question => Task.FromResult("answer to " + question));
+        using var handler = _connection.On<string, string>("Answer", question => Task.FromResult("answer to " + question));
         var connectionId = await _connection.InvokeAsync<string>("WhoAmI");
         var answer = await _server.TestHubContext.Clients.Client(connectionId).InvokeAsync<string>("Answer", "q1", CancellationToken.None);
         Assert.Equal("answer to q1", answer);
@@ -94,7 +95,7 @@ public sealed class HubConnectionMessageTests : IAsyncLifetime
     [Fact]
     public async Task ClientResult_HandlerThrows_ServerGetsTheError()
     {
-        using var handler = _connection.OnWithResult<string, string>("Answer", new Func<string, string>(_ => throw new InvalidOperationException("cannot answer")));
+        using var handler = _connection.On<string, string>("Answer", new Func<string, string>(_ => throw new InvalidOperationException("cannot answer")));
         var connectionId = await _connection.InvokeAsync<string>("WhoAmI");
         var error = await Assert.ThrowsAsync<HubException>(() =>
             _server.TestHubContext.Clients.Client(connectionId).InvokeAsync<string>("Answer", "q2", CancellationToken.None));
@@ -123,15 +124,19 @@ public sealed class HubConnectionMessageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task StreamAsync_StoppedEarly_CancelsTheServersStream()
+    public async Task StreamAsync_StoppedEarlyByItsToken_CancelsTheServersStream()
     {
-        await foreach (var item in _connection.StreamAsync<int>("Counter", 1000, 20))
+        using var stop = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            if (item == 2)
+            await foreach (var item in _connection.StreamAsync<int>("Counter", 1000, 20, stop.Token))
             {
-                break;
+                if (item == 2)
+                {
+                    await stop.CancelAsync();
+                }
             }
-        }
+        });
 
         Assert.True(await Wait.ForAsync(_server.Recorder.StreamCancelled.Task, "the hub's stream to observe cancellation"));
     }
@@ -191,6 +196,6 @@ public sealed class HubConnectionMessageTests : IAsyncLifetime
     {
         await _connection.StopAsync();
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _connection.InvokeAsync<string>("Echo", "x"));
-        Assert.Contains("Disconnected", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not active", error.Message, StringComparison.Ordinal);
     }
 }

@@ -45,17 +45,18 @@ public sealed class HubServer : IAsyncDisposable
         app.MapHub<TestHub>("/test");
         app.MapHub<SilentHub>("/silent");
         app.MapHub<FailingHub>("/failing");
-        app.MapGet("/secured", (HttpContext context) =>
+        // Refusals answer the negotiate request and the WebSocket upgrade alike.
+        app.Map("/secured/{**rest}", (HttpContext context) =>
         {
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\", error_description=\"The token is not known\"";
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         });
-        app.MapGet("/busy", (HttpContext context) =>
+        app.Map("/busy/{**rest}", (HttpContext context) =>
         {
             context.Response.Headers.RetryAfter = "7";
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapRawProtocolEndpoint("/raw");
+        app.UseWebSockets();
         app.MapPingCountingEndpoint("/pings");
 
         await app.StartAsync();

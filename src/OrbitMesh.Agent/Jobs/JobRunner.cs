@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using OrbitMesh.Diagnostics;
 using OrbitMesh.Execution;
 using OrbitMesh.Protocol;
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Agent.Jobs;
 

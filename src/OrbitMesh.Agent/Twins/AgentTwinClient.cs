@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Protocol;
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Twins;
 
 namespace OrbitMesh.Agent;

@@ -32,7 +32,13 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         }
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
-        var hub = endpoints.MapHub<AgentHub>(options.HubPath, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
+        // Stateful reconnect: an agent whose connection is cut for a moment resumes it (the messages either
+        // side missed are replayed from a buffer) instead of reconnecting and registering again.
+        var hub = endpoints.MapHub<AgentHub>(options.HubPath, o =>
+        {
+            o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            o.AllowStatefulReconnects = true;
+        });
 
         // Every /api endpoint needs at least the viewer role (writes ask for more on the endpoint) and is
         // rate limited per identity; an endpoint's own AllowAnonymous or RequireRateLimiting wins.

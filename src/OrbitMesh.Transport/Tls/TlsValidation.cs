@@ -6,7 +6,7 @@ namespace OrbitMesh.Transport;
 
 /// <summary>
 /// Ways to decide whether the server's TLS certificate is trusted, for
-/// <see cref="HubConnectionOptions.ServerCertificateValidation"/> and for REST calls
+/// <see cref="MeshConnectionOptions.ServerCertificateValidation"/> and for REST calls
 /// (<see cref="CreateHandler"/>), so the hub connection and the HTTP calls trust the same thing.
 /// </summary>
 public static class TlsValidation

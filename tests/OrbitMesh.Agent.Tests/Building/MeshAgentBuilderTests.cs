@@ -1,4 +1,4 @@
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Agent.Tests.Building;
 

@@ -1,4 +1,4 @@
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Agent.Tests.Building;
 
@@ -53,7 +53,7 @@ public sealed class MeshAgentOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.ReconnectMaxDelay);
         Assert.Equal(TimeSpan.FromSeconds(15), options.KeepAliveInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.ServerTimeout);
-        Assert.Equal(HubConnectionOptions.DefaultKeepAliveInterval, options.KeepAliveInterval);
+        Assert.Equal(HubConnection.DefaultKeepAliveInterval, options.KeepAliveInterval);
         Assert.False(options.RetryInitialConnection);
         Assert.False(options.IncludeErrorDetails);
         Assert.Same(TimeProvider.System, options.TimeProvider);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Client;
 using System.Diagnostics;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Hosting;

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using OrbitMesh.Agent;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Tests.Infrastructure;
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Server.Tests.Hubs;
 

@@ -3,7 +3,7 @@ using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Server.Tests.Infrastructure;
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Server.Tests.Hubs;
 

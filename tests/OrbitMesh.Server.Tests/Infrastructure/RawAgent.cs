@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OrbitMesh.Protocol;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Server.Tests.Infrastructure;
@@ -50,10 +51,11 @@ internal sealed class RawAgent : IAsyncDisposable
     /// <summary>Connects with the test token; <paramref name="configure"/> may change the builder (URL, token, timeouts).</summary>
     public static async Task<RawAgent> ConnectAsync(TestMeshServer server, Action<HubConnectionBuilder>? configure = null)
     {
-        var builder = new HubConnectionBuilder().WithUrl(server.HubUrl).WithAccessToken(TestMeshServer.AgentToken);
+        var builder = new HubConnectionBuilder();
+        builder.WithMeshHub(server.HubUrl, TestMeshServer.AgentToken);
         configure?.Invoke(builder);
         var agent = new RawAgent(builder.Build());
-        await agent.Connection.StartAsync();
+        await agent.Connection.StartMeshAsync();
         return agent;
     }
 

@@ -1,7 +1,7 @@
 using OrbitMesh.Agent;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Tests.Infrastructure;
-using OrbitMesh.Transport;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace OrbitMesh.Server.Tests.Invocation;
 
@@ -226,7 +226,7 @@ public sealed class ServerMeshClientTests : IAsyncLifetime
     public async Task InvokeAsync_RawAgentCompletesWithAnError_ThrowsHandlerFailedWithItsMessage()
     {
         await using var raw = await RawAgent.ConnectAsync(_server);
-        raw.Connection.OnWithResult<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, new Func<InvokeRequest, InvokeResult>(_ => throw new InvalidOperationException("raw agent refuses")));
+        raw.Connection.On<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, new Func<InvokeRequest, InvokeResult>(_ => throw new InvalidOperationException("raw agent refuses")));
         await raw.RegisterAsync(Registrations.Valid("raw-failing"));
 
         var error = await Assert.ThrowsAsync<MeshInvocationException>(() => Wait.ForAsync(_server.Mesh.InvokeAsync<object>("raw-failing", "x"), "the failure"));
@@ -250,7 +250,7 @@ public sealed class ServerMeshClientTests : IAsyncLifetime
     public async Task InvokeAsync_RawAgentAnswersNull_ThrowsInternalError()
     {
         await using var raw = await RawAgent.ConnectAsync(_server);
-        raw.Connection.OnWithResult<InvokeRequest, InvokeResult?>(HubMethodNames.Invoke, _ => (InvokeResult?)null);
+        raw.Connection.On<InvokeRequest, InvokeResult?>(HubMethodNames.Invoke, _ => (InvokeResult?)null);
         await raw.RegisterAsync(Registrations.Valid("raw-null"));
 
         var error = await Assert.ThrowsAsync<MeshInvocationException>(() => Wait.ForAsync(_server.Mesh.InvokeAsync<object>("raw-null", "x"), "the failure"));
@@ -264,7 +264,7 @@ public sealed class ServerMeshClientTests : IAsyncLifetime
     {
         var received = new TaskCompletionSource<InvokeRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var raw = await RawAgent.ConnectAsync(_server);
-        raw.Connection.OnWithResult<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, request =>
+        raw.Connection.On<InvokeRequest, InvokeResult>(HubMethodNames.Invoke, request =>
         {
             received.TrySetResult(request);
             return InvokeResult.Ok(OrbitMeshJson.ToElement("done"));

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Server.Tests.Options;
@@ -209,8 +210,8 @@ public sealed class OrbitMeshServerOptionsTests
 
         await using var agent = await RawAgent.ConnectAsync(server, b => b.WithUrl(new Uri(server.Url, "/fleet/hub")));
         var result = await agent.RegisterAsync(Registrations.Valid("relocated"));
-        await using var lost = new HubConnectionBuilder().WithUrl(server.HubUrl).WithAccessToken(TestMeshServer.AgentToken).Build();
-        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => Wait.ForAsync(lost.StartAsync(), "the connect to the default path to fail"));
+        await using var lost = new HubConnectionBuilder().WithMeshHub(server.HubUrl, TestMeshServer.AgentToken).Build();
+        var error = await Assert.ThrowsAsync<MeshConnectionException>(() => Wait.ForAsync(lost.StartMeshAsync(), "the connect to the default path to fail"));
 
         Assert.Equal("relocated", result.AgentId);
         Assert.Equal("not_found", error.Code);

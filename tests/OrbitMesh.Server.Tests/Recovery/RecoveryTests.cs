@@ -52,7 +52,7 @@ public sealed class RecoveryTests
         await Wait.ForAsync(started.Task, "the handler to start");
 
         await server.DisposeAsync();
-        await Wait.UntilAsync(() => agent.State != OrbitMesh.Transport.HubConnectionState.Connected, "the agent to notice the server went away");
+        await Wait.UntilAsync(() => agent.State != Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, "the agent to notice the server went away");
         if (finishWhileTheServerIsDown)
         {
             release.SetResult();

@@ -5,6 +5,7 @@ using System.Text.Json;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Security;
 using OrbitMesh.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Server.Tests.Security;
@@ -21,9 +22,9 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Connect_NoToken_IsRefusedWith401AndTheReason()
     {
-        await using var connection = new HubConnectionBuilder().WithUrl(_server.HubUrl).Build();
+        await using var connection = new HubConnectionBuilder().WithMeshHub(_server.HubUrl).Build();
 
-        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartAsync(), "the refusal"));
+        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartMeshAsync(), "the refusal"));
 
         Assert.Equal(401, error.StatusCode);
         Assert.Contains(AgentTokenAuthenticationHandler.MissingToken, error.Message, StringComparison.Ordinal);
@@ -35,9 +36,9 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Connect_WrongToken_IsRefusedWith401AndTheReason()
     {
-        await using var connection = new HubConnectionBuilder().WithUrl(_server.HubUrl).WithAccessToken("not-the-right-token").Build();
+        await using var connection = new HubConnectionBuilder().WithMeshHub(_server.HubUrl, "not-the-right-token").Build();
 
-        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartAsync(), "the refusal"));
+        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartMeshAsync(), "the refusal"));
 
         Assert.Equal(401, error.StatusCode);
         Assert.Contains(AgentTokenAuthenticationHandler.UnknownToken, error.Message, StringComparison.Ordinal);
@@ -65,8 +66,8 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
     public async Task Connect_TokenInTheAccessTokenQueryString_IsAccepted()
     {
         var url = new Uri(_server.HubUrl + "?access_token=" + Uri.EscapeDataString(TestMeshServer.AgentToken));
-        await using var connection = new HubConnectionBuilder().WithUrl(url).Build();
-        await Wait.ForAsync(connection.StartAsync(), "the connect");
+        await using var connection = new HubConnectionBuilder().WithMeshHub(url).Build();
+        await Wait.ForAsync(connection.StartMeshAsync(), "the connect");
 
         var result = await connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, Registrations.Valid("query-token"));
 
@@ -78,9 +79,9 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
     public async Task Connect_WrongTokenInTheQueryString_IsRefused()
     {
         var url = new Uri(_server.HubUrl + "?access_token=wrong-token-in-query");
-        await using var connection = new HubConnectionBuilder().WithUrl(url).Build();
+        await using var connection = new HubConnectionBuilder().WithMeshHub(url).Build();
 
-        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartAsync(), "the refusal"));
+        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartMeshAsync(), "the refusal"));
         Assert.Contains(AgentTokenAuthenticationHandler.UnknownToken, error.Message, StringComparison.Ordinal);
     }
 
@@ -88,11 +89,10 @@ public sealed class AgentTokenAuthenticationHandlerTests : IAsyncLifetime
     public async Task Connect_EmptyBearerToken_IsRefusedAsMissing()
     {
         await using var connection = new HubConnectionBuilder()
-            .WithUrl(_server.HubUrl)
-            .Configure(o => o.Headers["Authorization"] = "Bearer    ")
+            .WithMeshHub(_server.HubUrl, o => o.ConfigureHttpConnection = http => http.Headers["Authorization"] = "Bearer    ")
             .Build();
 
-        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartAsync(), "the refusal"));
+        var error = await Assert.ThrowsAsync<MeshAuthenticationException>(() => Wait.ForAsync(connection.StartMeshAsync(), "the refusal"));
         Assert.Contains(AgentTokenAuthenticationHandler.MissingToken, error.Message, StringComparison.Ordinal);
     }
 

@@ -162,7 +162,7 @@ public sealed class TwinTests
 
         await Wait.UntilAsync(() => agent.Twin.DesiredVersion == 1, "version 1 to reach the agent");
         await server.DisposeAsync();
-        await Wait.UntilAsync(() => agent.State == OrbitMesh.Transport.HubConnectionState.Reconnecting, "the agent to notice");
+        await Wait.UntilAsync(() => agent.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Reconnecting, "the agent to notice");
 
         // Change the desired properties with the agent away (through a second server on the same data).
         await using (var offline = await TestMeshServer.StartAsync(storage: b => b.UseSqlite(db)))

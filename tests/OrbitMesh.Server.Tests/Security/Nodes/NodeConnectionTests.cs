@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.SignalR;
 using OrbitMesh.Protocol;
 using OrbitMesh.Security;
 using OrbitMesh.Server.Security.Nodes;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrbitMesh.Transport;
 
 namespace OrbitMesh.Server.Tests.Security.Nodes;
@@ -97,11 +98,11 @@ public sealed class NodeConnectionTests : IAsyncLifetime
         var identity = await _kit.EnrollApprovedAsync("once", "echo");
         var nonce = (await Challenge("once")).Nonce;
         var credential = NodeProof.Credential("once", nonce, NodeProof.Sign(identity.Key, NodeProof.ConnectPurpose, "once", nonce));
-        await using var first = new HubConnectionBuilder().WithUrl(_server.HubUrl).WithAccessToken(credential).Build();
-        await first.StartAsync();
+        await using var first = new HubConnectionBuilder().WithMeshHub(_server.HubUrl, credential).Build();
+        await first.StartMeshAsync();
 
-        await using var replay = new HubConnectionBuilder().WithUrl(_server.HubUrl).WithAccessToken(credential).Build();
-        var refusal = await Assert.ThrowsAnyAsync<MeshConnectionException>(() => replay.StartAsync());
+        await using var replay = new HubConnectionBuilder().WithMeshHub(_server.HubUrl, credential).Build();
+        var refusal = await Assert.ThrowsAnyAsync<MeshConnectionException>(() => replay.StartMeshAsync());
 
         Assert.Contains("already used", refusal.Message, StringComparison.Ordinal);
     }
@@ -243,10 +244,9 @@ public sealed class NodeConnectionTests : IAsyncLifetime
     private async Task<HubConnection> ConnectRawAsync(OrbitMesh.Agent.Security.NodeIdentity identity)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(_server.HubUrl)
-            .Configure(o => o.AccessTokenProvider = async ct => await _kit.Enrollment.ConnectCredentialAsync(identity, cancellationToken: ct))
+            .WithMeshHub(_server.HubUrl, o => o.AccessTokenProvider = async () => await _kit.Enrollment.ConnectCredentialAsync(identity))
             .Build();
-        await connection.StartAsync();
+        await connection.StartMeshAsync();
         return connection;
     }
 }

@@ -14,49 +14,6 @@ public static class RawProtocolEndpoint
 {
     public const char RecordSeparator = '\u001e';
 
-    public static void MapRawProtocolEndpoint(this WebApplication app, string path)
-    {
-        app.UseWebSockets();
-        app.Map(path, async (HttpContext context) =>
-        {
-            if (!context.WebSockets.IsWebSocketRequest)
-            {
-                context.Response.StatusCode = 400;
-                return;
-            }
-
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[4096];
-            var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
-            var handshake = Encoding.UTF8.GetString(buffer, 0, received.Count);
-            if (!handshake.Contains("\"protocol\":\"json\"", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            // Handshake response and the first invocation in one frame.
-            await SendAsync(socket, "{}" + RecordSeparator + "{\"type\":1,\"target\":\"Receive\",\"arguments\":[\"first\"]}" + RecordSeparator, true, context.RequestAborted);
-
-            // One invocation split across three frames (and across two WebSocket messages), followed by another in the last frame.
-            await SendAsync(socket, "{\"type\":1,\"target\":\"Rece", false, context.RequestAborted);
-            await SendAsync(socket, "ive\",\"arguments\":[\"sec", true, context.RequestAborted);
-            await SendAsync(socket, "ond\"]}" + RecordSeparator + "{\"type\":1,\"target\":\"Receive\",\"arguments\":[\"third\"]}" + RecordSeparator, true, context.RequestAborted);
-
-            // A ping, then a close message without error: the client may reconnect.
-            await SendAsync(socket, "{\"type\":6}" + RecordSeparator, true, context.RequestAborted);
-            while (!context.RequestAborted.IsCancellationRequested)
-            {
-                var result = await socket.ReceiveAsync(buffer, context.RequestAborted);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                    return;
-                }
-            }
-        });
-    }
-
-    /// <summary>A peer that answers the handshake, then only counts the ping messages it receives.</summary>
     public static void MapPingCountingEndpoint(this WebApplication app, string path)
     {
         app.Map(path, async (HttpContext context) =>

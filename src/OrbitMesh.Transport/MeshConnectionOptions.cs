@@ -1,0 +1,73 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
+
+namespace OrbitMesh.Transport;
+
+/// <summary>
+/// How <c>WithMeshHub</c> (<see cref="MeshHubConnectionBuilderExtensions"/>) points the official SignalR client at an
+/// OrbitMesh hub: what it adds to <see cref="HttpConnectionOptions"/>, and a hook to set the rest.
+/// </summary>
+public sealed class MeshConnectionOptions
+{
+    /// <summary>Every transport the hub serves: WebSockets first, then server-sent events, then long polling.</summary>
+    public const HttpTransportType AllTransports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+
+    /// <summary>
+    /// The transports to try, in the client's order (WebSockets, server-sent events, long polling): the
+    /// client negotiates and falls back to the next when one cannot connect. Default: all three.
+    /// </summary>
+    public HttpTransportType Transports { get; set; } = AllTransports;
+
+    /// <summary>
+    /// Connect the WebSocket without the negotiate request first (one round trip less per connect). Only with
+    /// <see cref="Transports"/> set to WebSockets alone, and without <see cref="StatefulReconnect"/>, which negotiation turns on.
+    /// </summary>
+    public bool SkipNegotiation { get; set; }
+
+    /// <summary>Asked for a bearer token before every request that opens a connection; null or empty sends none.</summary>
+    public Func<Task<string?>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
+    /// Decides whether the server's TLS certificate is trusted (see <see cref="TlsValidation"/>); null for the
+    /// operating system's trust store. A refusal fails the connect with the reason, not only "the SSL connection could not be established".
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>
+    /// Certificates offered for mutual TLS, read at each TLS handshake (not copied once), so a certificate
+    /// renewed between connects is the one presented next. The first with a private key is offered.
+    /// </summary>
+    public X509CertificateCollection ClientCertificates { get; } = [];
+
+    /// <summary>
+    /// Stateful reconnect: after a short cut the client resumes the same connection, replaying what the other
+    /// side missed, instead of starting a new one (the hub must allow it). Needs negotiation.
+    /// </summary>
+    public bool StatefulReconnect { get; set; }
+
+    /// <summary>Reads <c>Retry-After</c> dates; the system clock unless a test sets one.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Sets anything else of the official client's connection options (headers, cookies, proxy...), after OrbitMesh's own.</summary>
+    public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
+
+    internal void Validate()
+    {
+        if (Transports == HttpTransportType.None || (Transports & ~AllTransports) != 0)
+        {
+            throw new InvalidOperationException($"Transports must be WebSockets, ServerSentEvents, LongPolling or a combination; '{Transports}' is not.");
+        }
+
+        if (SkipNegotiation && Transports != HttpTransportType.WebSockets)
+        {
+            throw new InvalidOperationException("SkipNegotiation works with the WebSockets transport alone: the other transports need the negotiate request.");
+        }
+
+        if (SkipNegotiation && StatefulReconnect)
+        {
+            throw new InvalidOperationException("StatefulReconnect needs the negotiate request: turn SkipNegotiation off.");
+        }
+    }
+}
