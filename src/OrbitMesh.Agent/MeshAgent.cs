@@ -303,6 +303,13 @@ public sealed partial class MeshAgent : IAsyncDisposable
         }
 
         await _connection.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_connectedOnce)
+        {
+            // The official client raises Closed on the thread pool after StopAsync returned; the agent's Closed
+            // has been raised (once) when its StopAsync returns.
+            await RaiseClosedAsync(null).ConfigureAwait(false);
+        }
+
         try
         {
             await Task.WhenAll(_heartbeatLoop, _notificationLoop).ConfigureAwait(false);
