@@ -53,6 +53,31 @@ public sealed class MeshConnectionOptions
     /// <summary>Sets anything else of the official client's connection options (headers, cookies, proxy...), after OrbitMesh's own.</summary>
     public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
 
+    /// <summary>
+    /// The server's latest refusal (401, 403, 429 or 503) and until when it stands: its <c>Retry-After</c>, and at
+    /// least <see cref="RefusalHold"/>. Until then every request fails with it at once, so the client does not fall
+    /// back to another transport past the server's answer (a busy server's long-polling fallback would let the
+    /// agent in past the handshake budget it was just refused by) and does not knock again before it was asked to.
+    /// </summary>
+    internal volatile Refusal? LastRefusal;
+
+    /// <summary>How long a refusal without <c>Retry-After</c> stands: long enough to cover the client's fallbacks within one attempt.</summary>
+    internal static readonly TimeSpan RefusalHold = TimeSpan.FromSeconds(1);
+
+    internal void RecordRefusal(MeshConnectionException refusal)
+    {
+        if (refusal is MeshAuthenticationException || refusal.Code == "server_busy")
+        {
+            var hold = refusal.RetryAfter is { } wait && wait > RefusalHold ? wait : RefusalHold;
+            LastRefusal = new Refusal(refusal, TimeProvider.GetUtcNow() + hold);
+        }
+    }
+
+    internal MeshConnectionException? StandingRefusal() =>
+        LastRefusal is { } last && TimeProvider.GetUtcNow() < last.Until ? last.Error : null;
+
+    internal sealed record Refusal(MeshConnectionException Error, DateTimeOffset Until);
+
     internal void Validate()
     {
         if (Transports == HttpTransportType.None || (Transports & ~AllTransports) != 0)

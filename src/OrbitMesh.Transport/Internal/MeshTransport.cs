@@ -67,6 +67,11 @@ internal static class MeshTransport
     private static async ValueTask<WebSocket> ConnectWebSocketAsync(WebSocketConnectionContext context, MeshConnectionOptions mesh, CancellationToken cancellationToken)
     {
         var http = context.Options;
+        if (mesh.StandingRefusal() is { } standing)
+        {
+            throw standing;
+        }
+
         var socket = new ClientWebSocket();
         var check = new CertificateCheck(mesh.ServerCertificateValidation);
         try
@@ -119,6 +124,7 @@ internal static class MeshTransport
                         MeshConnectFailure.ParseRetryAfter(ReadHeader(socket.HttpResponseHeaders, "Retry-After"), mesh.TimeProvider), ex)
                     : new MeshConnectionException($"Could not connect to {context.Uri}: {DescribeNetworkFailure(ex, socket.Options.ClientCertificates.Count == 0 && context.Uri.Scheme == "wss")}", ex);
             socket.Dispose();
+            mesh.RecordRefusal(refusal);
             throw refusal;
         }
         catch
@@ -131,7 +137,7 @@ internal static class MeshTransport
     /// <summary>The innermost useful message: TLS failures hide behind "The SSL connection could not be established, see inner exception".</summary>
     internal static string DescribeNetworkFailure(Exception ex, bool tlsWithoutClientCertificate)
     {
-        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
         {
             if (inner is System.Security.Authentication.AuthenticationException)
             {
@@ -139,8 +145,9 @@ internal static class MeshTransport
             }
 
             // With TLS 1.3 a server that requires a client certificate refuses it after the client's side of
-            // the handshake is done, so the client sees the response end before it began.
-            if (tlsWithoutClientCertificate && inner is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded })
+            // the handshake is done, so the client sees the response (or the HTTP/2 preface) end before it began.
+            if (tlsWithoutClientCertificate && (inner is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError } or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError }
+                || (inner is IOException && inner.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal))))
             {
                 return inner.Message + " (the server may require a client certificate: none was offered).";
             }
@@ -175,6 +182,12 @@ internal static class MeshTransport
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (mesh.StandingRefusal() is { } standing)
+            {
+                // The server refused a moment ago (on this or another transport): do not go past its answer.
+                throw standing;
+            }
+
             var opens = OpensConnection(request);
             HttpResponseMessage response;
             try
@@ -205,10 +218,12 @@ internal static class MeshTransport
                     target = target[..^"/negotiate".Length];
                 }
 
-                throw MeshConnectFailure.ForStatus(target, response.StatusCode,
+                var refusal = MeshConnectFailure.ForStatus(target, response.StatusCode,
                     MeshConnectFailure.ReadReason(name => ReadHeader(response, name)),
                     response.Headers.RetryAfter is { } retryAfter ? RetryAfter(retryAfter, mesh.TimeProvider) : null,
                     null);
+                mesh.RecordRefusal(refusal);
+                throw refusal;
             }
         }
 

@@ -255,8 +255,9 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
 
         var call = agent.Connection.InvokeAsync<RegistrationResult>(HubMethodNames.Register, Registrations.Valid("wordy") with { Name = new string('n', 5000) });
 
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => Wait.ForAsync(call, "the call to fail"));
-        Assert.Contains("connection closed", failure.Message, StringComparison.Ordinal);
+        // The pending call fails with the server's reason for closing.
+        var failure = await Assert.ThrowsAsync<HubException>(() => Wait.ForAsync(call, "the call to fail"));
+        Assert.Contains($"The maximum message size of {MaximumMessageSize}B was exceeded.", failure.Message, StringComparison.Ordinal);
         var error = Assert.IsType<HubException>(await Wait.ForAsync(agent.Closed, "the connection to close"));
         Assert.Contains($"The maximum message size of {MaximumMessageSize}B was exceeded.", error.Message, StringComparison.Ordinal);
         Assert.Null(_server.Registry.GetAgent("wordy"));
@@ -270,7 +271,7 @@ public sealed class AgentHubProtocolTests : IAsyncLifetime
 
         var call = agent.Connection.InvokeAsync<HeartbeatAck>(HubMethodNames.Heartbeat, new { activeJobs = 1, padding = new string('p', 5000) });
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Wait.ForAsync(call, "the call to fail"));
+        await Assert.ThrowsAsync<HubException>(() => Wait.ForAsync(call, "the call to fail"));
         await _server.WaitForAgentAsync("bloated", AgentStatus.Disconnected);
         await Wait.UntilAsync(() => _server.Logs.Contains(e => e.EventId.Id == 2006 && e.Message.Contains("bloated", StringComparison.Ordinal) && e.Message.Contains("maximum message size", StringComparison.Ordinal)), "the disconnect and its reason are logged (2006)");
         await Witness.AssertServedAsync(_server);
