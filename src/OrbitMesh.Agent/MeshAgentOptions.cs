@@ -80,9 +80,10 @@ public sealed class MeshAgentOptions
     /// <summary>
     /// Resume the same connection after a short cut (SignalR stateful reconnect): messages in flight either
     /// way are replayed, nothing is lost and the agent does not register again. The server must allow it
-    /// (it does by default). Longer cuts still end in a reconnect and a new registration. Default true.
+    /// (<c>OrbitMeshServerOptions.AllowStatefulReconnects</c>; a server that does not simply ignores the
+    /// request). Longer cuts still end in a reconnect and a new registration. Default false.
     /// </summary>
-    public bool StatefulReconnect { get; set; } = true;
+    public bool StatefulReconnect { get; set; }
 
     /// <summary>How long <see cref="MeshAgent.StopAsync"/> lets running jobs finish before it gives them back. Default 30 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -89,6 +89,14 @@ public sealed class OrbitMeshServerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan ClientTimeoutInterval { get; set; } = DefaultClientTimeoutInterval;
 
+    /// <summary>
+    /// Let agents resume a connection after a short cut (SignalR stateful reconnect): what either side sent
+    /// meanwhile is replayed and the agent does not register again. The price: an agent whose process died
+    /// looks alive to the hub until its resume window ends, so it is listed Disconnected later than the
+    /// heartbeat window says. Off by default; agents opt in with <c>MeshAgentOptions.StatefulReconnect</c>.
+    /// </summary>
+    public bool AllowStatefulReconnects { get; set; }
+
     /// <summary>The timeout of a communication-level invocation when the caller gives none. Default 30 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan DefaultInvokeTimeout { get; set; } = DefaultDefaultInvokeTimeout;

@@ -211,8 +211,9 @@ internal static class AgentCommand
             {
                 await agent.ConnectAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (TlsRefusal(ex) is { } refusal)
+            catch (MeshConnectionException ex) when (ex.InnerException is HttpRequestException rest && TlsRefusal(rest) is { } refusal)
             {
+                // The node's proof is fetched over REST before the hub connects: a changed certificate shows there first.
                 throw refusal;
             }
 

@@ -32,12 +32,12 @@ public static class OrbitMeshEndpointRouteBuilderExtensions
         }
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OrbitMeshServerOptions>>().Value;
-        // Stateful reconnect: an agent whose connection is cut for a moment resumes it (the messages either
-        // side missed are replayed from a buffer) instead of reconnecting and registering again.
+        // Stateful reconnect (opt-in): an agent whose connection is cut for a moment resumes it (the messages
+        // either side missed are replayed from a buffer) instead of reconnecting and registering again.
         var hub = endpoints.MapHub<AgentHub>(options.HubPath, o =>
         {
             o.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
-            o.AllowStatefulReconnects = true;
+            o.AllowStatefulReconnects = options.AllowStatefulReconnects;
         });
 
         // Every /api endpoint needs at least the viewer role (writes ask for more on the endpoint) and is
