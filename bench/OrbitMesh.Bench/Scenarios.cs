@@ -25,6 +25,7 @@ internal static partial class Scenarios
             ["node-connect"] = NodeConnectAsync,
             ["wasm"] = WasmAsync,
             ["cron"] = CronAsync,
+            ["metrics-scrape"] = MetricsScrapeAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>

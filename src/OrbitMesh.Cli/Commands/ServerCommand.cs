@@ -73,7 +73,7 @@ internal static class ServerCommand
                 Console.Error.WriteLine(warning);
             }
 
-            using var telemetry = CliTelemetry.Start("orbitmesh-server", settings.OtlpEndpoint, metrics: true);
+            using var telemetry = CliTelemetry.StartUnlessExported(settings.OtlpEndpoint);
             await using var app = ServerHost.Build(settings);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -83,6 +83,7 @@ internal static class ServerHost
         }
 
         builder.Services.AddOrbitMeshWorkflows();
+        CliTelemetry.AddTo(builder.Services, "orbitmesh-server", settings.OtlpEndpoint, metrics: true);
 
         var app = builder.Build();
         app.MapOrbitMesh();

@@ -28,6 +28,6 @@ internal sealed class ApiAuthorizationResultHandler(SecurityAudit audit) : IAuth
         var detail = $"This action requires the {needed} role; this identity has the {role} role.";
         await audit.RecordAsync(AuditEventTypes.AccessDenied, context.Request.Method + " " + context.Request.Path, context, success: false, reason: detail, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        await ApiAuthenticationHandler.WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail).ConfigureAwait(false);
+        await ApiChallenge.WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -20,14 +21,24 @@ internal static class SecurityServiceCollectionExtensions
         services.TryAddSingleton<ApiKeys>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<RefreshTokens>();
+        services.TryAddSingleton<SigningKeys>();
         services.TryAddSingleton<AccessTokens>();
+        services.TryAddSingleton<SigningKeyConfiguration>();
+        services.TryAddSingleton<AccessTokenEvents>();
+        services.TryAddSingleton<ApiChallenge>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<JwtBearerOptions>, AccessTokenValidation>());
         // Replaces only the framework's default (AddAuthorization registers it first); a host's own handler stays.
         services.RemoveAll<IAuthorizationMiddlewareResultHandler>(d => d.ImplementationType == typeof(Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler));
         services.TryAddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SecurityStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<Microsoft.Extensions.Hosting.IHostedService, InsecureModeWarning>());
 
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiAuthenticationHandler>(ApiAuthenticationDefaults.Scheme, configureOptions: null);
+        // One policy scheme in front of the API's credentials, each checked by its own scheme: users'
+        // access tokens by the framework's JwtBearer, API keys (and the safe default) by ours.
+        services.AddAuthentication()
+            .AddPolicyScheme(ApiAuthenticationDefaults.Scheme, "OrbitMesh API", o => o.ForwardDefaultSelector = ApiSchemeSelector.Select)
+            .AddJwtBearer(ApiAuthenticationDefaults.BearerScheme, static _ => { })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiAuthenticationDefaults.ApiKeyScheme, configureOptions: null);
         var authorization = services.AddAuthorizationBuilder();
         foreach (var (policy, role) in new[] { (OrbitMeshPolicies.Viewer, OrbitMeshRoles.Viewer), (OrbitMeshPolicies.Operator, OrbitMeshRoles.Operator), (OrbitMeshPolicies.Admin, OrbitMeshRoles.Admin) })
         {

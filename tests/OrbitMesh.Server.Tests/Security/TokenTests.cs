@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.IdentityModel.JsonWebTokens;
 using OrbitMesh.Server.Security;
 using OrbitMesh.Server.Storage;
 using OrbitMesh.Storage;
@@ -209,16 +211,28 @@ public sealed class TokenTests
         var store = new InMemorySecurityStore();
         var protection = DataProtectionProvider.Create("orbitmesh-test");
         var options = Microsoft.Extensions.Options.Options.Create(new OrbitMeshServerOptions());
-        using var first = new AccessTokens(store, protection, TimeProvider.System, options);
-        using var second = new AccessTokens(store, protection, TimeProvider.System, options);
+        using var firstKeys = new SigningKeys(store, protection, TimeProvider.System);
+        using var secondKeys = new SigningKeys(store, protection, TimeProvider.System);
+        var first = new AccessTokens(firstKeys, TimeProvider.System, options);
 
         var (token, _) = await first.CreateAsync(new UserRecord("alice", "unused-hash", OrbitMeshRoles.Viewer, DateTimeOffset.UtcNow, "stamp"));
-        var (subject, failure) = await second.ValidateAsync(token);
+        var (subject, failure) = await ValidateAsSecondServerAsync(secondKeys, token);
 
         Assert.Equal("alice", subject);
         Assert.Null(failure);
         var stored = Assert.Single(await store.ListAsync("signing-key"));
         Assert.Contains("protectedKey", stored.Data, StringComparison.Ordinal);
+    }
+
+    /// <summary>Validates as another server's JwtBearer scheme would: its own options, the key it reads from the store.</summary>
+    private static async Task<(string? Subject, string? Failure)> ValidateAsSecondServerAsync(SigningKeys keys, string token)
+    {
+        var bearer = new JwtBearerOptions();
+        new AccessTokenValidation(new SigningKeyConfiguration(keys), TimeProvider.System).Configure(ApiAuthenticationDefaults.BearerScheme, bearer);
+        var parameters = bearer.TokenValidationParameters.Clone();
+        parameters.IssuerSigningKeys = (await bearer.ConfigurationManager!.GetConfigurationAsync(CancellationToken.None)).SigningKeys;
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, parameters);
+        return result.IsValid ? (((JsonWebToken)result.SecurityToken).Subject, null) : (null, result.Exception?.Message ?? "invalid");
     }
 
     private static byte[] Base64UrlDecode(string text)
