@@ -52,6 +52,18 @@ public sealed class MeshHttpClientWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteWorkflowAsync_OnAMeshHttpClientVariable_CompilesAndRuns()
+    {
+        // Both IMeshClient's and IWorkflowClient's extensions apply to MeshHttpClient: the instance methods decide.
+        var run = await _client.ExecuteWorkflowAsync(new WorkflowBuilder("typed").AddCommand("only", "add", new { a = 4 }).Build(), new { b = 3 });
+        var again = await _client.ExecuteWorkflowAsync("typed", new { b = 10 });
+
+        Assert.Equal(WorkflowRunStatus.Succeeded, run.Status);
+        Assert.Equal(7, run.Steps.Single().Output!.Value.GetInt32());
+        Assert.Equal(14, again.Steps.Single().Output!.Value.GetInt32());
+    }
+
+    [Fact]
     public async Task PauseResumeAndWatch_OverRest_MatchTheEngine()
     {
         var definition = new WorkflowBuilder("held").AddCommand("hold", "hold").AddCommand("after", "add", new { a = 1, b = 2 }).Build();
