@@ -45,10 +45,11 @@ public sealed class SampleProcesses(ITestOutputHelper output) : IAsyncDisposable
     /// Starts a server sample on a free port and waits until ASP.NET Core prints that it listens; returns
     /// the process and its URL.
     /// </summary>
-    public async Task<(CliProcess Process, Uri Url)> StartServerAsync(string sample, IEnumerable<string>? arguments = null)
+    public async Task<(CliProcess Process, Uri Url)> StartServerAsync(string sample, IEnumerable<string>? arguments = null, string? verb = null)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var server = Start(sample, [
+            .. verb is null ? Array.Empty<string>() : [verb],
             "--urls", url.ToString().TrimEnd('/'),
             "--AgentToken", AgentToken,
             "--ApiKey", ApiKey,
