@@ -21,7 +21,12 @@ internal static class CollectorServer
 
         var app = builder.Build();
         app.MapOrbitMesh();
-        await app.RunAsync(settings["urls"] is null ? "http://127.0.0.1:5080" : null).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (settings["urls"] is null)
+        {
+            app.Urls.Add("http://127.0.0.1:5080");
+        }
+
+        await app.RunAsync(cancellationToken); // Stops gracefully on Ctrl+C or SIGTERM.
         return 0;
     }
 }
