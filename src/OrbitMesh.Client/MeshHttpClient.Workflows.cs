@@ -45,6 +45,19 @@ public sealed partial class MeshHttpClient
         return await StartWorkflowAsync(definition.Name, parameters, definition.Version, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs a registered workflow to its end and returns the run (check <see cref="WorkflowRun.Status"/>): the
+    /// seed's <c>mesh.ExecuteWorkflowAsync("deploy-app", parameters)</c>. An instance method, because this
+    /// client is both an <see cref="IMeshClient"/> and an <see cref="IWorkflowClient"/>, and the extension
+    /// methods on each would be ambiguous on a <see cref="MeshHttpClient"/> variable.
+    /// </summary>
+    public Task<WorkflowRun> ExecuteWorkflowAsync(string workflow, object? parameters = null, CancellationToken cancellationToken = default) =>
+        MeshWorkflowExtensions.ExecuteWorkflowAsync((IWorkflowClient)this, workflow, parameters, cancellationToken);
+
+    /// <summary>Registers <paramref name="definition"/> when its version is new, runs it to its end and returns the run.</summary>
+    public Task<WorkflowRun> ExecuteWorkflowAsync(WorkflowDefinition definition, object? parameters = null, CancellationToken cancellationToken = default) =>
+        MeshWorkflowExtensions.ExecuteWorkflowAsync((IWorkflowClient)this, definition, parameters, cancellationToken);
+
     /// <inheritdoc />
     public async Task<WorkflowRun> WaitForWorkflowRunAsync(string runId, CancellationToken cancellationToken = default)
     {

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using OrbitMesh.Api;
+using OrbitMesh.Twins;
 using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Client;
@@ -79,6 +80,17 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
     /// <inheritdoc />
     public Task<AgentInfo?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default) =>
         GetOrNullAsync<AgentInfo>($"/api/agents/{Uri.EscapeDataString(agentId)}", cancellationToken);
+
+    /// <summary>
+    /// An agent's twin: the desired properties set for it and the reported properties it last sent
+    /// (for example its GPU utilization), or null when the agent is unknown. What an application
+    /// reads to choose an agent by the state the agent reports.
+    /// </summary>
+    public Task<AgentTwin?> GetTwinAsync(string agentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        return GetOrNullAsync<AgentTwin>($"/api/agents/{Uri.EscapeDataString(agentId)}/twin", cancellationToken);
+    }
 
     // ---- execution level ----
 

@@ -60,6 +60,21 @@ public sealed class MeshHttpClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetTwinAsync_ReturnsWhatTheAgentReported_AndNullForAnUnknownAgent()
+    {
+        await _agent.Twin.ReportAsync(new { gpu = new { utilization = 42.5 } });
+
+        await Wait.UntilAsync(
+            async () => (await _client.GetTwinAsync("remote-agent"))?.Reported.TryGetProperty("gpu", out _) == true,
+            "the reported properties reach the server");
+        var twin = await _client.GetTwinAsync("remote-agent");
+        Assert.Equal("remote-agent", twin!.AgentId);
+        Assert.Equal(42.5, twin.Reported.GetProperty("gpu").GetProperty("utilization").GetDouble());
+        Assert.True(twin.ReportedVersion >= 1);
+        Assert.Null(await _client.GetTwinAsync("nobody"));
+    }
+
+    [Fact]
     public async Task Execute_ReturnsTheResult()
     {
         var result = await _client.ExecuteAsync(new JobRequest { Command = "add", Parameters = Json(new { a = 2, b = 3 }) });

@@ -52,6 +52,40 @@ public sealed class MeshHttpClientWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteWorkflowAsync_OnAMeshHttpClientVariable_CompilesAndRuns()
+    {
+        // Both IMeshClient's and IWorkflowClient's extensions apply to MeshHttpClient: the instance methods decide.
+        var run = await _client.ExecuteWorkflowAsync(new WorkflowBuilder("typed").AddCommand("only", "add", new { a = 4 }).Build(), new { b = 3 });
+        var again = await _client.ExecuteWorkflowAsync("typed", new { b = 10 });
+
+        Assert.Equal(WorkflowRunStatus.Succeeded, run.Status);
+        Assert.Equal(7, run.Steps.Single().Output!.Value.GetInt32());
+        Assert.Equal(14, again.Steps.Single().Output!.Value.GetInt32());
+    }
+
+    [Fact]
+    public async Task ScheduleWorkflowAsync_OverRest_FiresOnItsCronAndIsListedGotAndDeleted()
+    {
+        await _client.RegisterWorkflowAsync(new WorkflowBuilder("ticked").AddCommand("only", "add", new { a = 1 }).Build());
+
+        var saved = await _client.ScheduleWorkflowAsync("every-second", "* * * * * *", "ticked", new { b = 41 });
+
+        Assert.Equal(new SavedTrigger("every-second", true, null), saved);
+        await Wait.UntilAsync(async () => (await _client.GetTriggerAsync("every-second"))!.Runs >= 1, "the cron trigger to start a run", TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        var info = Assert.Single(await _client.ListTriggersAsync());
+        Assert.Equal(WorkflowTriggerKind.Cron, info.Trigger.Kind);
+        Assert.Equal("* * * * * *", info.Trigger.Schedule);
+        var run = await _client.WaitForWorkflowRunAsync(info.LastRunId!);
+        Assert.Equal(42, run.Steps.Single().Output!.Value.GetInt32());
+        Assert.Equal("every-second", run.Parameters!.Value.GetProperty("trigger").GetProperty("name").GetString());
+
+        await Assert.ThrowsAnyAsync<OrbitMeshException>(() => _client.ScheduleWorkflowAsync("never", "0 0 30 2 *", "ticked"));
+        Assert.True(await _client.DeleteTriggerAsync("every-second"));
+        Assert.Null(await _client.GetTriggerAsync("every-second"));
+        Assert.False(await _client.DeleteTriggerAsync("every-second"));
+    }
+
+    [Fact]
     public async Task PauseResumeAndWatch_OverRest_MatchTheEngine()
     {
         var definition = new WorkflowBuilder("held").AddCommand("hold", "hold").AddCommand("after", "add", new { a = 1, b = 2 }).Build();

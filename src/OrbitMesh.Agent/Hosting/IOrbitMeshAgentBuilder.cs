@@ -15,6 +15,12 @@ public interface IOrbitMeshAgentBuilder
     /// <summary>Registers a lambda handler for a command.</summary>
     IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, CancellationToken, Task<object?>> handler);
 
+    /// <summary>Registers a synchronous lambda handler for a command (as <c>MeshAgentBuilder.RegisterHandler</c> does).</summary>
+    IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, object?> handler);
+
+    /// <summary>Registers a lambda stream handler for a command: the items it yields stream back to the caller.</summary>
+    IOrbitMeshAgentBuilder AddStreamHandler(string command, Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> handler);
+
     /// <summary>Adds a middleware that runs around every handler execution, outermost first.</summary>
     IOrbitMeshAgentBuilder UseMiddleware<TMiddleware>()
         where TMiddleware : class, Execution.IMeshMiddleware;

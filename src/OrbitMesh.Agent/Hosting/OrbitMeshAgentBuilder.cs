@@ -19,6 +19,20 @@ internal sealed class OrbitMeshAgentBuilder(IServiceCollection services, Handler
         return this;
     }
 
+    public IOrbitMeshAgentBuilder AddHandler(string command, Func<MeshCommand, object?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        handlers.Add(command, HandlerRegistration.ForDelegate((c, _) => Task.FromResult(handler(c))));
+        return this;
+    }
+
+    public IOrbitMeshAgentBuilder AddStreamHandler(string command, Func<MeshCommand, CancellationToken, IAsyncEnumerable<object?>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        handlers.Add(command, HandlerRegistration.ForStream(handler));
+        return this;
+    }
+
     public IOrbitMeshAgentBuilder UseMiddleware<TMiddleware>()
         where TMiddleware : class, Execution.IMeshMiddleware
     {

@@ -292,7 +292,4 @@ internal sealed class StepExecutor(
 
     internal static string Describe(TimeSpan span) =>
         span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.###} s" : span.TotalMinutes < 120 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalHours:0.#} h";
-
-    /// <summary>One agent's part of a fan-out step's output.</summary>
-    internal sealed record FanOutAgentResult(string AgentId, JobStatus Status, string JobId, JsonElement? Result, string? Error);
 }

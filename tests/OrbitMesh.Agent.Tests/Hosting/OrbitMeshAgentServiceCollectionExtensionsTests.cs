@@ -55,6 +55,40 @@ public sealed class OrbitMeshAgentServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task AddOrbitMeshAgent_SynchronousAndStreamLambdas_AreRegisteredLikeTheBuildersOnes()
+    {
+        await using var server = await TestMeshServer.StartAsync();
+        var builder = NewHost(new CapturedLogs());
+        builder.Services
+            .AddOrbitMeshAgent(o => Configure(o, server.Url, "hosted-sync"))
+            .AddHandler("add", c => c.GetParameter<int>("a") + c.GetParameter<int>("b"))
+            .AddStreamHandler("count", CountAsync);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await server.WaitForAgentAsync("hosted-sync", AgentStatus.Ready);
+
+        Assert.Equal(5, await server.Mesh.InvokeAsync<int>("hosted-sync", "add", new { a = 2, b = 3 }));
+        var items = new List<int>();
+        await foreach (var item in server.Mesh.StreamAsync<int>(new JobRequest { Command = "count", Parameters = OrbitMeshJson.ToElement(new { n = 3 }), Pattern = ExecutionPattern.Streaming }))
+        {
+            items.Add(item);
+        }
+
+        Assert.Equal([1, 2, 3], items);
+        await host.StopAsync();
+
+        static async IAsyncEnumerable<object?> CountAsync(MeshCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            for (var i = 1; i <= command.GetParameter<int>("n"); i++)
+            {
+                await Task.Yield();
+                yield return i;
+            }
+        }
+    }
+
+    [Fact]
     public async Task AddOrbitMeshAgent_ServerNotUpYet_HostStartsAndTheAgentConnectsLater()
     {
         var port = FreePort.Next();

@@ -47,3 +47,17 @@ public sealed class Sleeper : IWorkflowStep
         return StepResult.Success();
     }
 }
+
+/// <summary>Reads a fan-out's output with the public type: which agents succeeded, and their results.</summary>
+public sealed class SummarizeProbe : IWorkflowStep
+{
+    public Task<StepResult> ExecuteAsync(StepContext context, CancellationToken cancellationToken = default)
+    {
+        var results = context.GetOutput<IReadOnlyList<FanOutAgentResult>>("probe")!;
+        return Task.FromResult(StepResult.Success(new
+        {
+            ok = results.Where(r => r.Status == JobStatus.Completed).Select(r => r.Result!.Value.GetProperty("agent").GetString()).ToList(),
+            failed = results.Where(r => r.Status != JobStatus.Completed).Select(r => $"{r.AgentId}: {r.Error}").ToList(),
+        }));
+    }
+}

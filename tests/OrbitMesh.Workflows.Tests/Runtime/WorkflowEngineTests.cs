@@ -366,6 +366,23 @@ public sealed class WorkflowEngineTests
     }
 
     [Fact]
+    public async Task FanOut_OutputReadByALaterClassStep_AsFanOutAgentResults()
+    {
+        var mesh = new FakeMesh();
+        mesh.Handle("probe", r => r.Target!.AgentId == "agent-2" ? throw new InvalidOperationException("agent-2 is sick") : new { agent = r.Target.AgentId });
+        await using var host = await EngineHost.StartAsync(mesh, configure: s => s.AddWorkflowStep<SummarizeProbe>());
+
+        var run = await host.RunAsync(new WorkflowBuilder("aggregate").AddFanOut("probe", "probe", policy: FanOutFailurePolicy.IgnoreFailures).AddStep<SummarizeProbe>().Build());
+
+        Assert.Equal(WorkflowRunStatus.Succeeded, run.Status);
+        var summary = run.Steps[1].Output!.Value;
+        Assert.Equal(["agent-1", "agent-3"], summary.GetProperty("ok").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+        var failed = Assert.Single(summary.GetProperty("failed").EnumerateArray()).GetString();
+        Assert.StartsWith("agent-2: ", failed, StringComparison.Ordinal);
+        Assert.Contains("agent-2 is sick", failed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownWorkflowsAndUnregisteredStepTypes_AreRefused()
     {
         await using var host = await EngineHost.StartAsync(new FakeMesh());
