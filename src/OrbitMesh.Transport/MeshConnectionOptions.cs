@@ -64,9 +64,14 @@ public sealed class MeshConnectionOptions
     /// <summary>How long a refusal without <c>Retry-After</c> stands: long enough to cover the client's fallbacks within one attempt.</summary>
     internal static readonly TimeSpan RefusalHold = TimeSpan.FromSeconds(1);
 
-    internal void RecordRefusal(MeshConnectionException refusal)
+    /// <summary>
+    /// Remembers a refusal that came from the OrbitMesh server itself (it names its reason in
+    /// <see cref="MeshConnectFailure.ErrorHeader"/>). A bare 403 or 503 on the WebSocket upgrade is more likely a
+    /// proxy that blocks WebSockets: then the next transport is what the fallback is for.
+    /// </summary>
+    internal void RecordRefusal(MeshConnectionException refusal, bool fromServer)
     {
-        if (refusal is MeshAuthenticationException || refusal.Code == "server_busy")
+        if (fromServer && (refusal is MeshAuthenticationException || refusal.Code == "server_busy"))
         {
             var hold = refusal.RetryAfter is { } wait && wait > RefusalHold ? wait : RefusalHold;
             LastRefusal = new Refusal(refusal, TimeProvider.GetUtcNow() + hold);

@@ -124,7 +124,7 @@ internal static class MeshTransport
                         MeshConnectFailure.ParseRetryAfter(ReadHeader(socket.HttpResponseHeaders, "Retry-After"), mesh.TimeProvider), ex)
                     : new MeshConnectionException($"Could not connect to {context.Uri}: {DescribeNetworkFailure(ex, socket.Options.ClientCertificates.Count == 0 && context.Uri.Scheme == "wss")}", ex);
             socket.Dispose();
-            mesh.RecordRefusal(refusal);
+            mesh.RecordRefusal(refusal, ReadHeader(socket.HttpResponseHeaders, MeshConnectFailure.ErrorHeader) is not null);
             throw refusal;
         }
         catch
@@ -222,7 +222,7 @@ internal static class MeshTransport
                     MeshConnectFailure.ReadReason(name => ReadHeader(response, name)),
                     response.Headers.RetryAfter is { } retryAfter ? RetryAfter(retryAfter, mesh.TimeProvider) : null,
                     null);
-                mesh.RecordRefusal(refusal);
+                mesh.RecordRefusal(refusal, response.Headers.Contains(MeshConnectFailure.ErrorHeader));
                 throw refusal;
             }
         }
