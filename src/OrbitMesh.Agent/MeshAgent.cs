@@ -252,15 +252,32 @@ public sealed partial class MeshAgent : IAsyncDisposable
             throw new MeshRegistrationException("The agent's registration is invalid: " + string.Join(" ", errors));
         }
 
-        await StartConnectionAsync(_options.RetryInitialConnection, cancellationToken).ConfigureAwait(false);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await RegisterAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await _connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            throw;
+            await StartConnectionAsync(_options.RetryInitialConnection, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RegisterAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is not MeshRegistrationException && ConnectionLoss.Is(ex, cancellationToken))
+            {
+                // The connection went while registering (a server restarting, say).
+                await _connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                if (!_options.RetryInitialConnection)
+                {
+                    throw new MeshConnectionException($"The connection was lost while registering: {ex.Message}", ex);
+                }
+
+                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.ReconnectMaxDelay.TotalMilliseconds, _options.ReconnectBaseDelay.TotalMilliseconds * attempt));
+                Log.ConnectRetry(_logger, ex.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await _connection.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
         }
 
         _connectedOnce = true;
@@ -286,7 +303,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
 
                 await _runner.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HubException)
+            catch (Exception ex) when (ex is HubException || (ex is not (OperationCanceledException or TimeoutException) && ConnectionLoss.Is(ex, cancellationToken)))
             {
                 Log.DrainIncomplete(_logger, ex.Message);
                 await _runner.DrainAsync(_options.DrainTimeout, cancellationToken).ConfigureAwait(false);
@@ -475,7 +492,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is HubException or InvalidOperationException or TimeoutException)
+            catch (Exception ex) when (ex is HubException || ConnectionLoss.Is(ex, cancellationToken))
             {
                 Log.HeartbeatFailed(_logger, ex.Message);
             }
@@ -688,7 +705,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
             _ = _connection.StopAsync(CancellationToken.None);
             return;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException || ConnectionLoss.Is(ex))
         {
             // The connection dropped again; the next reconnect registers.
             Log.ReregistrationInterrupted(_logger, ex.Message);

@@ -237,7 +237,7 @@ internal sealed partial class JobRunner
                 ack = await _connection.InvokeAsync<JobReportResult>(HubMethodNames.AcknowledgeJob,
                     new JobAck(assignment.JobId, assignment.Attempt, assignment.FencingToken), job.Cancellation.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HubException or OperationCanceledException)
+            catch (Exception ex) when (ex is HubException or OperationCanceledException || ConnectionLoss.Is(ex))
             {
                 // Not acknowledged: the server will give the job to someone else. Do not run it.
                 Log.AckFailed(_logger, assignment.JobId, ex.Message);
@@ -424,7 +424,7 @@ internal sealed partial class JobRunner
             {
                 return await _connection.InvokeAsync<JobReportResult>(method, report, linked.Token).ConfigureAwait(false);
             }
-            catch (InvalidOperationException) when (!linked.IsCancellationRequested)
+            catch (Exception ex) when (ex is not HubException && !linked.IsCancellationRequested && ConnectionLoss.Is(ex, linked.Token))
             {
                 // Disconnected: retry once the connection is back; the lease covers a short outage.
                 await Task.Delay(TimeSpan.FromMilliseconds(100), _time, linked.Token).ConfigureAwait(false);
@@ -458,7 +458,7 @@ internal sealed partial class JobRunner
 
             return true;
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is not HubException && ConnectionLoss.Is(ex, cancellationToken))
         {
             Log.CompletionBuffered(_logger, completion.JobId);
             return false;
@@ -499,7 +499,7 @@ internal sealed partial class JobRunner
                     await FlushCompletionsAsync(CancellationToken.None).ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+            catch (Exception ex) when (ex is OperationCanceledException || ConnectionLoss.Is(ex))
             {
                 Interlocked.Exchange(ref _retryScheduled, 0);
             }
@@ -516,7 +516,7 @@ internal sealed partial class JobRunner
                 await _connection.InvokeAsync<JobReportResult>(HubMethodNames.RejectJob,
                     new JobNack(assignment.JobId, assignment.Attempt, assignment.FencingToken, code, message)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HubException)
+            catch (Exception ex) when (ex is HubException || ConnectionLoss.Is(ex))
             {
                 // The server times the assignment out and reassigns it.
             }

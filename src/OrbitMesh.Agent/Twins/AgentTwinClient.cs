@@ -106,7 +106,7 @@ public sealed partial class AgentTwinClient
         {
             await _connection.InvokeAsync(HubMethodNames.AcknowledgeDesired, new TwinAck(desired.Version)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or HubException)
+        catch (Exception ex) when (ex is HubException || ConnectionLoss.Is(ex))
         {
             // Not acknowledged: the server sends the change again after the next registration; applying it twice is a no-op.
         }
