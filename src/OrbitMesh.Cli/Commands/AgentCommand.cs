@@ -42,10 +42,16 @@ internal static class AgentCommand
         var wasmWallTime = new Option<double>("--wasm-max-seconds") { Description = "The wall-time limit of one module run, in seconds.", DefaultValueFactory = _ => WasmOptions.DefaultMaxWallTime.TotalSeconds };
         var wasmClock = new Option<bool>("--wasm-allow-clock") { Description = "Let modules read the wall clock (clock_now_ms)." };
 
+        var transports = new Option<string[]>("--transport")
+        {
+            Description = "A transport the agent may use: websockets, sse, longpolling (repeatable; default all three, tried in that order).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var statefulReconnect = new Option<bool>("--stateful-reconnect") { Description = "Resume the connection after a short cut instead of registering again (the server must run with --stateful-reconnects)." };
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
             server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths,
-            allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, logLevel, logFormat, otlp,
+            allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, transports, statefulReconnect, logLevel, logFormat, otlp,
         };
         var tls = new AgentTlsOptions();
         tls.AddTo(command);
@@ -140,7 +146,12 @@ internal static class AgentCommand
                 .WithGroups(result.GetValue(groups) ?? [])
                 .WithMaxConcurrentJobs(result.GetValue(maxJobs))
                 .WithLoggerFactory(loggerFactory)
-                .Configure(o => o.RetryInitialConnection = true)
+                .Configure(o =>
+                {
+                    o.RetryInitialConnection = true;
+                    o.StatefulReconnect = result.GetValue(statefulReconnect);
+                    o.Transports = ParseTransports(result.GetValue(transports));
+                })
                 .AddBuiltInHandlers();
             tls.Apply(result, builder);
             PathAllowList? allowList = null;
@@ -229,5 +240,23 @@ internal static class AgentCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>--transport values to the client's flags; none given means all three.</summary>
+    internal static Microsoft.AspNetCore.Http.Connections.HttpTransportType ParseTransports(string[]? values)
+    {
+        var result = Microsoft.AspNetCore.Http.Connections.HttpTransportType.None;
+        foreach (var value in values ?? [])
+        {
+            result |= value.ToLowerInvariant() switch
+            {
+                "websockets" or "ws" => Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets,
+                "sse" or "serversentevents" => Microsoft.AspNetCore.Http.Connections.HttpTransportType.ServerSentEvents,
+                "longpolling" or "lp" => Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling,
+                _ => throw new CliException($"Unknown transport '{value}': use websockets, sse or longpolling."),
+            };
+        }
+
+        return result == Microsoft.AspNetCore.Http.Connections.HttpTransportType.None ? OrbitMesh.Transport.MeshConnectionOptions.AllTransports : result;
     }
 }

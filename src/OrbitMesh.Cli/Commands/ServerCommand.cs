@@ -32,12 +32,16 @@ internal static class ServerCommand
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
         var otlp = CommonOptions.OtlpEndpoint();
+        var stateful = new Option<bool>("--stateful-reconnects")
+        {
+            Description = "Let agents resume a connection after a short cut, replaying what was missed (a dead agent is then listed Disconnected later).",
+        };
         var insecure = new Option<bool>("--insecure-development")
         {
             Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, logLevel, logFormat, otlp, insecure };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,6 +64,7 @@ internal static class ServerCommand
                 ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 MissedHeartbeats = result.GetValue(missed),
+                AllowStatefulReconnects = result.GetValue(stateful),
                 AccessTokenLifetime = result.GetValue(accessLifetime) is { } access ? CommonOptions.ParseDuration(access, "--access-token-lifetime") : null,
                 RefreshTokenLifetime = result.GetValue(refreshLifetime) is { } refresh ? CommonOptions.ParseDuration(refresh, "--refresh-token-lifetime") : null,
                 LogLevel = result.GetValue(logLevel),

@@ -50,6 +50,7 @@ internal static class ServerHost
             // The API requires credentials (a user's token or an API key), except in named development mode.
             o.Security.AllowAnonymousLoopbackApi = settings.InsecureDevelopment;
             o.Security.InsecureDevelopmentMode = settings.InsecureDevelopment;
+            o.AllowStatefulReconnects = settings.AllowStatefulReconnects;
             if (settings.HeartbeatInterval is { } interval)
             {
                 o.HeartbeatInterval = interval;

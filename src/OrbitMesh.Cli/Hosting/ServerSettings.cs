@@ -26,6 +26,9 @@ internal sealed record ServerSettings
 
     public int? MissedHeartbeats { get; init; }
 
+    /// <summary>--stateful-reconnects: agents may resume a cut connection.</summary>
+    public bool AllowStatefulReconnects { get; init; }
+
     /// <summary>--access-token-lifetime; null for the default (the options' validation checks the range).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 
