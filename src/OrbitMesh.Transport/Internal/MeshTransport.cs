@@ -42,6 +42,10 @@ internal static class MeshTransport
         {
             handler.Credentials = credentials;
         }
+        else if (http.UseDefaultCredentials == true)
+        {
+            handler.Credentials = System.Net.CredentialCache.DefaultCredentials;
+        }
 
         handler.SslOptions.RemoteCertificateValidationCallback = CertificateCheck.Recording(mesh.ServerCertificateValidation);
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => CurrentCertificate(mesh, http);
@@ -96,6 +100,11 @@ internal static class MeshTransport
             if (http.Credentials is { } credentials)
             {
                 socket.Options.Credentials = credentials;
+            }
+
+            if (http.UseDefaultCredentials is { } useDefault)
+            {
+                socket.Options.UseDefaultCredentials = useDefault;
             }
 
             if (http.AccessTokenProvider is { } tokens && await tokens().ConfigureAwait(false) is { Length: > 0 } token)
