@@ -83,6 +83,13 @@ public sealed class MeshConnectionOptions
 
     internal sealed record Refusal(MeshConnectionException Error, DateTimeOffset Until);
 
+    /// <summary>
+    /// The bearer token the current negotiate request carried, for the WebSocket that follows it. A node's
+    /// proof is not used up by negotiate (docs/protocol.md §1.1), so the upgrade presents the same one
+    /// instead of fetching a second challenge for every connect.
+    /// </summary>
+    internal string? NegotiatedToken;
+
     internal void Validate()
     {
         if (Transports == HttpTransportType.None || (Transports & ~AllTransports) != 0)

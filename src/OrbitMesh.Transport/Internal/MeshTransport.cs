@@ -107,7 +107,8 @@ internal static class MeshTransport
                 socket.Options.UseDefaultCredentials = useDefault;
             }
 
-            if (http.AccessTokenProvider is { } tokens && await tokens().ConfigureAwait(false) is { Length: > 0 } token)
+            var negotiated = Interlocked.Exchange(ref mesh.NegotiatedToken, null);
+            if ((negotiated ?? (http.AccessTokenProvider is { } tokens ? await tokens().ConfigureAwait(false) : null)) is { Length: > 0 } token)
             {
                 socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
             }
@@ -197,6 +198,12 @@ internal static class MeshTransport
                 throw standing;
             }
 
+            if (IsNegotiate(request))
+            {
+                // The official client's token handler (outside this one) has set the header already.
+                Volatile.Write(ref mesh.NegotiatedToken, request.Headers.Authorization is { Scheme: "Bearer", Parameter: { Length: > 0 } token } ? token : null);
+            }
+
             var opens = OpensConnection(request);
             HttpResponseMessage response;
             try
@@ -236,8 +243,11 @@ internal static class MeshTransport
             }
         }
 
+        private static bool IsNegotiate(HttpRequestMessage request) =>
+            request.RequestUri?.AbsolutePath.EndsWith("/negotiate", StringComparison.Ordinal) == true;
+
         private static bool OpensConnection(HttpRequestMessage request) =>
-            request.RequestUri?.AbsolutePath.EndsWith("/negotiate", StringComparison.Ordinal) == true
+            IsNegotiate(request)
             || (request.Method == HttpMethod.Get && request.Headers.Accept.Any(a => a.MediaType == "text/event-stream"));
 
         private static TimeSpan? RetryAfter(RetryConditionHeaderValue value, TimeProvider time) =>
