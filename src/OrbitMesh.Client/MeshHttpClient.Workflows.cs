@@ -33,6 +33,17 @@ public sealed partial class MeshHttpClient
     }
 
     /// <inheritdoc />
+    public async Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters, IReadOnlyDictionary<string, string>? secrets, int? version = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workflow);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(workflow)}/runs")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { parameters, secrets, version }, OrbitMeshJson.Options), Encoding.UTF8, "application/json"),
+        };
+        return await ReadRunAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task<WorkflowRun> StartWorkflowAsync(WorkflowDefinition definition, JsonElement? parameters = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -53,6 +64,10 @@ public sealed partial class MeshHttpClient
     /// </summary>
     public Task<WorkflowRun> ExecuteWorkflowAsync(string workflow, object? parameters = null, CancellationToken cancellationToken = default) =>
         MeshWorkflowExtensions.ExecuteWorkflowAsync((IWorkflowClient)this, workflow, parameters, cancellationToken);
+
+    /// <summary>Runs a registered workflow with secrets (read by its steps as <c>${{ secrets.NAME }}</c>) to its end and returns the run.</summary>
+    public Task<WorkflowRun> ExecuteWorkflowAsync(string workflow, object? parameters, IReadOnlyDictionary<string, string>? secrets, CancellationToken cancellationToken = default) =>
+        MeshWorkflowExtensions.ExecuteWorkflowAsync((IWorkflowClient)this, workflow, parameters, secrets, cancellationToken);
 
     /// <summary>Registers <paramref name="definition"/> when its version is new, runs it to its end and returns the run.</summary>
     public Task<WorkflowRun> ExecuteWorkflowAsync(WorkflowDefinition definition, object? parameters = null, CancellationToken cancellationToken = default) =>

@@ -17,6 +17,7 @@ public sealed class MeshHttpClientWorkflowTests : IAsyncLifetime
         _server = await TestMeshServer.StartAsync(o => o.ApiKey = "workflow-test-key", services: s => s.AddOrbitMeshWorkflows());
         _agent = _server.NewAgent("wf-agent")
             .RegisterHandler("add", c => c.GetParameter<int>("a") + c.GetParameter<int>("b"))
+            .RegisterHandler("token-length", c => c.GetParameter<string>("token").Length)
             .RegisterHandler("hold", async (_, ct) =>
             {
                 await _release.Task.WaitAsync(ct);
@@ -49,6 +50,24 @@ public sealed class MeshHttpClientWorkflowTests : IAsyncLifetime
         Assert.Equal([2, 11], again.Steps.Select(s => s.Output!.Value.GetInt32()));
         var listed = await _client.ListWorkflowRunsAsync(new WorkflowRunQuery { Workflow = "sum", Status = WorkflowRunStatus.Succeeded });
         Assert.Equal([again.RunId, run.RunId], listed.Select(r => r.RunId));
+    }
+
+    [Fact]
+    public async Task ExecuteWorkflowAsync_WithSecrets_OverRest_GivesTheStepTheValue_AndTheRunOnlyTheirNames()
+    {
+        const string token = "remote-secret-token-42";
+        await _client.RegisterWorkflowAsync(WorkflowJson.Deserialize("""
+            { "name": "remote-secret", "steps": [ { "id": "use", "command": "token-length", "parameters": { "token": "${{ secrets.token }}" } } ] }
+            """));
+
+        var run = await _client.ExecuteWorkflowAsync("remote-secret", null, new Dictionary<string, string> { ["token"] = token });
+
+        Assert.Equal(WorkflowRunStatus.Succeeded, run.Status);
+        Assert.Equal(token.Length, run.Steps[0].Output!.Value.GetInt32());
+        Assert.Equal(["token"], run.SecretNames);
+        Assert.DoesNotContain(token, System.Text.Json.JsonSerializer.Serialize(run, OrbitMeshJson.Options), StringComparison.Ordinal);
+        var missing = await Assert.ThrowsAsync<MeshValidationException>(() => _client.StartWorkflowAsync("remote-secret", null, null, null));
+        Assert.Contains("secret 'token'", missing.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -90,19 +90,23 @@ internal static class WorkflowsCommand
         var parameters = new Option<string[]>("--param") { Description = "A run parameter k=v (v is read as JSON when it parses, else as a string). Repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var parametersJson = new Option<string?>("--params-json") { Description = "All run parameters as one JSON object." };
         var version = new Option<int?>("--version") { Description = "Run this version (default: the latest)." };
+        var secrets = new Option<string[]>("--secret") { Description = "A secret NAME=VALUE that steps read as ${{ secrets.NAME }}: stored encrypted, shown as NAME=***, given only to the steps that read it. Repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var secretFile = new Option<string?>("--secret-file") { Description = "Secrets from a file of NAME=VALUE lines or one JSON object of names to strings; - reads standard input." };
         var wait = new Option<bool>("--wait") { Description = "Show the steps live until the run ends; exit non-zero unless it succeeded." };
         var rolling = new Option<int?>("--rolling") { Description = "Run one instance per matching agent in batches of this percent (1-100); a failed batch stops and rolls back the instances done." };
         var onAll = new Option<bool>("--on-all") { Description = "Run one instance per matching agent, all at once." };
         var capability = new Option<string?>("--capability") { Description = "With --rolling or --on-all: only agents with this capability." };
         var group = new Option<string?>("--group") { Description = "With --rolling or --on-all: only agents in this group." };
         var dryRun = new Option<bool>("--dry-run") { Description = "List where each step would go now and why other agents would not; start nothing (exit 1 when a step would reach no agent)." };
-        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, version, wait, rolling, onAll, capability, group, dryRun, server, apiKey, json };
+        var command = new Command("run", "Start a run of a registered workflow (operator).") { name, parameters, parametersJson, secrets, secretFile, version, wait, rolling, onAll, capability, group, dryRun, server, apiKey, json };
         command.SetAction(async (result, cancellationToken) =>
         {
             var runParameters = JobsCommand.ParseParameters(result.GetValue(parameters) ?? [], result.GetValue(parametersJson));
+            var runSecrets = WorkflowSecretOptions.Parse(result.GetValue(secrets) ?? [], result.GetValue(secretFile));
             var body = new
             {
                 parameters = runParameters,
+                secrets = runSecrets,
                 version = result.GetValue(version),
             };
             var serverUrl = result.GetValue(server)!;
@@ -114,13 +118,18 @@ internal static class WorkflowsCommand
             using var rest = new RestCall(serverUrl, result.GetValue(apiKey));
             if (result.GetValue(rolling) is not null || result.GetValue(onAll))
             {
+                if (runSecrets is not null)
+                {
+                    throw new CliException("--secret and --secret-file work with a single run, not with --rolling or --on-all.");
+                }
+
                 return await PerAgentAsync(rest, result.GetValue(name)!, runParameters, result.GetValue(rolling), result.GetValue(capability), result.GetValue(group), result.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 
             var run = await rest.SendAsync<WorkflowRun>(HttpMethod.Post, $"api/workflows/{Uri.EscapeDataString(result.GetValue(name)!)}/runs", body, cancellationToken).ConfigureAwait(false);
             if (!result.GetValue(wait))
             {
-                Console.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(run, OrbitMeshJson.Options) : $"Started run {run.RunId} of {run.Workflow} v{run.Version}.");
+                Console.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(run, OrbitMeshJson.Options) : $"Started run {run.RunId} of {run.Workflow} v{run.Version}.{WorkflowRunView.SecretsSuffix(run)}");
                 return 0;
             }
 

@@ -7,7 +7,14 @@ namespace OrbitMesh.Cli.Output;
 /// <summary>How the CLI shows workflow runs: a table of steps, and a live version of it redrawn in place.</summary>
 internal static class WorkflowRunView
 {
+    /// <summary>What a secret's value shows as: the CLI never prints one.</summary>
+    public const string Masked = "***";
+
     public static string Name(WorkflowRunStatus status) => WorkflowStatusNames.Of(status);
+
+    /// <summary>" Secrets: a=***, b=***." for a run with secrets; empty otherwise.</summary>
+    public static string SecretsSuffix(WorkflowRun run) =>
+        run.SecretNames is { Count: > 0 } names ? " Secrets: " + string.Join(", ", names.Select(n => n + "=" + Masked)) + "." : string.Empty;
 
     public static string Name(WorkflowStepStatus status) => WorkflowStatusNames.Of(status);
 
@@ -19,6 +26,11 @@ internal static class WorkflowRunView
         var elapsed = (run.FinishedAt ?? now) - run.StartedAt;
         text.Append(CultureInfo.InvariantCulture, $"Run {run.RunId}  {run.Workflow} v{run.Version}  {Name(run.Status)}  {Seconds(elapsed)}");
         text.AppendLine();
+        if (run.SecretNames is { Count: > 0 } secretNames)
+        {
+            text.Append("Secrets: ").AppendJoin(", ", secretNames.Select(n => n + "=" + Masked)).AppendLine();
+        }
+
         var table = new TextTable("STEP", "STATE", "ATTEMPTS", "TIME", "JOB", "DETAIL");
         foreach (var step in run.Steps)
         {

@@ -119,7 +119,10 @@ internal static class WorkflowEndpoints
 
         try
         {
-            var run = await engine.StartRunAsync(name, body?.Parameters, body?.Version, context.RequestAborted).ConfigureAwait(false);
+            var secrets = ReadSecrets(name, body?.Secrets);
+            var run = secrets is null
+                ? await engine.StartRunAsync(name, body?.Parameters, body?.Version, context.RequestAborted).ConfigureAwait(false)
+                : await engine.StartRunAsync(name, body?.Parameters, secrets, body?.Version, context.RequestAborted).ConfigureAwait(false);
             return ApiResults.Json(run, StatusCodes.Status202Accepted);
         }
         catch (WorkflowNotFoundException ex)
@@ -134,6 +137,38 @@ internal static class WorkflowEndpoints
         {
             return ApiResults.TooManyRequests(ex.Message, ex.RetryAfter ?? TimeSpan.FromSeconds(5), context);
         }
+    }
+
+    /// <summary>The body's <c>secrets</c>: a JSON object of names to text values, or null when absent.</summary>
+    /// <exception cref="WorkflowValidationException">It is not an object of strings.</exception>
+    private static Dictionary<string, string>? ReadSecrets(string workflow, JsonElement? secrets)
+    {
+        if (secrets is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } given)
+        {
+            return null;
+        }
+
+        if (given.ValueKind != JsonValueKind.Object)
+        {
+            throw new WorkflowValidationException(workflow, [new WorkflowValidationError(WorkflowErrorCodes.InvalidSecret, $"secrets must be a JSON object of names to text values, not {given.ValueKind.ToString().ToLowerInvariant()}.")]);
+        }
+
+        var read = new Dictionary<string, string>(StringComparer.Ordinal);
+        var errors = new List<WorkflowValidationError>();
+        foreach (var property in given.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                // The value is not echoed: it may be the secret itself.
+                errors.Add(new WorkflowValidationError(WorkflowErrorCodes.InvalidSecret, $"The secret '{property.Name}' must be text (a JSON string), not {property.Value.ValueKind.ToString().ToLowerInvariant()}."));
+            }
+            else if (!read.TryAdd(property.Name, property.Value.GetString()!))
+            {
+                errors.Add(new WorkflowValidationError(WorkflowErrorCodes.InvalidSecret, $"The secret '{property.Name}' is given twice."));
+            }
+        }
+
+        return errors.Count > 0 ? throw new WorkflowValidationException(workflow, errors) : read;
     }
 
     /// <summary>Where each step of a run started now would go, and why other agents would not take it; starts nothing.</summary>
@@ -345,7 +380,7 @@ internal static class WorkflowEndpoints
                 ["errors"] = ex.Errors.Select(e => new { code = e.Code, stepId = e.StepId, message = e.Message, path = e.Path, line = e.Line, column = e.Column }).ToArray(),
             });
 
-    private sealed record StartRunBody(JsonElement? Parameters, int? Version);
+    private sealed record StartRunBody(JsonElement? Parameters, int? Version, JsonElement? Secrets);
 
     private sealed record ControlBody(string? Reason, bool? Compensate);
 

@@ -11,6 +11,9 @@ internal sealed class EngineWorkflowClient(WorkflowEngine engine, WorkflowRollou
     public Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters = null, int? version = null, CancellationToken cancellationToken = default) =>
         engine.StartRunAsync(workflow, parameters, version, cancellationToken);
 
+    public Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters, IReadOnlyDictionary<string, string>? secrets, int? version = null, CancellationToken cancellationToken = default) =>
+        engine.StartRunAsync(workflow, parameters, secrets, version, cancellationToken);
+
     public Task<WorkflowRun> StartWorkflowAsync(WorkflowDefinition definition, JsonElement? parameters = null, CancellationToken cancellationToken = default) =>
         engine.StartRunAsync(definition, parameters, cancellationToken);
 

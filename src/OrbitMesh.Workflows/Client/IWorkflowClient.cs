@@ -16,6 +16,14 @@ public interface IWorkflowClient
     /// <summary>Starts a run of a registered workflow (its latest version, or <paramref name="version"/>) and returns at once.</summary>
     Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters = null, int? version = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Starts a run with secrets: text values its steps read as <c>${{ secrets.NAME }}</c> in their
+    /// parameters. The server stores them encrypted, shows only their names, and gives each only to the
+    /// jobs of the steps that read it (as secret parameters). Every secret must be read by a step, and
+    /// every secret a step reads must be given.
+    /// </summary>
+    Task<WorkflowRun> StartWorkflowAsync(string workflow, JsonElement? parameters, IReadOnlyDictionary<string, string>? secrets, int? version = null, CancellationToken cancellationToken = default);
+
     /// <summary>Registers <paramref name="definition"/> when its version is new, then starts a run of it.</summary>
     Task<WorkflowRun> StartWorkflowAsync(WorkflowDefinition definition, JsonElement? parameters = null, CancellationToken cancellationToken = default);
 

@@ -11,6 +11,13 @@ public static class MeshWorkflowExtensions
     public static Task<WorkflowRun> ExecuteWorkflowAsync(this IMeshClient mesh, string workflow, object? parameters = null, CancellationToken cancellationToken = default) =>
         Workflows(mesh).ExecuteWorkflowAsync(workflow, parameters, cancellationToken);
 
+    /// <summary>
+    /// Runs a registered workflow with secrets to its end: <c>mesh.ExecuteWorkflowAsync("deploy-app", parameters, secrets)</c>.
+    /// Steps read a secret as <c>${{ secrets.NAME }}</c> in their parameters; see <see cref="IWorkflowClient.StartWorkflowAsync(string, System.Text.Json.JsonElement?, IReadOnlyDictionary{string, string}?, int?, CancellationToken)"/>.
+    /// </summary>
+    public static Task<WorkflowRun> ExecuteWorkflowAsync(this IMeshClient mesh, string workflow, object? parameters, IReadOnlyDictionary<string, string>? secrets, CancellationToken cancellationToken = default) =>
+        Workflows(mesh).ExecuteWorkflowAsync(workflow, parameters, secrets, cancellationToken);
+
     /// <summary>Registers <paramref name="definition"/> when its version is new, runs it to its end and returns the run.</summary>
     public static Task<WorkflowRun> ExecuteWorkflowAsync(this IMeshClient mesh, WorkflowDefinition definition, object? parameters = null, CancellationToken cancellationToken = default) =>
         Workflows(mesh).ExecuteWorkflowAsync(definition, parameters, cancellationToken);
@@ -24,6 +31,14 @@ public static class MeshWorkflowExtensions
     {
         ArgumentNullException.ThrowIfNull(workflows);
         var run = await workflows.StartWorkflowAsync(workflow, OrbitMeshJson.ToElement(parameters), null, cancellationToken).ConfigureAwait(false);
+        return await workflows.WaitForWorkflowRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a registered workflow with secrets (read as <c>${{ secrets.NAME }}</c> by its steps) to its end.</summary>
+    public static async Task<WorkflowRun> ExecuteWorkflowAsync(this IWorkflowClient workflows, string workflow, object? parameters, IReadOnlyDictionary<string, string>? secrets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflows);
+        var run = await workflows.StartWorkflowAsync(workflow, OrbitMeshJson.ToElement(parameters), secrets, null, cancellationToken).ConfigureAwait(false);
         return await workflows.WaitForWorkflowRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
     }
 

@@ -6,14 +6,15 @@ namespace OrbitMesh.Workflows;
 /// <summary>
 /// The values an expression may read, and nothing else: the run's parameters (<c>params.*</c>), the
 /// earlier steps' outputs and statuses (<c>steps.ID.output.*</c>, <c>steps.ID.status</c>), and the
-/// run itself (<c>run.id</c>, <c>run.workflow</c>, <c>run.version</c>); in a trigger's filter, the
+/// run itself (<c>run.id</c>, <c>run.workflow</c>, <c>run.version</c>), and in step parameters only,
+/// the run's secrets (<c>secrets.NAME</c>); in a trigger's filter, the
 /// event (<c>event.type</c>, <c>event.source</c>, <c>event.data.*</c>) and nothing else. Values are
 /// JSON; a missing member reads as null.
 /// </summary>
 public sealed class ExpressionScope
 {
     /// <summary>The names an expression may start with.</summary>
-    public static IReadOnlyList<string> Roots { get; } = ["params", "steps", "run"];
+    public static IReadOnlyList<string> Roots { get; } = ["params", "steps", "run", "secrets"];
 
     /// <summary>An empty scope: no parameters, no steps.</summary>
     public static ExpressionScope Empty { get; } = new();
@@ -36,6 +37,12 @@ public sealed class ExpressionScope
     /// <summary>The workflow's version.</summary>
     public int? Version { get; init; }
 
+    /// <summary>
+    /// The run's secrets by name, when the expression is a template in step parameters (the only place
+    /// secrets may be read); null elsewhere, where reading <c>secrets.NAME</c> is an error.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Secrets { get; init; }
+
     /// <summary>The event a trigger's filter reads (<c>event.*</c>), or null outside a filter.</summary>
     public JsonElement? Event { get; init; }
 
@@ -52,10 +59,18 @@ public sealed class ExpressionScope
                 return Walk(Event, segments, 1);
             case "event":
                 throw ExpressionNames.Error("reads 'event'; only a trigger's filter reads the event", expression);
-            case "params" or "steps" or "run" when Event is not null:
+            case "params" or "steps" or "run" or "secrets" when Event is not null:
                 throw ExpressionNames.Error($"reads '{segments[0]}'; a trigger's filter reads only the event (event.type, event.source, event.data...)", expression);
             case "params":
                 return Walk(Parameters, segments, 1);
+            case "secrets" when segments.Count != 2:
+                throw ExpressionNames.Error("reads a secret as secrets.NAME (a secret is text; it has no members)", expression);
+            case "secrets" when Secrets is null:
+                throw ExpressionNames.Error($"reads the secret '{segments[1]}' outside step parameters; secrets may be read only in ${{{{ }}}} templates in parameters", expression);
+            case "secrets":
+                return Secrets.TryGetValue(segments[1], out var secret)
+                    ? Json(secret)
+                    : throw ExpressionNames.Error($"reads the secret '{segments[1]}', which the run was not given", expression);
             case "steps":
                 if (segments.Count < 3 || segments[2] is not ("output" or "status"))
                 {
@@ -78,7 +93,7 @@ public sealed class ExpressionScope
                         _ => throw ExpressionNames.Error($"reads 'run.{segments[1]}'; the run has id, workflow and version", expression),
                     };
             default:
-                throw ExpressionNames.Error($"reads the unknown name '{segments[0]}'; names start with params., steps. or run.", expression);
+                throw ExpressionNames.Error($"reads the unknown name '{segments[0]}'; names start with params., steps., run. or secrets.", expression);
         }
     }
 

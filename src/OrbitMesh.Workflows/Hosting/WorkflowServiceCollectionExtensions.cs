@@ -50,7 +50,8 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<StepExecutor>(),
             sp.GetRequiredService<IOptions<WorkflowEngineOptions>>(),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<IWorkflowSecretProtector>()));
         services.TryAddSingleton(sp => new WorkflowRollout(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<IMeshClient>(), sp.GetRequiredService<ILogger<WorkflowRollout>>()));
         services.TryAddSingleton<IWorkflowClient>(sp => new EngineWorkflowClient(sp.GetRequiredService<WorkflowEngine>(), sp.GetRequiredService<WorkflowRollout>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WorkflowEngineHostedService>());

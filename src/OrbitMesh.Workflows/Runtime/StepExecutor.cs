@@ -5,11 +5,17 @@ using Microsoft.Extensions.Logging;
 namespace OrbitMesh.Workflows;
 
 /// <summary>What the engine knows of a run when it executes one of its steps.</summary>
-internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs, string? BoundAgent = null, IReadOnlyDictionary<string, string>? Statuses = null)
+internal sealed record RunContext(string RunId, WorkflowDefinition Definition, JsonElement? Parameters, IReadOnlyDictionary<string, JsonElement> Outputs, string? BoundAgent = null, IReadOnlyDictionary<string, string>? Statuses = null, IReadOnlyDictionary<string, string>? Secrets = null)
 {
-    /// <summary>What the run's expressions may read.</summary>
-    public ExpressionScope Scope() => new()
+    private static readonly IReadOnlyDictionary<string, string> NoSecrets = new Dictionary<string, string>();
+
+    /// <summary>
+    /// What the run's expressions may read; the run's secrets only with <paramref name="withSecrets"/>
+    /// (templates in parameters), never in conditions.
+    /// </summary>
+    public ExpressionScope Scope(bool withSecrets = false) => new()
     {
+        Secrets = withSecrets ? Secrets ?? NoSecrets : null,
         Parameters = Parameters,
         Outputs = Outputs,
         Statuses = Statuses ?? new Dictionary<string, string>(),
@@ -23,11 +29,14 @@ internal sealed record RunContext(string RunId, WorkflowDefinition Definition, J
     /// Expressions). A template that fails throws <see cref="WorkflowExpressionException"/>, which
     /// fails the attempt for good: the same inputs would fail again.
     /// </summary>
-    public JsonElement? Render(JsonElement? parameters) => ExpressionTemplate.Render(parameters, Scope());
+    public JsonElement? Render(JsonElement? parameters) => ExpressionTemplate.Render(parameters, Scope(withSecrets: true));
 
     /// <summary>A step's own target, or for an instance bound to an agent, that agent.</summary>
     public AgentTarget? TargetFor(AgentTarget? own) => own ?? (BoundAgent is { } agent ? AgentTarget.ForAgent(agent) : null);
 }
+
+/// <summary>What a step's or compensation's job runs: the command, its rendered parameters, the top-level ones that carry a secret, and its target.</summary>
+internal sealed record JobParts(string Command, JsonElement? Parameters, IReadOnlyList<string>? SecretKeys, AgentTarget? Target);
 
 /// <summary>The result of one attempt, and the job that ran it when it ran on an agent.</summary>
 internal sealed record StepOutcome(StepResult Result, string? JobId);
@@ -59,7 +68,15 @@ internal sealed class StepExecutor(
     /// <summary>The idempotency key of a step's compensation job.</summary>
     public static string CompensationKey(string runId, string stepId) => $"{runId}:{stepId}:compensate";
 
-    public async Task<StepOutcome> RunStepAsync(RunContext run, WorkflowStepDefinition step, int attempt, CancellationToken cancellationToken)
+    /// <summary>Runs one attempt of a step; the outcome never holds one of the run's secret values (they are replaced before it is recorded).</summary>
+    public async Task<StepOutcome> RunStepAsync(RunContext run, WorkflowStepDefinition step, int attempt, CancellationToken cancellationToken) =>
+        RedactSecrets(run, await RunStepCoreAsync(run, step, attempt, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Runs a compensation (or onFailure); the outcome never holds one of the run's secret values.</summary>
+    public async Task<StepOutcome> RunCompensationAsync(RunContext run, WorkflowCompensationDefinition compensation, string stepId, CancellationToken cancellationToken) =>
+        RedactSecrets(run, await RunCompensationCoreAsync(run, compensation, stepId, cancellationToken).ConfigureAwait(false));
+
+    private async Task<StepOutcome> RunStepCoreAsync(RunContext run, WorkflowStepDefinition step, int attempt, CancellationToken cancellationToken)
     {
         var timeout = step.Timeout ?? options.DefaultStepTimeout;
         try
@@ -68,8 +85,8 @@ internal sealed class StepExecutor(
             var context = Context(run, step.Id, attempt, parameters, cancellationToken);
             return step.Kind switch
             {
-                WorkflowStepKind.Command => await RunCommandAsync(run, step.Command!, parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, cancellationToken).ConfigureAwait(false),
-                WorkflowStepKind.FanOut => await RunFanOutAsync(run, step.Command!, parameters, step.Target, AttemptKey(run.RunId, step.Id, attempt), timeout, step.FanOutPolicy ?? FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false),
+                WorkflowStepKind.Command => await RunCommandAsync(run, new JobParts(step.Command!, parameters, WorkflowRunSecrets.SecretKeysOf(step.Parameters), step.Target), AttemptKey(run.RunId, step.Id, attempt), timeout, cancellationToken).ConfigureAwait(false),
+                WorkflowStepKind.FanOut => await RunFanOutAsync(run, new JobParts(step.Command!, parameters, WorkflowRunSecrets.SecretKeysOf(step.Parameters), step.Target), AttemptKey(run.RunId, step.Id, attempt), timeout, step.FanOutPolicy ?? FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false),
                 _ => new StepOutcome(await RunClassAsync(step, context, timeout, cancellationToken).ConfigureAwait(false), null),
             };
         }
@@ -87,7 +104,7 @@ internal sealed class StepExecutor(
         }
     }
 
-    public async Task<StepOutcome> RunCompensationAsync(RunContext run, WorkflowCompensationDefinition compensation, string stepId, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunCompensationCoreAsync(RunContext run, WorkflowCompensationDefinition compensation, string stepId, CancellationToken cancellationToken)
     {
         var timeout = compensation.Timeout ?? options.DefaultCompensationTimeout;
         var key = CompensationKey(run.RunId, stepId);
@@ -97,9 +114,9 @@ internal sealed class StepExecutor(
             switch (compensation.Kind)
             {
                 case WorkflowStepKind.Command:
-                    return await RunCommandAsync(run, compensation.Command!, parameters, compensation.Target, key, timeout, cancellationToken).ConfigureAwait(false);
+                    return await RunCommandAsync(run, new JobParts(compensation.Command!, parameters, WorkflowRunSecrets.SecretKeysOf(compensation.Parameters), compensation.Target), key, timeout, cancellationToken).ConfigureAwait(false);
                 case WorkflowStepKind.FanOut:
-                    return await RunFanOutAsync(run, compensation.Command!, parameters, compensation.Target, key, timeout, FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false);
+                    return await RunFanOutAsync(run, new JobParts(compensation.Command!, parameters, WorkflowRunSecrets.SecretKeysOf(compensation.Parameters), compensation.Target), key, timeout, FanOutFailurePolicy.FailOnAny, cancellationToken).ConfigureAwait(false);
                 default:
                     var type = Resolve(compensation.StepType, compensation.StepClrType);
                     using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -171,27 +188,42 @@ internal sealed class StepExecutor(
         return document.RootElement.Clone();
     }
 
-    /// <summary>The job of one attempt or compensation: one attempt of its own (the workflow retries), keyed and correlated to the run.</summary>
-    private static JobRequest Request(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout) => new()
+    /// <summary>
+    /// The job of one attempt or compensation: one attempt of its own (the workflow retries), keyed and
+    /// correlated to the run. The top-level parameters whose templates read a secret are its
+    /// <see cref="JobRequest.SecretParameters"/>: the server stores them encrypted and shows them
+    /// redacted, and only the agent's assignment carries them in clear. The run's secrets are not run
+    /// parameters, so no other step's job gets them.
+    /// </summary>
+    private static JobRequest Request(RunContext run, JobParts job, string key, TimeSpan timeout) => new()
     {
-        Command = command,
-        Parameters = MergeParameters(run.Parameters, parameters),
-        Target = run.TargetFor(target),
+        Command = job.Command,
+        Parameters = MergeParameters(run.Parameters, job.Parameters),
+        SecretParameters = job.SecretKeys,
+        Target = run.TargetFor(job.Target),
         IdempotencyKey = key,
         CorrelationId = run.RunId,
         Timeout = timeout,
         MaxAttempts = 1,
     };
 
-    private async Task<StepOutcome> RunCommandAsync(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The outcome with the run's secret values replaced (a class step that echoes one, an exception
+    /// message), so that none is recorded in the run's events. Job results are already redacted by the server.
+    /// </summary>
+    private static StepOutcome RedactSecrets(RunContext run, StepOutcome outcome) =>
+        run.Secrets is { Count: > 0 } secrets ? outcome with { Result = SecretText.Redact(outcome.Result, secrets.Values) } : outcome;
+
+    private async Task<StepOutcome> RunCommandAsync(RunContext run, JobParts job, string key, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var result = await mesh.ExecuteAsync(Request(run, command, parameters, target, key, timeout), cancellationToken).ConfigureAwait(false);
+        var result = await mesh.ExecuteAsync(Request(run, job, key, timeout), cancellationToken).ConfigureAwait(false);
         return new StepOutcome(ToStepResult(result), result.JobId);
     }
 
-    private async Task<StepOutcome> RunFanOutAsync(RunContext run, string command, JsonElement? parameters, AgentTarget? target, string key, TimeSpan timeout, FanOutFailurePolicy policy, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunFanOutAsync(RunContext run, JobParts job, string key, TimeSpan timeout, FanOutFailurePolicy policy, CancellationToken cancellationToken)
     {
-        var results = await mesh.ExecuteOnAllAsync(Request(run, command, parameters, target, key, timeout), cancellationToken).ConfigureAwait(false);
+        var command = job.Command;
+        var results = await mesh.ExecuteOnAllAsync(Request(run, job, key, timeout), cancellationToken).ConfigureAwait(false);
         var output = results.Select(r => new FanOutAgentResult(r.AgentId, r.Result.Status, r.Result.JobId, r.Result.Result, r.Result.Error?.Message)).ToList();
         var failed = output.Where(r => r.Status != JobStatus.Completed).ToList();
         var firstJob = results.Count > 0 ? results[0].Result.JobId : null;

@@ -28,6 +28,11 @@ public sealed partial class WorkflowEngine
             throw new WorkflowRunStateException($"Run '{runId}' cannot be rolled back: {refusal}.");
         }
 
+        if (!TryOpenSecrets(state, out var secrets, out var secretsRefusal))
+        {
+            throw new WorkflowRunStateException($"Run '{runId}' cannot be rolled back: {secretsRefusal}.");
+        }
+
         var requested = new WorkflowRunEvent { Type = WorkflowRunEventTypes.RunRollbackRequested, Timestamp = _time.GetUtcNow(), Reason = reason ?? "rolled back" };
         await _runs.IndexReopenedAsync(runId, cancellationToken).ConfigureAwait(false);
         await _runs.AppendAsync(runId, state.LastSequence, [requested], cancellationToken).ConfigureAwait(false);
@@ -37,7 +42,7 @@ public sealed partial class WorkflowEngine
             _summaries[runId] = summary with { Status = WorkflowRunStatus.Compensating, FinishedAt = null };
         }
 
-        var runner = Launch(state, definition.Definition!);
+        var runner = Launch(state, definition.Definition!, secrets);
         return runner.Snapshot;
     }
 
@@ -78,7 +83,14 @@ public sealed partial class WorkflowEngine
             return false;
         }
 
-        Launch(state, definition.Definition!);
+        if (!TryOpenSecrets(state, out var secrets, out var secretsRefusal))
+        {
+            Log.ResumeRefused(_logger, summary.RunId, secretsRefusal!);
+            await FailUnresumableAsync(state, secretsRefusal!, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        Launch(state, definition.Definition!, secrets);
         return true;
     }
 

@@ -19,6 +19,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly StepExecutor _executor;
     private readonly WorkflowEngineOptions _options;
     private readonly TimeProvider _time;
+    private readonly IWorkflowSecretProtector? _protector;
     private readonly ILogger _logger;
     private readonly WorkflowRunWatchers _watchers = new();
     private readonly ConcurrentDictionary<string, ActiveRun> _active = new(StringComparer.Ordinal);
@@ -34,8 +35,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         StepExecutor executor,
         IOptions<WorkflowEngineOptions> options,
         TimeProvider time,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        IWorkflowSecretProtector? protector = null)
     {
+        _protector = protector;
         _runs = runs;
         _definitions = definitions;
         _executor = executor;
@@ -137,6 +140,30 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 ? $"Workflow '{workflow}' has no version {v}."
                 : $"No workflow named '{workflow}' is registered; register it first (orbitmesh workflows apply FILE, or POST /api/workflows).");
         return await StartCoreAsync(definition, parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts a run of a registered workflow with secrets: values its steps read as
+    /// <c>${{ secrets.NAME }}</c> in their parameters. They are stored encrypted in the run's history,
+    /// shown only by name, and reach only the jobs of the steps that read them, as secret parameters.
+    /// </summary>
+    /// <exception cref="WorkflowNotFoundException">No such workflow or version.</exception>
+    /// <exception cref="WorkflowValidationException">A secret is missing, unread or malformed, or a parameter is.</exception>
+    public async Task<WorkflowRun> StartRunAsync(string workflow, JsonElement? parameters, IReadOnlyDictionary<string, string>? secrets, int? version = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        var definition = await _definitions.GetAsync(workflow, version, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkflowNotFoundException(version is { } v
+                ? $"Workflow '{workflow}' has no version {v}."
+                : $"No workflow named '{workflow}' is registered; register it first (orbitmesh workflows apply FILE, or POST /api/workflows).");
+        return await StartCoreAsync(definition, parameters, cancellationToken, secrets: secrets).ConfigureAwait(false);
+    }
+
+    /// <summary>Registers <paramref name="definition"/> (when its version is new) and starts a run of it with secrets (see the overload by name).</summary>
+    public async Task<WorkflowRun> StartRunAsync(WorkflowDefinition definition, JsonElement? parameters, IReadOnlyDictionary<string, string>? secrets, CancellationToken cancellationToken = default)
+    {
+        await RegisterAsync(definition, cancellationToken).ConfigureAwait(false);
+        return await StartCoreAsync(definition, parameters, cancellationToken, secrets: secrets).ConfigureAwait(false);
     }
 
     /// <summary>Registers <paramref name="definition"/> (when its version is new) and starts a run of it.</summary>
@@ -317,7 +344,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken, string? boundAgent = null, string? runId = null)
+    private async Task<WorkflowRun> StartCoreAsync(WorkflowDefinition definition, JsonElement? parameters, CancellationToken cancellationToken, string? boundAgent = null, string? runId = null, IReadOnlyDictionary<string, string>? secrets = null)
     {
         if (!_started)
         {
@@ -333,10 +360,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             .Where(name => parameters is not { ValueKind: JsonValueKind.Object } given || !given.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
             .Select(name => new WorkflowValidationError(WorkflowErrorCodes.MissingParameter, $"The run needs the parameter '{name}'."))
             .ToList();
+        missing.AddRange(WorkflowRunSecrets.Check(definition, secrets));
         if (missing.Count > 0)
         {
             throw new WorkflowValidationException(definition.Name, missing);
         }
+
+        var sealedSecrets = Seal(definition.Name, secrets);
 
         if (_active.Count >= _options.MaxActiveRuns)
         {
@@ -357,6 +387,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             Parameters = parameters is { ValueKind: JsonValueKind.Object } obj ? obj.Clone() : null,
             CodeOnly = definition.HasCodeOnlyMembers,
             BoundAgent = boundAgent,
+            SealedSecrets = sealedSecrets,
+            SecretNames = sealedSecrets is null ? null : [.. secrets!.Keys.Order(StringComparer.Ordinal)],
         };
 
         var summary = new WorkflowRunSummary { RunId = runId, Workflow = definition.Name, Version = definition.Version, Status = WorkflowRunStatus.Running, StartedAt = now };
@@ -366,17 +398,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         await _runs.AppendAsync(runId, 0, [started], cancellationToken).ConfigureAwait(false);
         _summaries[runId] = summary;
         var state = WorkflowRunState.Replay(runId, [started with { Sequence = 1 }]);
-        var runner = Launch(state, definition);
+        var runner = Launch(state, definition, sealedSecrets is null ? null : new Dictionary<string, string>(secrets!, StringComparer.Ordinal));
         Log.RunStarted(_logger, runId, definition.Name, definition.Version);
         return runner.Snapshot;
     }
 
-    private WorkflowRunner Launch(WorkflowRunState state, WorkflowDefinition definition)
+    private WorkflowRunner Launch(WorkflowRunState state, WorkflowDefinition definition, IReadOnlyDictionary<string, string>? secrets)
     {
         var runner = new WorkflowRunner(state, definition, _runs, _executor, _options, _time, _logger, (snapshot, events) =>
         {
             _watchers.Publish(snapshot.RunId, events);
-        });
+        }, secrets);
 
         var loop = Task.Run(async () =>
         {

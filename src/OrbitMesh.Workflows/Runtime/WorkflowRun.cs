@@ -20,6 +20,9 @@ public sealed record WorkflowRun
     /// <summary>The run's parameters, or null.</summary>
     public JsonElement? Parameters { get; init; }
 
+    /// <summary>The names of the secrets the run was given, or null; their values are never shown (the CLI prints <c>NAME=***</c>).</summary>
+    public IReadOnlyList<string>? SecretNames { get; init; }
+
     /// <summary>When the run started.</summary>
     public DateTimeOffset StartedAt { get; init; }
 

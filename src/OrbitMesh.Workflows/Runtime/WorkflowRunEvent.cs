@@ -49,6 +49,18 @@ public sealed record WorkflowRunEvent
     public JsonElement? Parameters { get; init; }
 
     /// <summary>
+    /// The run's secrets, for <see cref="WorkflowRunEventTypes.RunStarted"/>: one JSON object of name to
+    /// value, encrypted by the server's <see cref="IWorkflowSecretProtector"/> (Data Protection). Never
+    /// in clear; decrypted only in memory, to render the templates of the steps that read them.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SealedSecrets { get; init; }
+
+    /// <summary>The names of the run's secrets (never their values), for <see cref="WorkflowRunEventTypes.RunStarted"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? SecretNames { get; init; }
+
+    /// <summary>
     /// The agent a rolling or per-agent instance is bound to, for <see cref="WorkflowRunEventTypes.RunStarted"/>:
     /// command, fan-out and compensation steps without a target of their own run on it.
     /// </summary>

@@ -31,6 +31,12 @@ public sealed class WorkflowRunState
     /// <summary>The agent a rolling or per-agent instance is bound to, or null.</summary>
     public string? BoundAgent { get; private set; }
 
+    /// <summary>The run's secrets as recorded: encrypted (see <see cref="WorkflowRunEvent.SealedSecrets"/>), or null.</summary>
+    public string? SealedSecrets { get; private set; }
+
+    /// <summary>The names of the run's secrets, or null.</summary>
+    public IReadOnlyList<string>? SecretNames { get; private set; }
+
     /// <summary>True when a succeeded run is being rolled back.</summary>
     public bool RollingBack { get; private set; }
 
@@ -225,6 +231,7 @@ public sealed class WorkflowRunState
         Version = Definition.Version,
         Status = Status,
         Parameters = Parameters,
+        SecretNames = SecretNames,
         StartedAt = StartedAt,
         FinishedAt = FinishedAt,
         Reason = Reason,
@@ -245,6 +252,8 @@ public sealed class WorkflowRunState
         CodeOnly = e.CodeOnly;
         Parameters = e.Parameters?.Clone();
         BoundAgent = e.BoundAgent;
+        SealedSecrets = e.SealedSecrets;
+        SecretNames = e.SecretNames is { Count: > 0 } names ? [.. names] : null;
         Status = WorkflowRunStatus.Running;
         StartedAt = e.Timestamp;
         foreach (var step in Definition.Steps)

@@ -25,6 +25,7 @@ internal sealed partial class WorkflowRunner
     private readonly List<Action> _toLaunch = [];
     private readonly WorkflowGraph _graph;
     private readonly int _parallelism;
+    private readonly IReadOnlyDictionary<string, string>? _secrets;
     private ITimer? _runTimer;
 
     public WorkflowRunner(
@@ -35,9 +36,11 @@ internal sealed partial class WorkflowRunner
         WorkflowEngineOptions options,
         TimeProvider time,
         ILogger logger,
-        Action<WorkflowRun, IReadOnlyList<WorkflowRunEvent>> published)
+        Action<WorkflowRun, IReadOnlyList<WorkflowRunEvent>> published,
+        IReadOnlyDictionary<string, string>? secrets = null)
     {
         _state = state;
+        _secrets = secrets;
         _store = store;
         _executor = executor;
         _time = time;
@@ -450,14 +453,15 @@ internal sealed partial class WorkflowRunner
         }
     }
 
-    /// <summary>The run as its steps and expressions see it now: parameters, outputs and each step's status.</summary>
+    /// <summary>The run as its steps and expressions see it now: parameters, outputs, each step's status, and (for templates only) its secrets.</summary>
     private RunContext RunContextNow() => new(
         RunId,
         Definition,
         _state.Parameters,
         _state.Outputs(),
         _state.BoundAgent,
-        Definition.Steps.ToDictionary(s => s.Id, s => StatusName(_state.Step(s.Id).Status), StringComparer.Ordinal));
+        Definition.Steps.ToDictionary(s => s.Id, s => StatusName(_state.Step(s.Id).Status), StringComparer.Ordinal),
+        _secrets);
 
     private static string StatusName(WorkflowStepStatus status) => System.Text.Json.JsonSerializer.Serialize(status).Trim('"');
 

@@ -60,6 +60,12 @@ public static class WorkflowErrorCodes
     /// <summary>A run was started without a parameter its definition requires.</summary>
     public const string MissingParameter = "missing_parameter";
 
+    /// <summary>A run was started without a secret one of its steps reads (<c>${{ secrets.NAME }}</c>).</summary>
+    public const string MissingSecret = "missing_secret";
+
+    /// <summary>A run's secrets are malformed: a bad name, a value that is not text or too long, one no step reads, or too many.</summary>
+    public const string InvalidSecret = "invalid_secret";
+
     /// <summary>A class step names a type that is not registered on the server.</summary>
     public const string UnknownStepType = "unknown_step_type";
 }

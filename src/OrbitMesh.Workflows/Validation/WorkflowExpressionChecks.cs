@@ -23,7 +23,7 @@ internal static class WorkflowExpressionChecks
             var upstream = new Lazy<HashSet<string>>(() => Ancestors(step, byId));
             if (step.If is { } condition)
             {
-                CheckOne(condition, $"{subject}'s if", step.Id, upstream.Value, byId, errors);
+                CheckOne(condition, $"{subject}'s if", step.Id, upstream.Value, byId, errors, inParameters: false);
             }
 
             CheckTemplates(step.Parameters, $"{subject}'s parameters", step.Id, upstream, byId, errors, includeSelf: false);
@@ -62,11 +62,11 @@ internal static class WorkflowExpressionChecks
         foreach (var (pointer, expression) in templates)
         {
             var readable = includeSelf && stepId is not null ? [.. upstream.Value, stepId] : upstream.Value;
-            CheckOne(expression, $"{subject} ({WorkflowSchema.Readable(pointer)})", stepId, readable, byId, errors);
+            CheckOne(expression, $"{subject} ({WorkflowSchema.Readable(pointer)})", stepId, readable, byId, errors, inParameters: true);
         }
     }
 
-    private static void CheckOne(string text, string subject, string? stepId, HashSet<string> readable, Dictionary<string, WorkflowStepDefinition> byId, List<WorkflowValidationError> errors)
+    private static void CheckOne(string text, string subject, string? stepId, HashSet<string> readable, Dictionary<string, WorkflowStepDefinition> byId, List<WorkflowValidationError> errors, bool inParameters)
     {
         WorkflowExpression expression;
         try
@@ -90,7 +90,11 @@ internal static class WorkflowExpressionChecks
                 "steps" when !byId.ContainsKey(name[1]) => $"reads the step '{name[1]}', which is not a step of the workflow",
                 "steps" when !readable.Contains(name[1]) => $"reads the step '{name[1]}', which it does not depend on (directly or indirectly), so it may not have run yet; add it to dependsOn",
                 "steps" => null,
-                _ => $"reads the unknown name '{name[0]}'; names start with params., steps. or run.",
+                "secrets" when !inParameters => "reads a secret; secrets may be read only in ${{ }} templates in parameters, where they go to the step's job as secret parameters",
+                "secrets" when name.Count != 2 => "reads a secret as secrets.NAME (a secret is text; it has no members)",
+                "secrets" when !WorkflowRunSecrets.IsValidName(name[1]) => $"reads the secret '{name[1]}'; {WorkflowRunSecrets.NameRule}",
+                "secrets" => null,
+                _ => $"reads the unknown name '{name[0]}'; names start with params., steps., run. or secrets.",
             };
             if (problem is not null)
             {

@@ -83,7 +83,7 @@ public sealed class WorkflowExpressionRuntimeTests
             [
                 new() { Id = "a", Command = "x", Parameters = Json(new { v = "${{ steps.b.output.v }}" }) },
                 new() { Id = "b", Command = "x", DependsOn = ["a"], If = "steps.ghost.status == 'succeeded'" },
-                new() { Id = "c", Command = "x", DependsOn = ["b"], Parameters = Json(new { v = "${{ 1 + }}", w = "${{ secrets.key }}" }) },
+                new() { Id = "c", Command = "x", DependsOn = ["b"], Parameters = Json(new { v = "${{ 1 + }}", w = "${{ env.key }}" }) },
                 new()
                 {
                     Id = "d", Command = "x", DependsOn = ["c"], If = "System.IO.File.Exists('/etc/passwd')",
@@ -98,7 +98,7 @@ public sealed class WorkflowExpressionRuntimeTests
         Assert.Contains(errors, e => e.StepId == "a" && e.Message.Contains("does not depend on", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StepId == "b" && e.Message.Contains("'ghost', which is not a step", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StepId == "c" && e.Message.Contains("does not parse", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StepId == "c" && e.Message.Contains("unknown name 'secrets'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StepId == "c" && e.Message.Contains("unknown name 'env'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StepId == "d" && e.Message.Contains("calls a member", StringComparison.Ordinal));
         Assert.Equal(5, errors.Count);
     }
