@@ -252,7 +252,10 @@ public sealed partial class MeshAgent : IAsyncDisposable
             throw new MeshRegistrationException("The agent's registration is invalid: " + string.Join(" ", errors));
         }
 
-        for (var attempt = 1; ; attempt++)
+        var policy = new DecorrelatedJitterRetryPolicy(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay);
+        TimeSpan? previous = null;
+        var started = _time.GetTimestamp();
+        for (long attempt = 0; ; attempt++)
         {
             await StartConnectionAsync(_options.RetryInitialConnection, cancellationToken).ConfigureAwait(false);
             try
@@ -269,7 +272,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
                     throw new MeshConnectionException($"The connection was lost while registering: {ex.Message}", ex);
                 }
 
-                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.ReconnectMaxDelay.TotalMilliseconds, _options.ReconnectBaseDelay.TotalMilliseconds * attempt));
+                var delay = policy.NextDelay(attempt, _time.GetElapsedTime(started), previous, null)!.Value;
+                previous = delay;
                 Log.ConnectRetry(_logger, ex.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             }
@@ -731,9 +735,8 @@ public sealed partial class MeshAgent : IAsyncDisposable
         _registration = null;
         if (_connectedOnce && _closeReason is null && !_stopping.IsCancellationRequested)
         {
-            Log.Reconnecting(_logger, error?.Message ?? "the server closed the connection");
             _ = Task.Run(RestartAsync);
-            return Reconnecting?.Invoke(error) ?? Task.CompletedTask;
+            return OnReconnectingAsync(error);
         }
 
         return RaiseClosedAsync(error);

@@ -135,7 +135,7 @@ public sealed class MeshAgentOptions
             errors.Add("ReconnectBaseDelay must be positive and ReconnectMaxDelay at least as large.");
         }
 
-        if (Transports == HttpTransportType.None || (Transports & ~MeshConnectionOptions.AllTransports) != 0)
+        if (!MeshConnectionOptions.IsValidTransports(Transports))
         {
             errors.Add($"Transports must be WebSockets, ServerSentEvents, LongPolling or a combination; '{Transports}' is not.");
         }

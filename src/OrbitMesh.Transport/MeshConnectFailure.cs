@@ -66,6 +66,10 @@ public static class MeshConnectFailure
         _ => new MeshConnectionException($"The server at {target} answered {(int)status} {status} instead of accepting the connection{(reason is null ? "" : ": " + reason)}.", inner),
     };
 
+    /// <summary>The error for a connect answered with <paramref name="status"/>, its reason and <c>Retry-After</c> read from the response's headers.</summary>
+    internal static MeshConnectionException ForResponse(string target, HttpStatusCode status, Func<string, string?> header, TimeProvider time, Exception? inner) =>
+        ForStatus(target, status, ReadReason(header), ParseRetryAfter(header("Retry-After"), time), inner);
+
     /// <summary>The server's reason for a refusal: its own header, else the <c>error_description</c> of <c>WWW-Authenticate</c>.</summary>
     internal static string? ReadReason(Func<string, string?> header) =>
         header(ErrorHeader) ?? ReadAuthenticateDescription(header("WWW-Authenticate"));

@@ -14,6 +14,10 @@ public sealed class MeshConnectionOptions
     /// <summary>Every transport the hub serves: WebSockets first, then server-sent events, then long polling.</summary>
     public const HttpTransportType AllTransports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
 
+    /// <summary>True when <paramref name="transports"/> names at least one of the hub's transports and nothing else.</summary>
+    public static bool IsValidTransports(HttpTransportType transports) =>
+        transports != HttpTransportType.None && (transports & ~AllTransports) == 0;
+
     /// <summary>
     /// The transports to try, in the client's order (WebSockets, server-sent events, long polling): the
     /// client negotiates and falls back to the next when one cannot connect. Default: all three.
@@ -92,7 +96,7 @@ public sealed class MeshConnectionOptions
 
     internal void Validate()
     {
-        if (Transports == HttpTransportType.None || (Transports & ~AllTransports) != 0)
+        if (!IsValidTransports(Transports))
         {
             throw new InvalidOperationException($"Transports must be WebSockets, ServerSentEvents, LongPolling or a combination; '{Transports}' is not.");
         }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http.Connections.Client;
@@ -129,9 +128,7 @@ internal static class MeshTransport
             var refusal = check.Rejection is { } rejection
                 ? CertificateCheck.Rejected(context.Uri, rejection, ex)
                 : socket.HttpStatusCode is not 0 and var status
-                    ? MeshConnectFailure.ForStatus(context.Uri.ToString(), status,
-                        MeshConnectFailure.ReadReason(name => ReadHeader(socket.HttpResponseHeaders, name)),
-                        MeshConnectFailure.ParseRetryAfter(ReadHeader(socket.HttpResponseHeaders, "Retry-After"), mesh.TimeProvider), ex)
+                    ? MeshConnectFailure.ForResponse(context.Uri.ToString(), status, name => ReadHeader(socket.HttpResponseHeaders, name), mesh.TimeProvider, ex)
                     : new MeshConnectionException($"Could not connect to {context.Uri}: {DescribeNetworkFailure(ex, socket.Options.ClientCertificates.Count == 0 && context.Uri.Scheme == "wss")}", ex);
             socket.Dispose();
             mesh.RecordRefusal(refusal, ReadHeader(socket.HttpResponseHeaders, MeshConnectFailure.ErrorHeader) is not null);
@@ -234,10 +231,7 @@ internal static class MeshTransport
                     target = target[..^"/negotiate".Length];
                 }
 
-                var refusal = MeshConnectFailure.ForStatus(target, response.StatusCode,
-                    MeshConnectFailure.ReadReason(name => ReadHeader(response, name)),
-                    response.Headers.RetryAfter is { } retryAfter ? RetryAfter(retryAfter, mesh.TimeProvider) : null,
-                    null);
+                var refusal = MeshConnectFailure.ForResponse(target, response.StatusCode, name => ReadHeader(response, name), mesh.TimeProvider, null);
                 mesh.RecordRefusal(refusal, response.Headers.Contains(MeshConnectFailure.ErrorHeader));
                 throw refusal;
             }
@@ -249,9 +243,6 @@ internal static class MeshTransport
         private static bool OpensConnection(HttpRequestMessage request) =>
             IsNegotiate(request)
             || (request.Method == HttpMethod.Get && request.Headers.Accept.Any(a => a.MediaType == "text/event-stream"));
-
-        private static TimeSpan? RetryAfter(RetryConditionHeaderValue value, TimeProvider time) =>
-            value.Delta ?? (value.Date is { } date ? MeshConnectFailure.ParseRetryAfter(date.ToString("R", System.Globalization.CultureInfo.InvariantCulture), time) : null);
 
         private static string? ReadHeader(HttpResponseMessage response, string name) =>
             response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
