@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Protocol;
 
 namespace OrbitMesh.Agent.Tests.EndToEnd;
@@ -143,5 +145,48 @@ public sealed class MeshAgentTransportTests
 
         await Wait.ForAsync(reconnected.Task, "the agent to reconnect and register again");
         Assert.Equal("pong", await server.Mesh.InvokeAsync<string>(agent.Id, "ping"));
+    }
+
+    [Fact]
+    public async Task ServerAbortsTheConnection_TheAgentConnectsAgainAndRegisters()
+    {
+        // A hub-side Abort (the silent-connection sweep, an expired node credential) sends Close without
+        // "allow reconnect": the official client stops there, the agent starts over.
+        var contexts = new HubContextCapture();
+        await using var server = await TestMeshServer.StartAsync(services: s => s.Configure<HubOptions>(o => o.AddFilter(contexts)));
+        var reconnected = new TaskCompletionSource<RegistrationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = 0;
+        await using var agent = server.NewAgent("aborted")
+            .Configure(o =>
+            {
+                o.ReconnectBaseDelay = TimeSpan.FromMilliseconds(50);
+                o.ReconnectMaxDelay = TimeSpan.FromMilliseconds(200);
+            })
+            .RegisterHandler("ping", _ => "pong")
+            .Build();
+        agent.Reconnected += r => { reconnected.TrySetResult(r); return Task.CompletedTask; };
+        agent.Closed += _ => { Interlocked.Increment(ref closed); return Task.CompletedTask; };
+        await agent.ConnectAsync();
+        var first = agent.Registration!.ConnectionId;
+
+        Assert.True(contexts.ByConnection.TryGetValue(first, out var context), "the hub saw the agent's Register");
+        context!.Abort();
+
+        var registration = await Wait.ForAsync(reconnected.Task, "the agent to connect again and register");
+        Assert.NotEqual(first, registration.ConnectionId);
+        Assert.Equal("pong", await server.Mesh.InvokeAsync<string>(agent.Id, "ping"));
+        Assert.Equal(0, Volatile.Read(ref closed));
+    }
+
+    /// <summary>Remembers the hub context of every connection that invoked a hub method.</summary>
+    private sealed class HubContextCapture : IHubFilter
+    {
+        public ConcurrentDictionary<string, HubCallerContext> ByConnection { get; } = new(StringComparer.Ordinal);
+
+        public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+        {
+            ByConnection[invocationContext.Context.ConnectionId] = invocationContext.Context;
+            return next(invocationContext);
+        }
     }
 }
