@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Server.Storage;
 
 namespace OrbitMesh.Workflows.Tests.Runtime;
@@ -40,35 +41,41 @@ public sealed class WorkflowRecoveryTests
     [Fact]
     public async Task ARestartedEngine_ResumesAPendingRetryAtItsRecordedTime()
     {
+        // A manual clock: the retry cannot fire in the first engine however slow the machine is (with the real clock a
+        // 500 ms retry window could pass between two polls and the first engine would finish the run itself).
+        var clock = new ManualTimeProvider();
         var mesh = new FakeMesh();
         var events = new InMemoryEventStore(TimeProvider.System);
         var calls = 0;
-        var failedOnce = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        mesh.Handle("flaky", _ =>
-        {
-            if (Interlocked.Increment(ref calls) == 1)
-            {
-                failedOnce.SetResult();
-                throw new InvalidOperationException("first try fails");
-            }
-
-            return new { ok = true };
-        });
+        mesh.Handle("flaky", _ => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("first try fails") : new { ok = true });
         var definition = new WorkflowBuilder("retry-across-restart").AddCommand("flaky", "flaky").WithRetry(2, TimeSpan.FromMilliseconds(500), jitter: false).Build();
+        void UseClock(IServiceCollection services) => services.AddSingleton<TimeProvider>(clock);
 
         string runId;
-        await using (var first = await EngineHost.StartAsync(mesh, events))
+        DateTimeOffset? nextAttemptAt = null;
+        await using (var first = await EngineHost.StartAsync(mesh, events, UseClock))
         {
             runId = (await first.Engine.StartRunAsync(definition)).RunId;
-            await Wait.ForAsync(failedOnce.Task, "the first attempt to fail");
-            await Wait.UntilAsync(async () => (await first.Engine.GetRunAsync(runId))!.Steps[0].Status == WorkflowStepStatus.Retrying, "the retry to be recorded");
+            await Wait.UntilAsync(
+                async () => (nextAttemptAt = (await first.Engine.GetRunAsync(runId))!.Steps[0].NextAttemptAt) is not null,
+                "the retry to be recorded");
         }
 
-        await using var second = await EngineHost.StartAsync(mesh, events);
+        Assert.Equal(clock.GetUtcNow() + TimeSpan.FromMilliseconds(500), nextAttemptAt);
+        await using var second = await EngineHost.StartAsync(mesh, events, UseClock);
+        var resumed = await second.Engine.GetRunAsync(runId);
+        Assert.Equal(WorkflowStepStatus.Retrying, resumed!.Steps[0].Status);
+        Assert.Equal(1, Volatile.Read(ref calls));
+
+        // The second engine arms its retry timer on its own loop, maybe after this line; a manual timer fires only when the
+        // clock moves, so the clock moves in small steps until the retry has run.
+        clock.Advance(TimeSpan.FromMilliseconds(400));
+        await Wait.UntilAsync(() => { clock.Advance(TimeSpan.FromMilliseconds(10)); return Volatile.Read(ref calls) == 2; }, "the retry to run");
         var done = await Wait.ForAsync(second.Engine.WaitForRunAsync(runId), "the retried run to end");
 
         Assert.Equal(WorkflowRunStatus.Succeeded, done.Status);
         Assert.Equal(2, done.Steps[0].Attempts);
+        Assert.True(done.Steps[0].FinishedAt >= nextAttemptAt, $"the retry ran at {done.Steps[0].FinishedAt:O}, before its recorded time {nextAttemptAt:O}");
         Assert.Equal(2, calls);
     }
 
