@@ -85,6 +85,12 @@ internal static class PostgresMigrations
                 content bytea NOT NULL,
                 UNIQUE (name, version));
             """),
+        (2, "Data Protection keys shared by the servers", """
+            CREATE TABLE data_protection_keys (
+                name text PRIMARY KEY,
+                xml text NOT NULL,
+                stored_at timestamptz NOT NULL DEFAULT now());
+            """),
     ];
 
     public static int Latest => All[^1].Version;

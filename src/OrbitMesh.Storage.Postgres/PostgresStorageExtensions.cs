@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using OrbitMesh.Hosting;
 using OrbitMesh.Storage;
@@ -35,6 +37,10 @@ public static class PostgresStorageExtensions
         services.Replace(ServiceDescriptor.Singleton<ISecurityStore>(sp => sp.GetRequiredService<PostgresSecurityStore>()));
         services.Replace(ServiceDescriptor.Singleton<IModuleStore>(sp => sp.GetRequiredService<PostgresModuleStore>()));
         services.Replace(ServiceDescriptor.Singleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresDatabase>()));
+
+        // The servers of a cluster share Data Protection's keys through the database (secret parameters sealed on one are opened on another).
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new PostgresXmlRepository(sp.GetRequiredService<PostgresDatabase>())));
         return builder;
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Server;
 using OrbitMesh.Transport;
 using OrbitMesh.Server.Security;
+using OrbitMesh.Storage.Postgres;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -28,7 +29,17 @@ internal static class ServerCommand
         var accessLifetime = new Option<string?>("--access-token-lifetime") { Description = "How long a user's access token is valid (e.g. 15m, the default; 30s to 1d)." };
         var refreshLifetime = new Option<string?>("--refresh-token-lifetime") { Description = "How long a login lasts without being refreshed (e.g. 7d, the default)." };
         var data = new Option<string>("--data") { Description = "The data directory (the SQLite database is orbitmesh.db inside).", DefaultValueFactory = _ => "orbitmesh-data" };
-        var storage = new Option<string>("--storage") { Description = "sqlite (default) or memory (nothing survives a restart).", DefaultValueFactory = _ => "sqlite" };
+        var storage = new Option<string>("--storage")
+        {
+            Description = "sqlite (default), postgres (one database shared by the servers of a cluster) or memory (nothing survives a restart).",
+            DefaultValueFactory = _ => "sqlite",
+        };
+        storage.AcceptOnlyFromAmong("sqlite", "postgres", "memory");
+        var connectionString = new Option<string?>("--connection-string")
+        {
+            Description = "With --storage postgres: the Npgsql connection string (default: $ORBITMESH_CONNECTION_STRING, which keeps a password out of the process list).",
+        };
+        var postgresSchema = new Option<string?>("--postgres-schema") { Description = "With --storage postgres: the schema that holds OrbitMesh's tables (default orbitmesh)." };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
         var otlp = CommonOptions.OtlpEndpoint();
@@ -41,7 +52,7 @@ internal static class ServerCommand
             Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,6 +71,8 @@ internal static class ServerCommand
                 ClientCertificates = tls.ClientCertificateMode(result),
                 DataDirectory = result.GetValue(data)!,
                 Storage = result.GetValue(storage)!,
+                ConnectionString = result.GetValue(connectionString) ?? (Environment.GetEnvironmentVariable("ORBITMESH_CONNECTION_STRING") is { Length: > 0 } cs ? cs : null),
+                PostgresSchema = result.GetValue(postgresSchema),
                 AgentTokens = agentTokens,
                 ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
@@ -96,8 +109,7 @@ internal static class ServerCommand
             // Before "listening on": once that line is out, the first admin exists (or was printed).
             await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
-            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses}" +
-                (settings.Storage == "sqlite" ? $" (data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))})" : " (in-memory storage: nothing survives a restart)"));
+            Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses} ({StorageNote(settings, app.Services)})");
             if (agentTokens.Count == 0)
             {
                 Console.WriteLine("Agents enroll: create a token with 'orbitmesh tokens create', start 'orbitmesh agent --enroll-token T --data DIR', approve it with 'orbitmesh nodes approve ID'.");
@@ -117,6 +129,13 @@ internal static class ServerCommand
     /// and prints it once. Two servers starting together cannot both do it: the store's
     /// compare-and-swap lets only one create the user.
     /// </summary>
+    private static string StorageNote(ServerSettings settings, IServiceProvider services) => settings.Storage switch
+    {
+        "sqlite" => $"data in {Path.GetFullPath(Path.Combine(settings.DataDirectory, "orbitmesh.db"))}",
+        "postgres" => $"data in PostgreSQL at {services.GetRequiredService<PostgresDatabase>().Location}",
+        _ => "in-memory storage: nothing survives a restart",
+    };
+
     internal static async Task CreateFirstAdminAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var users = services.GetRequiredService<UserAccounts>();

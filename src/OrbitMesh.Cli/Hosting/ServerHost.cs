@@ -25,13 +25,14 @@ internal static class ServerHost
 
         // Data Protection encrypts secret job parameters at rest. With SQLite its keys live beside the
         // database (DATA/keys, readable by the server's user only), so a restarted server can still
-        // decrypt them; with in-memory storage nothing survives anyway, so neither do the keys.
+        // decrypt them; with PostgreSQL they live in the database, shared by the cluster's servers (UsePostgres
+        // sets that up); with in-memory storage nothing survives anyway, so neither do the keys.
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("OrbitMesh");
         if (settings.Storage == "sqlite")
         {
             dataProtection.PersistKeysToFileSystem(KeyDirectory(settings.DataDirectory));
         }
-        else
+        else if (settings.Storage == "memory")
         {
             dataProtection.UseEphemeralDataProtectionProvider();
         }
@@ -46,7 +47,7 @@ internal static class ServerHost
             o.ApiKey = settings.ApiKey;
 
             // The node CA's key lives beside the database (DATA/ca/ca.key, 0600): certificates stay valid across restarts.
-            o.Security.CertificateAuthorityDirectory = settings.Storage == "sqlite" ? Path.Combine(settings.DataDirectory, "ca") : null;
+            o.Security.CertificateAuthorityDirectory = settings.Storage == "memory" ? null : Path.Combine(settings.DataDirectory, "ca");
             // The API requires credentials (a user's token or an API key), except in named development mode.
             o.Security.AllowAnonymousLoopbackApi = settings.InsecureDevelopment;
             o.Security.InsecureDevelopmentMode = settings.InsecureDevelopment;
@@ -76,11 +77,16 @@ internal static class ServerHost
             case "sqlite":
                 mesh.UseSqlite(Path.Combine(settings.DataDirectory, "orbitmesh.db"));
                 break;
+            case "postgres":
+                mesh.UsePostgres(
+                    settings.ConnectionString ?? throw new CliException("--storage postgres needs --connection-string \"Host=...;Username=...;Password=...;Database=...\" (or $ORBITMESH_CONNECTION_STRING)."),
+                    o => o.Schema = settings.PostgresSchema ?? o.Schema);
+                break;
             case "memory":
                 mesh.UseInMemoryStorage();
                 break;
             default:
-                throw new CliException($"--storage '{settings.Storage}' is not supported; use sqlite or memory.");
+                throw new CliException($"--storage '{settings.Storage}' is not supported; use sqlite, postgres or memory.");
         }
 
         builder.Services.AddOrbitMeshWorkflows();

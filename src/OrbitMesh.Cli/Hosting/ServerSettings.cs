@@ -12,8 +12,14 @@ internal sealed record ServerSettings
     /// <summary>Where the server keeps its data (the SQLite file is <c>orbitmesh.db</c> inside).</summary>
     public string DataDirectory { get; init; } = "orbitmesh-data";
 
-    /// <summary><c>sqlite</c> (the default) or <c>memory</c> (nothing survives a restart).</summary>
+    /// <summary><c>sqlite</c> (the default), <c>postgres</c> (shared by a cluster) or <c>memory</c> (nothing survives a restart).</summary>
     public string Storage { get; init; } = "sqlite";
+
+    /// <summary>--connection-string (or $ORBITMESH_CONNECTION_STRING): the PostgreSQL database, with <c>--storage postgres</c>.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>--postgres-schema: the schema that holds the tables (default <c>orbitmesh</c>).</summary>
+    public string? PostgresSchema { get; init; }
 
     public IReadOnlyList<string> AgentTokens { get; init; } = [];
 
