@@ -46,4 +46,7 @@ public sealed record AgentInfo
 
     /// <summary>The agent's circuit breaker; <see cref="AgentCircuitState.Open"/> keeps it out of selection.</summary>
     public AgentCircuitState Circuit { get; init; }
+
+    /// <summary>In a cluster (servers on the Redis backplane), the id of the server the agent is connected to; null on a single server.</summary>
+    public string? Server { get; init; }
 }

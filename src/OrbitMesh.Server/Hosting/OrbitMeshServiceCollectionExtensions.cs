@@ -82,6 +82,7 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<JobDispatcherService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcherService>());
         services.TryAddSingleton<IAgentRegistry>(sp => sp.GetRequiredService<AgentRegistry>());
+        services.TryAddSingleton<OrbitMesh.Server.Cluster.IClusterDirectory, OrbitMesh.Server.Cluster.SingleServerDirectory>();
         services.TryAddSingleton<UnregisteredConnections>();
         services.TryAddSingleton<ConnectionCloser>();
         services.TryAddSingleton<AgentTokenValidator>();

@@ -20,6 +20,7 @@ internal sealed partial class ServerMeshClient(
     JobManager jobs,
     AgentResilience resilience,
     IHubContext<AgentHub, IAgentClient> hub,
+    Cluster.IClusterDirectory cluster,
     IOptions<OrbitMeshServerOptions> options,
     TimeProvider time,
     ILogger<ServerMeshClient> logger) : IMeshClient
@@ -27,10 +28,10 @@ internal sealed partial class ServerMeshClient(
     // ---- agents ----
 
     public Task<IReadOnlyList<AgentInfo>> GetAgentsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(registry.GetAgents());
+        Task.FromResult(new Cluster.ClusterAgentRegistry(registry, cluster).GetAgents());
 
     public Task<AgentInfo?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(registry.GetAgent(agentId));
+        Task.FromResult(new Cluster.ClusterAgentRegistry(registry, cluster).GetAgent(agentId));
 
     // ---- execution level ----
 
@@ -249,13 +250,14 @@ internal sealed partial class ServerMeshClient(
     {
         var limit = timeout ?? options.Value.DefaultInvokeTimeout;
         EnsureWritable(request.Parameters);
-        EnsureGranted(agentId, request.Command);
+        var connection = await RouteAsync(agentId, request.Command, cancellationToken).ConfigureAwait(false);
         InvokeResult? result;
         try
         {
             result = await resilience.InvokeAsync(agentId, async ct =>
             {
-                var connectionId = ConnectionOf(agentId);
+                // A reconnected local agent has a new connection: look it up again on each attempt.
+                var connectionId = registry.TryGetConnectionId(agentId, out var local) ? local : connection;
                 using var timeoutCts = new CancellationTokenSource(limit, time);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
                 try
@@ -318,12 +320,15 @@ internal sealed partial class ServerMeshClient(
         ArgumentException.ThrowIfNullOrEmpty(command);
         var element = OrbitMeshJson.ToElement(parameters);
         EnsureWritable(element);
-        EnsureGranted(agentId, command);
-        await hub.Clients.Client(ConnectionOf(agentId)).Notify(new InvokeRequest { Command = command, Parameters = element }).ConfigureAwait(false);
+        var connection = await RouteAsync(agentId, command, cancellationToken).ConfigureAwait(false);
+        await hub.Clients.Client(connection).Notify(new InvokeRequest { Command = command, Parameters = element }).ConfigureAwait(false);
     }
 
-    public async Task SendRawAsync(string agentId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
-        await hub.Clients.Client(ConnectionOf(agentId)).Raw(new RawMessage(payload.ToArray())).ConfigureAwait(false);
+    public async Task SendRawAsync(string agentId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        var connection = await RouteAsync(agentId, command: null, cancellationToken).ConfigureAwait(false);
+        await hub.Clients.Client(connection).Raw(new RawMessage(payload.ToArray())).ConfigureAwait(false);
+    }
 
     /// <summary>Parameters with text that is not valid Unicode cannot be written to an agent: writing them would close its connection.</summary>
     private static void EnsureWritable(JsonElement? parameters)
@@ -364,11 +369,35 @@ internal sealed partial class ServerMeshClient(
         }
     }
 
-    private string ConnectionOf(string agentId)
+    /// <summary>
+    /// The connection to send to: the agent's on this server, else (in a cluster) its connection on another server,
+    /// which the backplane reaches. A command must be allowed by the node's grants, wherever it is connected.
+    /// </summary>
+    private async ValueTask<string> RouteAsync(string agentId, string? command, CancellationToken cancellationToken)
     {
         if (registry.TryGetConnectionId(agentId, out var connectionId))
         {
+            if (command is not null)
+            {
+                EnsureGranted(agentId, command);
+            }
+
             return connectionId;
+        }
+
+        if (await cluster.FindAsync(agentId, cancellationToken).ConfigureAwait(false) is { } remote)
+        {
+            if (command is not null && remote.Granted is { } granted)
+            {
+                var grants = new Security.Nodes.CapabilityGrants(granted, options.Value.Security.CommandCapabilities.AsReadOnly());
+                if (!grants.AllowsCommand(command))
+                {
+                    throw new MeshInvocationException(new JobError(MeshErrorCodes.NotAllowed,
+                        $"Node '{agentId}' was not granted the capability '{grants.RequiredFor(command)}' that '{command}' requires."), agentId: agentId);
+                }
+            }
+
+            return remote.ConnectionId;
         }
 
         throw new MeshInvocationException(new JobError(MeshErrorCodes.NoAgent,
