@@ -8,6 +8,7 @@ using OrbitMesh.Server;
 using OrbitMesh.Transport;
 using OrbitMesh.Server.Security;
 using OrbitMesh.Storage.Postgres;
+using OrbitMesh.Server.Cluster;
 
 namespace OrbitMesh.Cli.Commands;
 
@@ -39,6 +40,11 @@ internal static class ServerCommand
         {
             Description = "With --storage postgres: the Npgsql connection string (default: $ORBITMESH_CONNECTION_STRING, which keeps a password out of the process list).",
         };
+        var redis = new Option<string?>("--redis")
+        {
+            Description = "Join the other servers on this Redis (HOST:PORT[,password=...]) as one mesh: agents on any server are listed and reached from every server. Needs --storage postgres.",
+        };
+        var serverId = new Option<string?>("--server-id") { Description = "With --redis: this server's id in the cluster (default: the machine name and a random suffix)." };
         var postgresSchema = new Option<string?>("--postgres-schema") { Description = "With --storage postgres: the schema that holds OrbitMesh's tables (default orbitmesh)." };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
@@ -52,7 +58,7 @@ internal static class ServerCommand
             Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, redis, serverId, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -73,6 +79,8 @@ internal static class ServerCommand
                 Storage = result.GetValue(storage)!,
                 ConnectionString = result.GetValue(connectionString) ?? (Environment.GetEnvironmentVariable("ORBITMESH_CONNECTION_STRING") is { Length: > 0 } cs ? cs : null),
                 PostgresSchema = result.GetValue(postgresSchema),
+                Redis = result.GetValue(redis),
+                ServerId = result.GetValue(serverId),
                 AgentTokens = agentTokens,
                 ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
@@ -110,6 +118,10 @@ internal static class ServerCommand
             await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses} ({StorageNote(settings, app.Services)})");
+            if (app.Services.GetService<RedisBackplaneOptions>() is { } cluster)
+            {
+                Console.WriteLine($"Cluster: server id {cluster.ServerId} on the Redis backplane at {settings.Redis!.Split(',')[0]} (prefix {cluster.ChannelPrefix})");
+            }
             if (agentTokens.Count == 0)
             {
                 Console.WriteLine("Agents enroll: create a token with 'orbitmesh tokens create', start 'orbitmesh agent --enroll-token T --data DIR', approve it with 'orbitmesh nodes approve ID'.");

@@ -89,6 +89,16 @@ internal static class ServerHost
                 throw new CliException($"--storage '{settings.Storage}' is not supported; use sqlite, postgres or memory.");
         }
 
+        if (settings.Redis is { } redis)
+        {
+            if (settings.Storage != "postgres")
+            {
+                throw new CliException("--redis joins servers that share one store: use it with --storage postgres.");
+            }
+
+            mesh.UseRedisBackplane(redis, o => o.ServerId = settings.ServerId ?? o.ServerId);
+        }
+
         builder.Services.AddOrbitMeshWorkflows();
         CliTelemetry.AddTo(builder.Services, "orbitmesh-server", settings.OtlpEndpoint, metrics: true);
 

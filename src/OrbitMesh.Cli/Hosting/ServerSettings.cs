@@ -18,6 +18,12 @@ internal sealed record ServerSettings
     /// <summary>--connection-string (or $ORBITMESH_CONNECTION_STRING): the PostgreSQL database, with <c>--storage postgres</c>.</summary>
     public string? ConnectionString { get; init; }
 
+    /// <summary>--redis HOST:PORT: join the servers on this Redis backplane as one mesh.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>--server-id: this server's id in the cluster (default: machine name and a random suffix).</summary>
+    public string? ServerId { get; init; }
+
     /// <summary>--postgres-schema: the schema that holds the tables (default <c>orbitmesh</c>).</summary>
     public string? PostgresSchema { get; init; }
 

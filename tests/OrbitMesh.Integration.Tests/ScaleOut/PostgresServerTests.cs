@@ -65,6 +65,33 @@ public sealed class PostgresServerTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task TwoServerProcesses_OnPostgresAndRedis_ListEachOthersAgents_WithTheServerEachIsOn()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var dataB = Directory.CreateTempSubdirectory("orbitmesh-itest-pg-").FullName;
+        string[] Cluster(string id, string data) =>
+            ["--storage", "postgres", "--connection-string", TestServers.Postgres, "--postgres-schema", _schema, "--redis", TestServers.Redis, "--server-id", id, "--data", data];
+
+        var a = await mesh.StartServerAsync(extraArguments: Cluster("srv-a", mesh.DataDirectory));
+        var b = await mesh.StartServerAsync(extraArguments: Cluster("srv-b", dataB));
+        await Wait.UntilAsync(() => b.Process.StdoutLines.Any(l => l.StartsWith("Cluster: server id srv-b", StringComparison.Ordinal)), "server B to print its cluster line");
+        await mesh.StartAgentAsync(b.Url, "on-b");
+        await mesh.StartAgentAsync(a.Url, "on-a");
+
+        using var api = Api(a);
+        JsonElement agents = default;
+        await Wait.UntilAsync(async () =>
+        {
+            agents = await api.GetFromJsonAsync<JsonElement>("/api/agents");
+            return agents.EnumerateArray().Count() == 2;
+        }, "server A to list both agents", MeshProcesses.StartTimeout);
+
+        var servers = agents.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("server").GetString());
+        Assert.Equal("srv-a", servers["on-a"]);
+        Assert.Equal("srv-b", servers["on-b"]);
+    }
+
+    [Fact]
     public async Task WithoutAConnectionString_TheServerRefusesToStart_AndSaysWhatItNeeds()
     {
         await using var mesh = new MeshProcesses(output);
