@@ -42,6 +42,7 @@ public static class RedisBackplaneExtensions
         services.AddSingleton<RedisClusterDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisClusterDirectory>());
         services.Replace(ServiceDescriptor.Singleton<IClusterDirectory>(sp => sp.GetRequiredService<RedisClusterDirectory>()));
+        services.AddHealthChecks().AddCheck<ClusterReadinessCheck>("orbitmesh-cluster", tags: [Microsoft.AspNetCore.Builder.OrbitMeshEndpointRouteBuilderExtensions.ReadyTag]);
         services.Replace(ServiceDescriptor.Singleton<IAgentRegistry>(sp => new ClusterAgentRegistry(sp.GetRequiredService<AgentRegistry>(), sp.GetRequiredService<IClusterDirectory>())));
         return builder;
     }

@@ -61,16 +61,16 @@ internal sealed partial class RedisClusterDirectory(
                 await PublishAndReadAsync().ConfigureAwait(false);
                 if (!_reachable)
                 {
-                    _reachable = true;
                     Log.Reachable(logger, _redisEndpoints);
+                    _reachable = true;
                 }
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
             {
                 if (_reachable)
                 {
-                    _reachable = false;
                     Log.Unreachable(logger, _redisEndpoints, ex.Message);
+                    _reachable = false;
                 }
             }
         }

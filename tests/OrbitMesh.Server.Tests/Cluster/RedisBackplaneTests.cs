@@ -57,6 +57,37 @@ public sealed class RedisBackplaneTests
     }
 
     [Fact]
+    public async Task AServerCutOffFromRedis_IsNotReady_SaysWhy_AndRecoversWhenRedisIsBack()
+    {
+        var redis = TestServers.Redis.Split(':');
+        await using var proxy = new TcpProxy(new Uri($"tcp://{redis[0]}:{redis[1]}"));
+        await using var server = await TestMeshServer.StartAsync(storage: mesh => mesh.UseInMemoryStorage().UseRedisBackplane($"127.0.0.1:{proxy.Url.Port}", o =>
+        {
+            o.ChannelPrefix = _prefix;
+            o.PresenceInterval = TimeSpan.FromMilliseconds(200);
+            o.ServerTimeout = TimeSpan.FromSeconds(2);
+        }));
+        using var http = new HttpClient { BaseAddress = server.Url };
+        async Task<(bool Ready, string Body)> ReadyAsync()
+        {
+            using var response = await http.GetAsync("/health/ready");
+            return (response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        await Wait.UntilAsync(async () => (await ReadyAsync()).Ready, "the server to be ready on Redis");
+
+        proxy.Blocked = true;
+        proxy.CutAll();
+        await Wait.UntilAsync(async () => !(await ReadyAsync()).Ready, "the cut-off server to report not-ready");
+        Assert.True(server.Logs.Contains(2301), "the server logs that Redis cannot be reached");
+        var check = await server.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync();
+        Assert.Contains("Redis cannot be reached", check.Entries["orbitmesh-cluster"].Description, StringComparison.Ordinal);
+
+        proxy.Blocked = false;
+        await Wait.UntilAsync(async () => (await ReadyAsync()).Ready, "the server to be ready again once Redis is back", TimeSpan.FromSeconds(45));
+    }
+
+    [Fact]
     public void BadSettings_AreRefusedAtStart()
     {
         var services = new ServiceCollection();
