@@ -54,6 +54,11 @@ internal static class BenchServer
         {
             mesh.UseSqlite(Path.Combine(data ?? Path.GetTempPath(), "orbitmesh.db"));
         }
+        else if (storage == "postgres")
+        {
+            // A schema of its own for this run (named by --data), in the database $ORBITMESH_BENCH_POSTGRES names.
+            mesh.UsePostgres(Scenarios.PostgresConnectionString(), o => o.Schema = data ?? "orbitmesh_bench");
+        }
         else
         {
             mesh.UseInMemoryStorage();

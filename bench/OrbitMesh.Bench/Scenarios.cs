@@ -20,6 +20,7 @@ internal static partial class Scenarios
             ["fire-and-forget"] = FireAndForgetAsync,
             ["streaming"] = StreamingAsync,
             ["jobs-persisted"] = JobsPersistedAsync,
+            ["jobs-persisted-postgres"] = JobsPersistedPostgresAsync,
             ["workflows"] = WorkflowsAsync,
             ["reconnect-storm"] = ReconnectStormAsync,
             ["node-connect"] = NodeConnectAsync,
@@ -189,46 +190,7 @@ internal static partial class Scenarios
         {
             var prefix = storage == "sqlite" ? string.Empty : "baseline_";
             await using var server = await ServerProcess.StartAsync(storage);
-            var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
-            await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
-            await caller.StartAsync();
-            for (var i = 0; i < 200; i++)
-            {
-                await caller.InvokeAsync<string>("Execute", "noop");
-            }
-
-            var latency = new Latency();
-            var remaining = settings.Jobs;
-            var watch = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
-            {
-                while (Interlocked.Decrement(ref remaining) >= 0)
-                {
-                    var start = Stopwatch.GetTimestamp();
-                    var status = await caller.InvokeAsync<string>("Execute", "noop");
-                    latency.Add(Stopwatch.GetTimestamp() - start);
-                    if (status != "Completed")
-                    {
-                        throw new InvalidOperationException($"A benchmark job ended {status}.");
-                    }
-                }
-            })));
-            var seconds = watch.Elapsed.TotalSeconds;
-            metrics[prefix + "jobs_per_second"] = settings.Jobs / seconds;
-            metrics[prefix + "p50_ms"] = latency.PercentileMs(50);
-            metrics[prefix + "p99_ms"] = latency.PercentileMs(99);
-
-            var single = new Latency();
-            for (var i = 0; i < 500; i++)
-            {
-                var start = Stopwatch.GetTimestamp();
-                await caller.InvokeAsync<string>("Execute", "noop");
-                single.Add(Stopwatch.GetTimestamp() - start);
-            }
-
-            metrics[prefix + "c1_p50_ms"] = single.PercentileMs(50);
-            metrics[prefix + "c1_p99_ms"] = single.PercentileMs(99);
-
+            await MeasureJobsAsync(server, settings, prefix, metrics);
             if (storage == "sqlite")
             {
                 metrics["db_mb_after_run"] = await server.DatabaseBytesAsync() / 1048576.0;
@@ -236,12 +198,80 @@ internal static partial class Scenarios
                 metrics["events_compacted"] = retention.GetProperty("eventsDeleted").GetInt32();
                 metrics["db_mb_after_compaction"] = await server.DatabaseBytesAsync() / 1048576.0;
             }
-
-            await DisposeAllAsync(agents);
         }
 
         metrics["ratio_to_baseline"] = metrics["jobs_per_second"] / metrics["baseline_jobs_per_second"];
         return metrics;
+    }
+
+    /// <summary>
+    /// The same durable no-op jobs on one server with PostgreSQL ($ORBITMESH_BENCH_POSTGRES, a fresh schema), beside SQLite
+    /// and the in-memory store measured in the same run.
+    /// </summary>
+    public static async Task<Dictionary<string, double>> JobsPersistedPostgresAsync(BenchSettings settings)
+    {
+        var metrics = new Dictionary<string, double> { ["jobs"] = settings.Jobs };
+        foreach (var storage in new[] { "postgres", "sqlite", "memory" })
+        {
+            var prefix = storage switch { "postgres" => string.Empty, "sqlite" => "sqlite_", _ => "baseline_" };
+            await using var server = await ServerProcess.StartAsync(storage, data: storage == "postgres" ? "bench_" + Guid.NewGuid().ToString("N")[..10] : null);
+            await MeasureJobsAsync(server, settings, prefix, metrics);
+        }
+
+        metrics["ratio_to_sqlite"] = metrics["jobs_per_second"] / metrics["sqlite_jobs_per_second"];
+        metrics["ratio_to_baseline"] = metrics["jobs_per_second"] / metrics["baseline_jobs_per_second"];
+        return metrics;
+    }
+
+    /// <summary>The PostgreSQL database the bench uses.</summary>
+    public static string PostgresConnectionString() =>
+        Environment.GetEnvironmentVariable("ORBITMESH_BENCH_POSTGRES") is { Length: > 0 } value ? value
+        : Environment.GetEnvironmentVariable("ORBITMESH_TEST_POSTGRES") is { Length: > 0 } test ? test
+        : throw new InvalidOperationException("Set ORBITMESH_BENCH_POSTGRES to an Npgsql connection string of a PostgreSQL server the bench may create schemas in.");
+
+    /// <summary>Durable no-op jobs end to end with 2 agents: 64 concurrent callers, then one at a time.</summary>
+    private static async Task MeasureJobsAsync(ServerProcess server, BenchSettings settings, string prefix, Dictionary<string, double> metrics)
+    {
+        var agents = await StartAgentsAsync(server, 2, maxConcurrentJobs: 64);
+        await using var caller = new HubConnectionBuilder().WithMeshHub(new Uri(server.Url, "/bench")).Build();
+        await caller.StartAsync();
+        for (var i = 0; i < 200; i++)
+        {
+            await caller.InvokeAsync<string>("Execute", "noop");
+        }
+
+        var latency = new Latency();
+        var remaining = settings.Jobs;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Decrement(ref remaining) >= 0)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var status = await caller.InvokeAsync<string>("Execute", "noop");
+                latency.Add(Stopwatch.GetTimestamp() - start);
+                if (status != "Completed")
+                {
+                    throw new InvalidOperationException($"A benchmark job ended {status}.");
+                }
+            }
+        })));
+        var seconds = watch.Elapsed.TotalSeconds;
+        metrics[prefix + "jobs_per_second"] = settings.Jobs / seconds;
+        metrics[prefix + "p50_ms"] = latency.PercentileMs(50);
+        metrics[prefix + "p99_ms"] = latency.PercentileMs(99);
+
+        var single = new Latency();
+        for (var i = 0; i < 500; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await caller.InvokeAsync<string>("Execute", "noop");
+            single.Add(Stopwatch.GetTimestamp() - start);
+        }
+
+        metrics[prefix + "c1_p50_ms"] = single.PercentileMs(50);
+        metrics[prefix + "c1_p99_ms"] = single.PercentileMs(99);
+        await DisposeAllAsync(agents);
     }
 
     /// <summary>
