@@ -48,6 +48,18 @@ internal sealed class RemoteReadStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>Fetches the first chunk (an empty read for an empty range, which still has the star open the file).</summary>
+    public async Task FillAsync(CancellationToken cancellationToken)
+    {
+        if (_position >= _end)
+        {
+            await _fetch(_path, _position, 0, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await NextChunkAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_currentOffset == _current.Length)
@@ -57,14 +69,7 @@ internal sealed class RemoteReadStream : Stream
                 return 0;
             }
 
-            _next ??= Request();
-            _current = await _next.WaitAsync(cancellationToken).ConfigureAwait(false);
-            _currentOffset = 0;
-            _next = _requested < _end ? Request() : null;
-            if (_current.Length == 0)
-            {
-                throw new IOException($"'{_path}' ended at {_position} bytes, before the {_end} expected (it changed while being read).");
-            }
+            await NextChunkAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var n = Math.Min(buffer.Length, _current.Length - _currentOffset);
@@ -94,6 +99,18 @@ internal sealed class RemoteReadStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private async Task NextChunkAsync(CancellationToken cancellationToken)
+    {
+        _next ??= Request();
+        _current = await _next.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _currentOffset = 0;
+        _next = _requested < _end ? Request() : null;
+        if (_current.Length == 0)
+        {
+            throw new IOException($"'{_path}' ended at {_position} bytes, before the {_end} expected (it changed while being read).");
+        }
     }
 
     private Task<byte[]> Request()

@@ -79,7 +79,18 @@ public sealed class RemoteSystem : IOrbitSystem
         }
 
         var end = Local.RangeHasher.RangeEnd(entry.Size, offset, length);
-        return new RemoteReadStream(ReadChunkAsync, path, Math.Min(offset, end), end, _options.ChunkLength);
+        var stream = new RemoteReadStream(ReadChunkAsync, path, Math.Min(offset, end), end, _options.ChunkLength);
+        try
+        {
+            // The first chunk is read now, so that a file the star refuses to open fails here, as locally.
+            await stream.FillAsync(cancellationToken).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <inheritdoc />
