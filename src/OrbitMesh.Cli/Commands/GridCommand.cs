@@ -122,8 +122,18 @@ internal static class GridCommand
         var copy = new Command("copy", "Copy a file or a directory tree between the local disk and star agents, in any combination; every file is verified by its BLAKE3 digest on both sides.") { source, target, from, to, server, apiKey, json };
         copy.SetAction(async (result, cancellationToken) =>
         {
-            var (fromAgent, fromPath) = Endpoint(result.GetValue(from), result.GetValue(source), "--from-agent", "SRC");
-            var (toAgent, toPath) = Endpoint(result.GetValue(to), result.GetValue(target), "--to-agent", "DST");
+            // The paths given as arguments fill, in order, the sides whose agent option carries none:
+            // 'copy --from-agent A:/x ./local' copies A's /x to ./local.
+            var positional = new Queue<string>(new[] { result.GetValue(source), result.GetValue(target) }.OfType<string>());
+            var fromOption = result.GetValue(from);
+            var toOption = result.GetValue(to);
+            var (fromAgent, fromPath) = Endpoint(fromOption, CarriesPath(fromOption) ? null : positional.TryDequeue(out var s) ? s : null, "--from-agent", "SRC");
+            var (toAgent, toPath) = Endpoint(toOption, CarriesPath(toOption) ? null : positional.TryDequeue(out var d) ? d : null, "--to-agent", "DST");
+            if (positional.Count > 0)
+            {
+                throw new CliException($"Too many paths: '{positional.Peek()}' has no side to go to (the agent options already carry their paths).");
+            }
+
             using var systems = new Systems(result.GetValue(server)!, result.GetValue(apiKey));
             var asJson = result.GetValue(json);
             var progress = new CopyProgressView(Console.Error, enabled: !asJson && !Console.IsErrorRedirected, TimeProvider.System);
@@ -146,6 +156,8 @@ internal static class GridCommand
         });
         return copy;
     }
+
+    private static bool CarriesPath(string? agentOption) => agentOption?.Contains(':', StringComparison.Ordinal) == true;
 
     /// <summary>Where one side of a copy is: the agent (null: the local disk) and the path.</summary>
     internal static (string? Agent, string Path) Endpoint(string? agentOption, string? argument, string optionName, string argumentName)
