@@ -19,6 +19,7 @@ var root = new RootCommand("orbitmesh: run and drive an OrbitMesh server and its
     UsersCommand.Create(),
     ApiKeysCommand.Create(),
     ModulesCommand.Create(),
+    GridCommand.Create(),
 };
 foreach (var session in SessionCommands.Create())
 {

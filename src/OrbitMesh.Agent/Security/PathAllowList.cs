@@ -15,6 +15,12 @@ namespace OrbitMesh.Agent.Security;
 public sealed class PathAllowList
 {
     private const int MaxLinks = 40;
+
+    /// <summary>The longest path <see cref="Authorize"/> accepts, in characters (Linux's PATH_MAX).</summary>
+    public const int MaxPathLength = 4096;
+
+    /// <summary>The longest path component <see cref="Authorize"/> accepts, in characters (Linux's NAME_MAX).</summary>
+    public const int MaxComponentLength = 255;
     private readonly string[] _roots;
 
     /// <summary>Creates an allow-list. Every root must be an existing directory.</summary>
@@ -56,6 +62,11 @@ public sealed class PathAllowList
         if (string.IsNullOrEmpty(path) || path.Contains('\0', StringComparison.Ordinal))
         {
             throw new MeshParameterException("'path' is required and must not contain NUL characters.");
+        }
+
+        if (path.Length > MaxPathLength || Segments(path).Any(s => s.Length > MaxComponentLength))
+        {
+            throw new MeshParameterException($"The path is too long: at most {MaxPathLength} characters, {MaxComponentLength} per component.");
         }
 
         if (IsEmpty)

@@ -4,6 +4,7 @@ using OrbitMesh.Agent;
 using OrbitMesh.Agent.Security;
 using OrbitMesh.Cli.Handlers;
 using OrbitMesh.Cli.Hosting;
+using OrbitMesh.Grid;
 using OrbitMesh.Transport;
 using OrbitMesh.Wasm;
 
@@ -29,7 +30,7 @@ internal static class AgentCommand
         var otlp = CommonOptions.OtlpEndpoint();
         var allowPaths = new Option<string[]>("--allow-path")
         {
-            Description = "A directory the file handlers (file.read, file.write, file.list) may reach (repeatable). Without it they are not registered.",
+            Description = "A directory the file handlers (file.read, file.write, file.list) and the grid handlers (grid.scan, grid.hash, grid.read, grid.write, ...: the agent becomes an Orbit Grid star) may reach (repeatable). Without it they are not registered.",
             Arity = ArgumentArity.ZeroOrMore,
         };
 
@@ -166,7 +167,7 @@ internal static class AgentCommand
                     throw new CliException("--allow-path: " + ex.Message.Split(" (Parameter", 2)[0]);
                 }
 
-                builder.AddFileHandlers(allowList);
+                builder.AddFileHandlers(allowList).AddGridHandlers(allowList);
             }
 
             WasmRuntime? wasm = null;

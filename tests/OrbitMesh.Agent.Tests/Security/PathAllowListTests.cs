@@ -49,6 +49,16 @@ public sealed class PathAllowListTests : IDisposable
     }
 
     [Fact]
+    public void Authorize_OverLongPathsAndComponents_AreRefused()
+    {
+        var list = List();
+
+        Assert.Throws<MeshParameterException>(() => list.Authorize(string.Join('/', Enumerable.Repeat("abcdefgh", 600))));
+        Assert.Throws<MeshParameterException>(() => list.Authorize(new string('x', PathAllowList.MaxComponentLength + 1)));
+        Assert.EndsWith(new string('x', PathAllowList.MaxComponentLength), list.Authorize(new string('x', PathAllowList.MaxComponentLength)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Authorize_ASiblingWithTheSamePrefix_IsRefused()
     {
         Assert.Throws<MeshAccessDeniedException>(() => List().Authorize(Path.Combine(_base, "allowed-evil", "x.txt")));

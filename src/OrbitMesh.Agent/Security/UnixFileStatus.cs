@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace OrbitMesh.Cli.Handlers;
+namespace OrbitMesh.Agent.Security;
 
 /// <summary>
 /// A file's type and link count, which .NET does not expose: read with Linux's <c>statx</c>, whose
@@ -10,7 +10,10 @@ namespace OrbitMesh.Cli.Handlers;
 /// it to refuse FIFOs, devices and sockets (reading a FIFO blocks forever) and files with more than
 /// one hard link (a link inside an allowed directory may name a file outside it).
 /// </summary>
-internal readonly record struct UnixFileStatus(bool IsRegular, uint LinkCount, string Kind)
+/// <param name="IsRegular">True for a regular file.</param>
+/// <param name="LinkCount">The number of hard links to the file.</param>
+/// <param name="Kind">The kind of file, in words ("regular file", "FIFO", ...).</param>
+public readonly record struct UnixFileStatus(bool IsRegular, uint LinkCount, string Kind)
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
