@@ -53,6 +53,8 @@ internal static class DemoCommand
             ApiKey = apiKey,
             LogLevel = logLevel,
             HeartbeatInterval = TimeSpan.FromSeconds(1),
+            // The demo ends when its jobs have run: nobody would look at a dashboard (orbitmesh server serves one).
+            Dashboard = false,
         });
 
         try

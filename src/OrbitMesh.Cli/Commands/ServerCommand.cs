@@ -58,7 +58,12 @@ internal static class ServerCommand
             Description = "Let unauthenticated REST API requests in from any address, as admin (development only; a warning is printed).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, redis, serverId, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure };
+        var noDashboard = new Option<bool>("--no-dashboard")
+        {
+            Description = $"Do not serve the admin dashboard (default: served at {ServerHost.DashboardPath}, sign-in with the server's users).",
+        };
+
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, redis, serverId, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure, noDashboard };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -92,6 +97,7 @@ internal static class ServerCommand
                 JsonLogs = result.GetValue(logFormat) == "json",
                 OtlpEndpoint = CommonOptions.OtlpEndpointValue(result, otlp),
                 InsecureDevelopment = result.GetValue(insecure),
+                Dashboard = !result.GetValue(noDashboard),
             };
 
             if (ExposureCheck.Check(settings, result.GetValue(insecure)) is { } warning)
@@ -117,6 +123,11 @@ internal static class ServerCommand
             // Before "listening on": once that line is out, the first admin exists (or was printed).
             await CreateFirstAdminAsync(app.Services, cancellationToken).ConfigureAwait(false);
             var addresses = string.Join(", ", app.Urls);
+            if (settings.Dashboard)
+            {
+                Console.WriteLine($"Dashboard: {string.Join(", ", app.Urls.Select(u => u.TrimEnd('/') + ServerHost.DashboardPath + "/"))}");
+            }
+
             Console.WriteLine($"OrbitMesh server {ServerInfo.Version} listening on {addresses} ({StorageNote(settings, app.Services)})");
             if (app.Services.GetService<RedisBackplaneOptions>() is { } cluster)
             {

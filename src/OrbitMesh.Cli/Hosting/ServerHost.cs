@@ -11,6 +11,9 @@ namespace OrbitMesh.Cli.Hosting;
 /// <summary>Builds the server the <c>server</c> and <c>demo</c> commands run.</summary>
 internal static class ServerHost
 {
+    /// <summary>Where the server serves the admin dashboard.</summary>
+    public const string DashboardPath = "/dashboard";
+
     public static WebApplication Build(ServerSettings settings)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -100,10 +103,20 @@ internal static class ServerHost
         }
 
         builder.Services.AddOrbitMeshWorkflows();
+        if (settings.Dashboard)
+        {
+            builder.Services.AddOrbitMeshDashboard();
+        }
+
         CliTelemetry.AddTo(builder.Services, "orbitmesh-server", settings.OtlpEndpoint, metrics: true);
 
         var app = builder.Build();
         app.MapOrbitMesh();
+        if (settings.Dashboard)
+        {
+            app.MapOrbitMeshDashboard(DashboardPath);
+        }
+
         return app;
     }
 

@@ -34,6 +34,9 @@ internal sealed record ServerSettings
     /// <summary>--insecure-development: unauthenticated API requests from any address act as admin.</summary>
     public bool InsecureDevelopment { get; init; }
 
+    /// <summary>Serve the admin dashboard at <see cref="ServerHost.DashboardPath"/> (<c>--no-dashboard</c> turns it off).</summary>
+    public bool Dashboard { get; init; } = true;
+
     public TimeSpan? HeartbeatInterval { get; init; }
 
     public int? MissedHeartbeats { get; init; }

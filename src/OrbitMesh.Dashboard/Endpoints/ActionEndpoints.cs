@@ -1,0 +1,152 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OrbitMesh.Dashboard.Components;
+using OrbitMesh.Dashboard.Components.Pages;
+using OrbitMesh.Dashboard.Hosting;
+using OrbitMesh.Dashboard.Security;
+using OrbitMesh.Security;
+using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Security.Nodes;
+
+namespace OrbitMesh.Dashboard.Endpoints;
+
+/// <summary>
+/// What the dashboard's buttons post (<c>{prefix}/actions/...</c>). Each checks the role on the server
+/// (operator for jobs and agents, admin for nodes and tokens) and the form's antiforgery token, then
+/// sends the browser back to the page it came from (303), with a note in the query.
+/// </summary>
+internal static class ActionEndpoints
+{
+    public static void MapActionEndpoints(this RouteGroupBuilder group)
+    {
+        var actions = group.MapGroup("/actions")
+            .RequireAuthorization(DashboardAuthenticationDefaults.ViewerPolicy)
+            .AddEndpointFilter(AntiforgeryCheck.RequireValidTokenAsync)
+            .DisableAntiforgery()
+            .ExcludeFromDescription();
+
+        actions.MapPost("/jobs/{id}/cancel", CancelJobAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/jobs/{id}/rerun", RerunJobAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/agents/{id}/pause", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Pause)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/agents/{id}/resume", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Resume)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/nodes/{id}/approve", ApproveNodeAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
+        actions.MapPost("/nodes/{id}/reject", RejectNodeAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
+        actions.MapPost("/tokens", CreateTokenAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
+        actions.MapPost("/tokens/{id}/revoke", RevokeTokenAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
+    }
+
+    private static async Task<IResult> CancelJobAsync(HttpContext context, DashboardRoute route, IMeshClient mesh, string id)
+    {
+        var ct = context.RequestAborted;
+        var job = await mesh.GetJobAsync(id, ct).ConfigureAwait(false);
+        if (job is null)
+        {
+            return await BackAsync(context, route, $"No job {id} exists.").ConfigureAwait(false);
+        }
+
+        if (job.IsFinal)
+        {
+            return await BackAsync(context, route, $"Job {id} already ended {job.Status}.").ConfigureAwait(false);
+        }
+
+        await mesh.CancelJobAsync(id, ct).ConfigureAwait(false);
+        return await BackAsync(context, route, $"Cancellation of job {id} requested.").ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> RerunJobAsync(HttpContext context, DashboardRoute route, IMeshClient mesh, string id)
+    {
+        var ct = context.RequestAborted;
+        var job = await mesh.GetJobAsync(id, ct).ConfigureAwait(false);
+        if (job is null || !JobViews.CanRerun(job))
+        {
+            return await BackAsync(context, route, job is null ? $"No job {id} exists." : $"Job {id} is {job.Status}; only failed, timed-out and dead-lettered jobs are re-run.").ConfigureAwait(false);
+        }
+
+        if (job!.SecretParameters is { Count: > 0 })
+        {
+            return await BackAsync(context, route, $"Job {id} has secret parameters, which the dashboard does not resubmit; submit it again from the CLI.").ConfigureAwait(false);
+        }
+
+        var copy = await mesh.SubmitAsync(new JobRequest
+        {
+            Command = job.Command,
+            Parameters = job.Parameters,
+            Target = job.Target,
+            Pattern = job.Pattern,
+            Priority = job.Priority,
+            MaxAttempts = job.MaxAttempts,
+            Timeout = job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            CorrelationId = job.CorrelationId,
+        }, ct).ConfigureAwait(false);
+        return Results.Redirect(route.Prefix.Value + "/jobs/" + Uri.EscapeDataString(copy.Id) + "?note=" + Uri.EscapeDataString($"Re-run of {id}."), preserveMethod: false);
+    }
+
+    private static async Task<IResult> AgentAsync(HttpContext context, DashboardRoute route, AgentLifecycleService lifecycle, string id, AgentTrigger trigger)
+    {
+        var agent = await lifecycle.ApplyAsync(id, trigger, "dashboard: " + (context.User.Identity?.Name ?? "anonymous"), context.RequestAborted).ConfigureAwait(false);
+        return await BackAsync(context, route, agent is null ? $"No agent {id} is known." : $"Agent {id} is {agent.Status}.").ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> ApproveNodeAsync(HttpContext context, DashboardRoute route, NodeService nodes, string id)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var text = form["capabilities"].ToString();
+        var grants = form.ContainsKey("capabilities") ? text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+        var (node, _, problem) = await nodes.ApproveAsync(id, new NodeDecision { Capabilities = grants }, context, context.RequestAborted).ConfigureAwait(false);
+        return await BackAsync(context, route, node is null ? problem ?? $"Node {id} was not approved." : $"Node {id} approved.").ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> RejectNodeAsync(HttpContext context, DashboardRoute route, NodeService nodes, string id)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var reason = form["reason"].ToString();
+        var (node, _, problem) = await nodes.RejectAsync(id, new NodeDecision { Reason = reason.Length > 0 ? reason : "rejected in the dashboard" }, context, context.RequestAborted).ConfigureAwait(false);
+        return await BackAsync(context, route, node is null ? problem ?? $"Node {id} was not rejected." : $"Node {id} rejected.").ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> CreateTokenAsync(HttpContext context, DashboardRoute route, BootstrapTokenService tokens)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var uses = int.TryParse(form["uses"], System.Globalization.CultureInfo.InvariantCulture, out var u) ? u : 1;
+        var hours = double.TryParse(form["ttlHours"], System.Globalization.CultureInfo.InvariantCulture, out var h) ? h : 1;
+        var capabilities = form["capabilities"].ToString().Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var description = form["description"].ToString();
+        var (token, problem) = await tokens.CreateAsync(new BootstrapTokenRequest
+        {
+            Uses = uses,
+            TtlSeconds = hours * 3600,
+            Capabilities = capabilities,
+            Description = description.Length > 0 ? description : null,
+        }, context, context.RequestAborted).ConfigureAwait(false);
+        if (token is null)
+        {
+            return await BackAsync(context, route, problem ?? "The token was not created.").ConfigureAwait(false);
+        }
+
+        // Shown once, in this answer only: never stored in clear, never put in a URL.
+        context.Response.Headers.CacheControl = "no-store";
+        return new RazorComponentResult<TokenCreated>(new Dictionary<string, object?>
+        {
+            [nameof(TokenCreated.Token)] = token,
+            [nameof(TokenCreated.BaseHref)] = DashboardRoute.BaseHref,
+        });
+    }
+
+    private static async Task<IResult> RevokeTokenAsync(HttpContext context, DashboardRoute route, BootstrapTokenService tokens, string id)
+    {
+        var revoked = await tokens.RevokeAsync(id, context, context.RequestAborted).ConfigureAwait(false);
+        return await BackAsync(context, route, revoked ? $"Token {id} revoked." : $"No token {id} exists.").ConfigureAwait(false);
+    }
+
+    /// <summary>303 to the form's <c>returnUrl</c> (inside the dashboard only) with <paramref name="note"/>.</summary>
+    private static async Task<IResult> BackAsync(HttpContext context, DashboardRoute route, string note)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var back = route.LocalOrHome(form["returnUrl"].ToString());
+        var path = back.Split('?')[0];
+        context.Response.Headers.Location = path + "?note=" + Uri.EscapeDataString(note);
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
+    }
+}
