@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -238,11 +237,7 @@ public sealed partial class PostgresDatabase : IStorageHealth, IAsyncDisposable
 
     private static void Validate(PostgresStorageOptions options)
     {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            throw new OrbitMeshException("invalid_options", "The PostgreSQL storage settings are invalid: " + string.Join(" ", results.Select(r => r.ErrorMessage)));
-        }
+        Hosting.SettingsValidation.ThrowIfInvalid(options, "PostgreSQL storage");
 
         if (options.CommandTimeout <= TimeSpan.Zero || options.ReconnectProbeInterval <= TimeSpan.Zero)
         {

@@ -1,7 +1,5 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using OrbitMesh;
 using OrbitMesh.Hosting;
 using OrbitMesh.Storage;
 using OrbitMesh.Storage.Sqlite;
@@ -21,11 +19,7 @@ public static class SqliteStorageExtensions
         ArgumentException.ThrowIfNullOrEmpty(path);
         var options = new SqliteStorageOptions { Path = path };
         configure?.Invoke(options);
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            throw new OrbitMeshException("invalid_options", "The SQLite storage settings are invalid: " + string.Join(" ", results.Select(r => r.ErrorMessage)));
-        }
+        SettingsValidation.ThrowIfInvalid(options, "SQLite storage");
 
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -71,11 +70,7 @@ public static class RedisBackplaneExtensions
 
     private static void Validate(RedisBackplaneOptions options)
     {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            throw new OrbitMeshException("invalid_options", "The Redis backplane settings are invalid: " + string.Join(" ", results.Select(r => r.ErrorMessage)));
-        }
+        SettingsValidation.ThrowIfInvalid(options, "Redis backplane");
 
         try
         {
