@@ -91,6 +91,14 @@ internal static class PostgresMigrations
                 xml text NOT NULL,
                 stored_at timestamptz NOT NULL DEFAULT now());
             """),
+        (3, "server leases and job owners, for several servers sharing the job path", """
+            CREATE TABLE servers (
+                id text PRIMARY KEY,
+                lease_until timestamptz NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now());
+            ALTER TABLE jobs ADD COLUMN owner text;
+            CREATE INDEX ix_jobs_owner ON jobs (owner) WHERE NOT final;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -31,6 +31,8 @@ public static class PostgresStorageExtensions
         services.AddSingleton<PostgresAgentStore>();
         services.AddSingleton<PostgresSecurityStore>();
         services.AddSingleton<PostgresModuleStore>();
+        services.AddSingleton<PostgresJobClaimStore>();
+        services.Replace(ServiceDescriptor.Singleton<IJobClaimStore>(sp => sp.GetRequiredService<PostgresJobClaimStore>()));
         services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>()));
         services.Replace(ServiceDescriptor.Singleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>()));
         services.Replace(ServiceDescriptor.Singleton<IAgentStore>(sp => sp.GetRequiredService<PostgresAgentStore>()));

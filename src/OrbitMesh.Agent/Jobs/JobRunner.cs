@@ -443,9 +443,10 @@ internal sealed partial class JobRunner
         try
         {
             var result = await _connection.InvokeAsync<JobReportResult>(HubMethodNames.CompleteJob, completion, cancellationToken).ConfigureAwait(false);
-            if (!result.Accepted && result.Code == JobReportCodes.StorageUnavailable)
+            if (!result.Accepted && result.Code is JobReportCodes.StorageUnavailable or JobReportCodes.OwnedElsewhere)
             {
-                // The server could not store it (its disk is full): keep it and try again.
+                // The server could not store it (its disk is full), or another server of the cluster holds the job until
+                // its lease lapses or it is handed here: keep it and try again.
                 Log.CompletionBuffered(_logger, completion.JobId);
                 ScheduleRetry();
                 return false;

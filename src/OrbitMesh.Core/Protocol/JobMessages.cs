@@ -141,6 +141,9 @@ public static class JobReportCodes
 
     /// <summary>The server cannot store the report now (for example, its disk is full); keep it and send it again later.</summary>
     public const string StorageUnavailable = "storage_unavailable";
+
+    /// <summary>Another server of the cluster holds the job now; keep the report (a completion) and send it again later.</summary>
+    public const string OwnedElsewhere = "owned_elsewhere";
 }
 
 /// <summary>Server → agent: stop a job.</summary>

@@ -41,6 +41,14 @@ public static class RedisBackplaneExtensions
         services.AddSingleton<RedisClusterDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisClusterDirectory>());
         services.Replace(ServiceDescriptor.Singleton<IClusterDirectory>(sp => sp.GetRequiredService<RedisClusterDirectory>()));
+        // The job path: with a store that keeps job claims (UsePostgres), the store decides which server owns each job.
+        services.Replace(ServiceDescriptor.Singleton(sp => sp.GetService<OrbitMesh.Storage.IJobClaimStore>() is { } claims
+            ? JobOwnership.Cluster(claims, options.ServerId, options.JobLease, signal =>
+                sp.GetRequiredService<IConnectionMultiplexer>().GetSubscriber().PublishAsync(
+                    ClusterJobIntake.Channel(options), System.Text.Json.JsonSerializer.Serialize(signal, OrbitMeshJson.Options)))
+            : JobOwnership.Single));
+        services.AddSingleton<ClusterJobIntake>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterJobIntake>());
         services.AddHealthChecks().AddCheck<ClusterReadinessCheck>("orbitmesh-cluster", tags: [Microsoft.AspNetCore.Builder.OrbitMeshEndpointRouteBuilderExtensions.ReadyTag]);
         services.Replace(ServiceDescriptor.Singleton<IAgentRegistry>(sp => new ClusterAgentRegistry(sp.GetRequiredService<AgentRegistry>(), sp.GetRequiredService<IClusterDirectory>())));
         return builder;
@@ -79,6 +87,11 @@ public static class RedisBackplaneExtensions
         catch (ArgumentException ex)
         {
             throw new OrbitMeshException("invalid_options", $"The Redis configuration '{Describe(options.Configuration)}' is invalid: {ex.Message}", ex);
+        }
+
+        if (options.JobLease < TimeSpan.FromSeconds(1) || options.JobIntakeInterval <= TimeSpan.Zero || options.UnservedRelease <= TimeSpan.Zero)
+        {
+            throw new OrbitMeshException("invalid_options", "The Redis backplane settings are invalid: JobLease must be at least 1 s, JobIntakeInterval and UnservedRelease positive.");
         }
 
         if (options.PresenceInterval <= TimeSpan.Zero || options.ServerTimeout <= options.PresenceInterval * 2)

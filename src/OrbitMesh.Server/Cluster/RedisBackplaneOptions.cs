@@ -23,4 +23,17 @@ public sealed class RedisBackplaneOptions
 
     /// <summary>A server that has not published for this long is taken for dead and its agents are no longer listed. Default 10 s.</summary>
     public TimeSpan ServerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a server owns its jobs without renewing (renewed every second, on the database's clock); when a server
+    /// dies, its jobs are claimed by the others this long after its last renewal. Needs a shared store with job claims
+    /// (<c>UsePostgres</c>). Default 10 s.
+    /// </summary>
+    public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a server looks for jobs it can claim (it is also woken when a job is submitted). Default 500 ms.</summary>
+    public TimeSpan JobIntakeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A claimed Pending job that none of this server's agents takes for this long is released for the others. Default 3 s.</summary>
+    public TimeSpan UnservedRelease { get; set; } = TimeSpan.FromSeconds(3);
 }

@@ -78,6 +78,7 @@ public static class OrbitMeshServiceCollectionExtensions
         services.TryAddSingleton<JobSecrets>();
         services.TryAddSingleton<OrbitMesh.Workflows.IWorkflowSecretProtector, WorkflowSecretProtector>();
         services.AddHostedService<MeshEventBridge>();
+        services.TryAddSingleton(OrbitMesh.Server.Cluster.JobOwnership.Single);
         services.TryAddSingleton<JobManager>();
         services.TryAddSingleton<JobDispatcherService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcherService>());

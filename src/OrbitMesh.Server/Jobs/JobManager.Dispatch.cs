@@ -92,7 +92,7 @@ internal sealed partial class JobManager
             }
 
             job.UnmatchedSince = null;
-            attempt = new AttemptState(record.Attempt + 1, NextFencingToken(), agent.Id, agent.ConnectionId!) { JobId = job.Id };
+            attempt = new AttemptState(record.Attempt + 1, NextFencingToken(record), agent.Id, agent.ConnectionId!) { JobId = job.Id };
             var change = Change.Start(job, now).Apply(JobTrigger.Assign, r => r with
             {
                 AgentId = attempt.AgentId,

@@ -66,6 +66,12 @@ internal sealed partial class JobManager
         [LoggerMessage(2123, LogLevel.Debug, "Job {JobId} sent to agent {AgentId} (attempt {Attempt}, token {FencingToken}).")]
         public static partial void Sent(ILogger logger, string jobId, string agentId, int attempt, long fencingToken);
 
+        [LoggerMessage(2125, LogLevel.Information, "Claimed jobs from the shared store: {Pending} pending, {Reassigned} sent back to the queue (not acknowledged), {Running} running on this server's agents.")]
+        public static partial void Claimed(ILogger logger, int pending, int reassigned, int running);
+
+        [LoggerMessage(2126, LogLevel.Debug, "Released job {JobId}: no agent of this server takes it; another server may claim it.")]
+        public static partial void Released(ILogger logger, string jobId);
+
         [LoggerMessage(2119, LogLevel.Information, "Recovered unfinished jobs: {Pending} pending, {Reassigned} sent back to the queue (not acknowledged), {Running} running (waiting for their agents).")]
         public static partial void Recovered(ILogger logger, int pending, int reassigned, int running);
 

@@ -34,11 +34,13 @@ internal sealed partial class JobManager
 
     private async Task RecoverCoreAsync(CancellationToken cancellationToken)
     {
-        var unfinished = await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
+        // On a cluster, only the jobs this server owned before its restart are its own; the intake claims the rest.
+        var unfinished = _ownership.Shared
+            ? await ClaimOwnAsync(cancellationToken).ConfigureAwait(false)
+            : await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
         var maxToken = await _store.GetMaxFencingTokenAsync(cancellationToken).ConfigureAwait(false);
         InterlockedMax(ref _nextFencingToken, maxToken + 1);
 
-        int pending = 0, reassigned = 0, running = 0;
         var now = _time.GetUtcNow();
 
         // A restart (the server knew agents, or had unfinished jobs): its agents are coming back. Until
@@ -49,71 +51,83 @@ internal sealed partial class JobManager
         }
 
         var recoveredLease = _jobs.LeaseDuration > _options.RestartGracePeriod ? _jobs.LeaseDuration : _options.RestartGracePeriod;
+        var counts = new int[3];
         foreach (var record in unfinished)
         {
-            var job = new ActiveJob(record)
-            {
-                EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false),
-                ReadySince = now, // the dispatch latency metric counts from the restart, not from before the crash
-            };
-            if (!_active.TryAdd(record.Id, job))
-            {
-                continue;
-            }
-
-            job.HoldsAdmission = record.Status == JobStatus.Pending && _admission.Wait(0, CancellationToken.None);
-            switch (record.Status)
-            {
-                case JobStatus.Pending:
-                    pending++;
-                    if (record.NotBefore is { } notBefore && notBefore > now)
-                    {
-                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.NotBefore), notBefore);
-                    }
-                    else
-                    {
-                        await Queue.EnqueueAsync(job.Id, record.Priority, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    break;
-
-                case JobStatus.Assigned:
-                    reassigned++;
-                    await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    try
-                    {
-                        await CommitAsync(job, Change.Start(job, now).Apply(JobTrigger.Reassign, r => r with { AckDeadline = null },
-                            "the server restarted before the agent acknowledged")).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        job.Gate.Release();
-                    }
-
-                    break;
-
-                case JobStatus.Running:
-                    running++;
-                    job.Attempt = new AttemptState(record.Attempt, record.FencingToken, record.AgentId!, connectionId: string.Empty) { JobId = record.Id };
-                    job.Attempt.Acked.TrySetResult(true);
-                    job.LeaseExpiresAt = now + recoveredLease;
-                    _slots.Adopt(record.AgentId!);
-                    Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Lease), job.LeaseExpiresAt.Value);
-                    if (record.TimeoutMs is { } timeoutMs)
-                    {
-                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Timeout), now + TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromSeconds(1));
-                    }
-
-                    if (record.CancelRequested)
-                    {
-                        Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.CancelGrace), now + _jobs.CancelGracePeriod);
-                    }
-
-                    break;
-            }
+            await AdoptAsync(record, now, recoveredLease, counts, cancellationToken).ConfigureAwait(false);
         }
 
-        Log.Recovered(_logger, pending, reassigned, running);
+        Log.Recovered(_logger, counts[0], counts[1], counts[2]);
+    }
+
+    /// <summary>
+    /// Takes a stored unfinished job into memory: Pending is queued, Assigned goes back to Pending (its
+    /// acknowledgement may never have arrived), Running keeps its assignment with a fresh lease of
+    /// <paramref name="lease"/>, waiting for its agent to report it. Counts pending, reassigned and running.
+    /// </summary>
+    private async Task AdoptAsync(JobRecord record, DateTimeOffset now, TimeSpan lease, int[] counts, CancellationToken cancellationToken)
+    {
+        var job = new ActiveJob(record)
+        {
+            EventSequence = await LastSequenceAsync(record.Id, cancellationToken).ConfigureAwait(false),
+            ReadySince = now, // the dispatch latency metric counts from the restart, not from before the crash
+        };
+        if (!_active.TryAdd(record.Id, job))
+        {
+            return;
+        }
+
+        job.HoldsAdmission = record.Status == JobStatus.Pending && _admission.Wait(0, CancellationToken.None);
+        switch (record.Status)
+        {
+            case JobStatus.Pending:
+                counts[0]++;
+                if (record.NotBefore is { } notBefore && notBefore > now)
+                {
+                    Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.NotBefore), notBefore);
+                }
+                else
+                {
+                    await Queue.EnqueueAsync(job.Id, record.Priority, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+
+            case JobStatus.Assigned:
+                counts[1]++;
+                await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await CommitAsync(job, Change.Start(job, now).Apply(JobTrigger.Reassign, r => r with { AckDeadline = null },
+                        "the server restarted before the agent acknowledged")).ConfigureAwait(false);
+                }
+                finally
+                {
+                    job.Gate.Release();
+                }
+
+                break;
+
+            case JobStatus.Running:
+                counts[2]++;
+                var connection = _registry.Find(record.AgentId!)?.ConnectionId ?? string.Empty;
+                job.Attempt = new AttemptState(record.Attempt, record.FencingToken, record.AgentId!, connection) { JobId = record.Id };
+                job.Attempt.Acked.TrySetResult(true);
+                job.LeaseExpiresAt = now + lease;
+                _slots.Adopt(record.AgentId!);
+                Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Lease), job.LeaseExpiresAt.Value);
+                if (record.TimeoutMs is { } timeoutMs)
+                {
+                    Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.Timeout), now + TimeSpan.FromMilliseconds(timeoutMs) + TimeSpan.FromSeconds(1));
+                }
+
+                if (record.CancelRequested)
+                {
+                    Deadlines.Add(new Deadline(job.Id, record.FencingToken, DeadlineKind.CancelGrace), now + _jobs.CancelGracePeriod);
+                }
+
+                break;
+        }
     }
 
     /// <summary>

@@ -11,9 +11,10 @@ internal sealed partial class JobManager
 {
     public async Task<JobReportResult> AcknowledgeAsync(string agentId, JobAck ack)
     {
-        if (!_active.TryGetValue(ack.JobId, out var job))
+        var (job, refusal) = await FindForReportAsync(ack.JobId, agentId).ConfigureAwait(false);
+        if (job is null)
         {
-            return JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{ack.JobId}' is not waiting for an acknowledgement.");
+            return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{ack.JobId}' is not waiting for an acknowledgement.");
         }
 
         await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -67,9 +68,10 @@ internal sealed partial class JobManager
 
     public async Task<JobReportResult> RejectAsync(string agentId, JobNack nack)
     {
-        if (!_active.TryGetValue(nack.JobId, out var job))
+        var (job, refusal) = await FindForReportAsync(nack.JobId, agentId).ConfigureAwait(false);
+        if (job is null)
         {
-            return JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{nack.JobId}' is not known.", stop: false);
+            return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{nack.JobId}' is not known.", stop: false);
         }
 
         await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -100,9 +102,10 @@ internal sealed partial class JobManager
 
     public async Task<JobReportResult> ProgressAsync(string agentId, JobProgress progress)
     {
-        if (!_active.TryGetValue(progress.JobId, out var job))
+        var (job, refusal) = await FindForReportAsync(progress.JobId, agentId).ConfigureAwait(false);
+        if (job is null)
         {
-            return JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{progress.JobId}' is not running.");
+            return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{progress.JobId}' is not running.");
         }
 
         await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -139,9 +142,10 @@ internal sealed partial class JobManager
 
     public async Task<JobReportResult> ItemsAsync(string agentId, JobItems items)
     {
-        if (!_active.TryGetValue(items.JobId, out var job))
+        var (job, refusal) = await FindForReportAsync(items.JobId, agentId).ConfigureAwait(false);
+        if (job is null)
         {
-            return JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{items.JobId}' is not running.");
+            return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{items.JobId}' is not running.");
         }
 
         await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -202,13 +206,24 @@ internal sealed partial class JobManager
 
     public async Task<JobReportResult> CompleteAsync(string agentId, JobCompletion completion)
     {
-        if (!_active.TryGetValue(completion.JobId, out var job))
+        _active.TryGetValue(completion.JobId, out var job);
+        JobReportResult? refusal;
+        if (job is null)
         {
             // A completion the agent repeats after a reconnect, for a job that finished and left memory.
             var stored = await _store.GetAsync(completion.JobId).ConfigureAwait(false);
-            return stored is { IsFinal: true } && stored.FencingToken == completion.FencingToken && stored.AgentId == agentId
-                ? JobReportResult.Ok
-                : JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{completion.JobId}' is not running under that assignment.");
+            if (stored is { IsFinal: true })
+            {
+                return stored.FencingToken == completion.FencingToken && stored.AgentId == agentId
+                    ? JobReportResult.Ok
+                    : JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{completion.JobId}' is not running under that assignment.");
+            }
+
+            (job, refusal) = stored is null ? (null, null) : await FindForReportAsync(completion.JobId, agentId).ConfigureAwait(false);
+            if (job is null)
+            {
+                return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{completion.JobId}' is not running under that assignment.");
+            }
         }
 
         await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -349,6 +364,27 @@ internal sealed partial class JobManager
                 }
             }
 
+            if (!current && _ownership.Shared && !_active.ContainsKey(item.JobId))
+            {
+                // Held elsewhere (another server's lease holds it: leave it be) or orphaned (claimed here now).
+                var (taken, refusal) = await TakeForReportAsync(item.JobId, agentId).ConfigureAwait(false);
+                if (refusal is not null)
+                {
+                    continue;
+                }
+
+                if (taken is not null && !IsStale(taken.Record, agentId, item.FencingToken))
+                {
+                    taken.LeaseExpiresAt = now + _jobs.LeaseDuration;
+                    if (taken.Attempt is { } attempt)
+                    {
+                        attempt.ConnectionId = connectionId;
+                    }
+
+                    continue;
+                }
+            }
+
             if (!current)
             {
                 Log.StaleHeldJob(_logger, item.JobId, agentId, item.FencingToken);
@@ -385,6 +421,17 @@ internal sealed partial class JobManager
 
             await ReassignAsync(job, attempt, $"agent '{agentId}' disconnected before acknowledging", TimeSpan.Zero).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The job a report is about: held here, or (on a cluster) claimed now from an owner that is gone.</summary>
+    private async Task<(ActiveJob? Job, JobReportResult? Refusal)> FindForReportAsync(string jobId, string agentId)
+    {
+        if (_active.TryGetValue(jobId, out var job))
+        {
+            return (job, null);
+        }
+
+        return _ownership.Shared ? await TakeForReportAsync(jobId, agentId).ConfigureAwait(false) : (null, null);
     }
 
     private static bool IsStale(JobRecord record, string agentId, long fencingToken) =>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using OrbitMesh.Diagnostics;
 using OrbitMesh.Protocol;
 using OrbitMesh.Server.Agents;
+using OrbitMesh.Server.Cluster;
 using OrbitMesh.Server.Diagnostics;
 using OrbitMesh.Server.Hubs;
 using OrbitMesh.Storage;
@@ -43,6 +44,7 @@ internal sealed partial class JobManager
     private readonly ILogger<JobManager> _logger;
     private readonly OrbitMeshMetrics _metrics;
     private readonly JobSecrets _secrets;
+    private readonly JobOwnership _ownership;
     private readonly SemaphoreSlim _admission;
     private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextFencingToken;
@@ -59,8 +61,10 @@ internal sealed partial class JobManager
         TimeProvider time,
         OrbitMeshMetrics metrics,
         JobSecrets secrets,
+        JobOwnership ownership,
         ILogger<JobManager> logger)
     {
+        _ownership = ownership;
         _metrics = metrics;
         _secrets = secrets;
         _store = store;
@@ -149,6 +153,26 @@ internal sealed partial class JobManager
             }
 
             return _active.TryGetValue(stored.Id, out var live) ? live.Snapshot() : stored;
+        }
+
+        if (_ownership.Shared)
+        {
+            if (await ClaimAtSubmitAsync(record, input).ConfigureAwait(false) is not { } claimed)
+            {
+                // Stored unowned: a server with an agent for it claims it.
+                _admission.Release();
+                Log.Submitted(_logger, record.Id, record.Command, record.Priority.ToString());
+                await _ownership.SignalAsync(new JobSignal(JobSignal.Submitted)).ConfigureAwait(false);
+                if (watcher is not null)
+                {
+                    watcher.TryWrite(created);
+                    _ = FollowStoredAsync(record.Id, watcher, created.Sequence);
+                }
+
+                return record;
+            }
+
+            record = claimed;
         }
 
         var job = new ActiveJob(record) { Input = input };
@@ -287,6 +311,13 @@ internal sealed partial class JobManager
                 }
             }
 
+            if (!attached && _ownership.Shared && await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { IsFinal: false })
+            {
+                // Held by another server: follow its stored events.
+                attached = true;
+                _ = FollowStoredAsync(jobId, watcher, last);
+            }
+
             if (!attached)
             {
                 if (await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { } record)
@@ -376,7 +407,7 @@ internal sealed partial class JobManager
     {
         if (!_active.TryGetValue(jobId, out var job))
         {
-            return false;
+            return _ownership.Shared && await CancelElsewhereAsync(jobId, reason, cancellationToken).ConfigureAwait(false);
         }
 
         AttemptState? attempt;
@@ -599,7 +630,12 @@ internal sealed partial class JobManager
         Timestamp = now,
     };
 
-    private long NextFencingToken() => Interlocked.Increment(ref _nextFencingToken);
+    /// <summary>A token above every earlier one of this server and of the job (another server may have issued the job's last one).</summary>
+    private long NextFencingToken(JobRecord job)
+    {
+        InterlockedMax(ref _nextFencingToken, job.FencingToken);
+        return Interlocked.Increment(ref _nextFencingToken);
+    }
 
     /// <summary>
     /// A change to one job: triggers applied in order through the state machine, each producing a status event.
