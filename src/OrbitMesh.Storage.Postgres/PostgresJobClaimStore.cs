@@ -103,6 +103,11 @@ public sealed class PostgresJobClaimStore(PostgresDatabase database) : IJobClaim
                     }
 
                     await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    if (batch.BatchCommands.Cast<NpgsqlBatchCommand>().Any(c => c.RecordsAffected != 1))
+                    {
+                        // Cannot happen while the rows are locked; refuse the whole claim rather than hand out a stale record.
+                        throw new JobConcurrencyException("A claimed job changed under its row lock; nothing was claimed.");
+                    }
                 }
             }
 
@@ -161,12 +166,15 @@ public sealed class PostgresJobClaimStore(PostgresDatabase database) : IJobClaim
 
     private static NpgsqlCommand SelectCandidates(NpgsqlConnection connection, NpgsqlTransaction transaction, string serverId, JobClaimRequest request)
     {
-        // Column 2: seconds since the owner's lease lapsed (null when the owner has no lease row at all).
+        // No join with servers in the locking query: when a candidate is claimed by another transaction meanwhile, PostgreSQL
+        // re-checks the WHERE clause on the row's new version, and a NULL-extended outer-join row would let a job owned by a
+        // live server pass; a sub-select is evaluated again. Column 2: seconds since the owner's lease lapsed (null when
+        // the owner has no lease row at all).
         var own = request.IncludeOwn ? " OR j.owner = $1" : "";
         var only = request.JobIds is null ? "" : " AND j.id = ANY($3)";
-        var sql = "SELECT j.record, j.owner, greatest(0, extract(epoch FROM now() - s.lease_until))::double precision"
-            + " FROM jobs j LEFT JOIN servers s ON s.id = j.owner"
-            + " WHERE NOT j.final AND (j.owner IS NULL OR s.lease_until IS NULL OR s.lease_until < now()" + own + ")" + only
+        var sql = "SELECT j.record, j.owner, (SELECT greatest(0, extract(epoch FROM now() - s.lease_until))::double precision FROM servers s WHERE s.id = j.owner)"
+            + " FROM jobs j"
+            + " WHERE NOT j.final AND (j.owner IS NULL OR NOT EXISTS (SELECT 1 FROM servers s WHERE s.id = j.owner AND s.lease_until >= now())" + own + ")" + only
             + " ORDER BY j.created_at LIMIT $2 FOR UPDATE OF j SKIP LOCKED";
         return request.JobIds is null
             ? PostgresDatabase.Command(connection, transaction, sql, serverId, request.ScanLimit)
@@ -174,6 +182,6 @@ public sealed class PostgresJobClaimStore(PostgresDatabase database) : IJobClaim
     }
 
     private static NpgsqlBatchCommand SetOwner(JobRecord job, string? owner) => PostgresDatabase.BatchCommand(
-        "UPDATE jobs SET owner = $1, version = $2, record = $3 WHERE id = $4",
-        owner, job.Version, PostgresDatabase.Json(JsonSerializer.Serialize(job, OrbitMeshJson.Options)), job.Id);
+        "UPDATE jobs SET owner = $1, version = $2, record = $3 WHERE id = $4 AND version = $5",
+        owner, job.Version, PostgresDatabase.Json(JsonSerializer.Serialize(job, OrbitMeshJson.Options)), job.Id, job.Version - 1);
 }

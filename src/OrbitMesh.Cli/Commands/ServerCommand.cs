@@ -44,7 +44,8 @@ internal static class ServerCommand
         {
             Description = "Join the other servers on this Redis (HOST:PORT[,password=...]) as one mesh: agents on any server are listed and reached from every server. Needs --storage postgres.",
         };
-        var serverId = new Option<string?>("--server-id") { Description = "With --redis: this server's id in the cluster (default: the machine name and a random suffix)." };
+        var serverId = new Option<string?>("--server-id") { Description = "With --redis: this server's id in the cluster (default: the machine name and a random suffix). Give a restarted server its old id to take its jobs back at once." };
+        var redisPrefix = new Option<string?>("--redis-prefix") { Description = "With --redis: the prefix of the mesh's Redis keys and channels (default orbitmesh); two meshes on one Redis use different ones." };
         var postgresSchema = new Option<string?>("--postgres-schema") { Description = "With --storage postgres: the schema that holds OrbitMesh's tables (default orbitmesh)." };
         var logLevel = CommonOptions.LogLevelOption(LogLevel.Information);
         var logFormat = CommonOptions.LogFormat();
@@ -63,7 +64,7 @@ internal static class ServerCommand
             Description = $"Do not serve the admin dashboard (default: served at {ServerHost.DashboardPath}, sign-in with the server's users).",
         };
 
-        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, redis, serverId, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure, noDashboard };
+        var command = new Command("server", "Run an OrbitMesh server.") { urls, data, storage, connectionString, postgresSchema, redis, redisPrefix, serverId, tokens, apiKey, heartbeat, missed, accessLifetime, refreshLifetime, stateful, logLevel, logFormat, otlp, insecure, noDashboard };
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -86,6 +87,7 @@ internal static class ServerCommand
                 PostgresSchema = result.GetValue(postgresSchema),
                 Redis = result.GetValue(redis),
                 ServerId = result.GetValue(serverId),
+                RedisPrefix = result.GetValue(redisPrefix),
                 AgentTokens = agentTokens,
                 ApiKey = result.GetValue(apiKey),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,

@@ -99,7 +99,11 @@ internal static class ServerHost
                 throw new CliException("--redis joins servers that share one store: use it with --storage postgres.");
             }
 
-            mesh.UseRedisBackplane(redis, o => o.ServerId = settings.ServerId ?? o.ServerId);
+            mesh.UseRedisBackplane(redis, o =>
+            {
+                o.ServerId = settings.ServerId ?? o.ServerId;
+                o.ChannelPrefix = settings.RedisPrefix ?? o.ChannelPrefix;
+            });
         }
 
         builder.Services.AddOrbitMeshWorkflows();

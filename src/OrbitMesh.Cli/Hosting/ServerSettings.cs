@@ -21,6 +21,9 @@ internal sealed record ServerSettings
     /// <summary>--redis HOST:PORT: join the servers on this Redis backplane as one mesh.</summary>
     public string? Redis { get; init; }
 
+    /// <summary>--redis-prefix: the prefix of the mesh's Redis keys and channels (default <c>orbitmesh</c>).</summary>
+    public string? RedisPrefix { get; init; }
+
     /// <summary>--server-id: this server's id in the cluster (default: machine name and a random suffix).</summary>
     public string? ServerId { get; init; }
 

@@ -132,6 +132,8 @@ internal sealed partial class ClusterJobIntake(
             var claimed = await ClaimAsync(stoppingToken).ConfigureAwait(false);
             await jobs.AdoptClaimedAsync(claimed, stoppingToken).ConfigureAwait(false);
             await jobs.ReleaseUnservedAsync(options.UnservedRelease, stoppingToken).ConfigureAwait(false);
+            var elsewhere = directory.Remote.Select(r => r.Agent.Id).ToHashSet(StringComparer.Ordinal);
+            await jobs.HandOverMovedAsync(elsewhere.Contains, stoppingToken).ConfigureAwait(false);
             if (claimed.Count > 0)
             {
                 Wake(); // There may be more.
@@ -192,6 +194,11 @@ internal sealed partial class ClusterJobIntake(
             Accept = candidate =>
             {
                 var job = candidate.Job;
+                if (jobs.Holds(job.Id))
+                {
+                    return false; // Its own, with its lease lapsed: it is being forgotten (see RenewAsync).
+                }
+
                 if (job.Status == JobStatus.Pending)
                 {
                     if (budget <= 0 || !jobs.CanServe(job))
@@ -208,8 +215,9 @@ internal sealed partial class ClusterJobIntake(
                     return true; // Its agent is connected here.
                 }
 
-                // An orphan: its owner has been gone a while and its agent is on no server; taken here to be retried or timed out.
-                return candidate.Owner is not null && candidate.OwnerLapsedFor >= orphanAfter
+                // An orphan: no owner (or one gone for a while) and its agent on no server; held here so its lease runs
+                // (it is retried if the agent does not come back, and handed over if the agent turns up on another server).
+                return (candidate.Owner is null || candidate.OwnerLapsedFor >= orphanAfter)
                     && job.AgentId is { } agent && !directory.Remote.Any(r => r.Agent.Id == agent);
             },
         }, stoppingToken);

@@ -51,6 +51,9 @@ internal sealed partial class JobManager
         }
     }
 
+    /// <summary>True when this server holds the job in memory.</summary>
+    public bool Holds(string jobId) => _active.ContainsKey(jobId);
+
     /// <summary>Whether a claim candidate is one this server can serve now: see <see cref="ClusterJobIntake"/>.</summary>
     public bool CanServe(JobRecord job) => job.Status switch
     {
@@ -127,6 +130,39 @@ internal sealed partial class JobManager
                 {
                     Forget(job);
                     Log.Released(_logger, record.Id);
+                }
+            }
+            finally
+            {
+                job.Gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands over the running jobs whose agent is now connected to another server (it moved, or came back elsewhere
+    /// after this server took its jobs as orphans): each is released, and the agent's server claims it, so the job
+    /// follows its agent and the agent's reports are taken where they arrive.
+    /// </summary>
+    public async Task HandOverMovedAsync(Func<string, bool> connectedElsewhere, CancellationToken cancellationToken)
+    {
+        foreach (var job in _active.Values)
+        {
+            var record = job.Record;
+            if (!JobStateMachine.IsWithAgent(record.Status) || record.AgentId is not { } agentId
+                || _registry.Find(agentId)?.ConnectionId is not null || !connectedElsewhere(agentId))
+            {
+                continue;
+            }
+
+            await job.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (job.Record.Status == record.Status && job.Record.Version == record.Version
+                    && await _ownership.ReleaseAsync(job.Record, cancellationToken).ConfigureAwait(false))
+                {
+                    Forget(job);
+                    Log.HandedOver(_logger, record.Id, agentId);
                 }
             }
             finally

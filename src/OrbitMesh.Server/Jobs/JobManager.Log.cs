@@ -69,6 +69,9 @@ internal sealed partial class JobManager
         [LoggerMessage(2125, LogLevel.Information, "Claimed jobs from the shared store: {Pending} pending, {Reassigned} sent back to the queue (not acknowledged), {Running} running on this server's agents.")]
         public static partial void Claimed(ILogger logger, int pending, int reassigned, int running);
 
+        [LoggerMessage(2127, LogLevel.Information, "Handed over job {JobId}: its agent {AgentId} is connected to another server, which takes it.")]
+        public static partial void HandedOver(ILogger logger, string jobId, string agentId);
+
         [LoggerMessage(2126, LogLevel.Debug, "Released job {JobId}: no agent of this server takes it; another server may claim it.")]
         public static partial void Released(ILogger logger, string jobId);
 

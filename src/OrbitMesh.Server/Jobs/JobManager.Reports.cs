@@ -219,7 +219,7 @@ internal sealed partial class JobManager
                     : JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{completion.JobId}' is not running under that assignment.");
             }
 
-            (job, refusal) = stored is null ? (null, null) : await FindForReportAsync(completion.JobId, agentId).ConfigureAwait(false);
+            (job, refusal) = stored is null || IsStale(stored, agentId, completion.FencingToken) ? (null, null) : await FindForReportAsync(completion.JobId, agentId).ConfigureAwait(false);
             if (job is null)
             {
                 return refusal ?? JobReportResult.Refused(JobReportCodes.UnknownJob, $"Job '{completion.JobId}' is not running under that assignment.");
@@ -364,7 +364,8 @@ internal sealed partial class JobManager
                 }
             }
 
-            if (!current && _ownership.Shared && !_active.ContainsKey(item.JobId))
+            if (!current && _ownership.Shared && !_active.ContainsKey(item.JobId)
+                && await _store.GetAsync(item.JobId).ConfigureAwait(false) is { IsFinal: false } stored && !IsStale(stored, agentId, item.FencingToken))
             {
                 // Held elsewhere (another server's lease holds it: leave it be) or orphaned (claimed here now).
                 var (taken, refusal) = await TakeForReportAsync(item.JobId, agentId).ConfigureAwait(false);

@@ -1,0 +1,210 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using OrbitMesh.Integration.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrbitMesh.Integration.Tests.ScaleOut;
+
+/// <summary>The job path on a cluster: server processes on one PostgreSQL and one Redis, claims in the store.</summary>
+public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _schema = "cl_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _prefix = "cl-" + Guid.NewGuid().ToString("N")[..8];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(TestServers.Postgres);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task AJobSubmittedToOneServer_RunsOnAnAgentOfAnother_AndIsWatchedAndCancelledFromTheFirst()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var a = await mesh.StartServerAsync(extraArguments: Cluster("srv-a", mesh.DataDirectory));
+        var b = await mesh.StartServerAsync(extraArguments: Cluster("srv-b", NewDataDirectory()));
+        await mesh.StartAgentAsync(b.Url, "only-on-b");
+        using var api = Api(a);
+
+        var echo = await SubmitAsync(api, """{"command":"echo","parameters":{"n":7}}""");
+        var done = await WaitFinalAsync(api, echo);
+        Assert.Equal("Completed", done.GetProperty("status").GetString());
+        Assert.Equal("only-on-b", done.GetProperty("agentId").GetString());
+        Assert.Equal(7, done.GetProperty("result").GetProperty("n").GetInt32());
+        Assert.Equal("srv-b", await OwnerAsync(echo));
+
+        // A long job, held by B, is seen running from A and cancelled from A (A asks its owner).
+        var sleep = await SubmitAsync(api, """{"command":"sleep","parameters":{"ms":60000}}""");
+        await Wait.UntilAsync(async () => (await api.GetFromJsonAsync<JsonElement>($"/api/jobs/{sleep}")).GetProperty("status").GetString() == "Running",
+            "the long job to run on B", MeshProcesses.StartTimeout);
+        using (var cancel = await api.DeleteAsync($"/api/jobs/{sleep}"))
+        {
+            Assert.True(cancel.IsSuccessStatusCode, await cancel.Content.ReadAsStringAsync());
+        }
+
+        var cancelled = await WaitFinalAsync(api, sleep);
+        Assert.Equal("Cancelled", cancelled.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task AThousandJobs_RoundRobinOverThreeServers_WhileOneIsKilledTwice_EachCompleteExactlyOnce()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var ids = new[] { "srv-1", "srv-2", "srv-3" };
+        var data = ids.Select((_, i) => i == 0 ? mesh.DataDirectory : NewDataDirectory()).ToArray();
+        var servers = new ServerProcess[3];
+        for (var i = 0; i < 3; i++)
+        {
+            servers[i] = await mesh.StartServerAsync(extraArguments: Cluster(ids[i], data[i]));
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await mesh.StartAgentAsync(servers[i].Url, $"w{i}a", extraArguments: ["--max-concurrent-jobs", "8"]);
+            await mesh.StartAgentAsync(servers[i].Url, $"w{i}b", extraArguments: ["--max-concurrent-jobs", "8"]);
+        }
+
+        var clients = servers.Select(Api).ToArray();
+        const int Jobs = 1000;
+        var killer = Task.CompletedTask;
+        var submitted = 0;
+        var resubmitted = 0;
+        var victim = servers[2];
+
+        async Task KillAndRestartAsync(bool waitForTakeover)
+        {
+            output.WriteLine($"[test] killing srv-3 (pid {victim.Process.Pid}) at {Volatile.Read(ref submitted)} submitted");
+            await victim.Process.KillAsync();
+            if (waitForTakeover)
+            {
+                // Down for longer than its job lease (10 s): the others claim its jobs meanwhile.
+                await Wait.UntilAsync(async () => await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".servers WHERE id = 'srv-3' AND lease_until < now()") == 1,
+                    "srv-3's lease to lapse", TimeSpan.FromSeconds(30));
+                await Wait.UntilAsync(async () => await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE NOT final AND owner = 'srv-3' AND status = 0") == 0,
+                    "the others to claim srv-3's pending jobs", TimeSpan.FromSeconds(30));
+            }
+
+            victim = await mesh.StartServerAsync(port: victim.Port, extraArguments: Cluster("srv-3", data[2]));
+            clients[2].Dispose();
+            clients[2] = Api(victim);
+        }
+
+        var slots = new SemaphoreSlim(8);
+        var submissions = new List<Task<string>>();
+        for (var n = 0; n < Jobs; n++)
+        {
+            await slots.WaitAsync();
+            var index = n;
+            submissions.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var body = $$"""{"command":"sleep","parameters":{"ms":40},"idempotencyKey":"k-{{index:0000}}"}""";
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        var client = clients[(index + attempt) % 3];
+                        try
+                        {
+                            var id = await SubmitAsync(client, body);
+                            if (attempt > 0)
+                            {
+                                Interlocked.Increment(ref resubmitted);
+                            }
+
+                            return id;
+                        }
+                        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ObjectDisposedException && attempt < 20)
+                        {
+                            // That server is down (or the answer was lost): the same key on the next server.
+                        }
+                    }
+                }
+                finally
+                {
+                    Interlocked.Increment(ref submitted);
+                    slots.Release();
+                }
+            }));
+
+            if (n == 250)
+            {
+                killer = KillAndRestartAsync(waitForTakeover: true);
+            }
+            else if (n == 700)
+            {
+                await killer;
+                killer = KillAndRestartAsync(waitForTakeover: false);
+            }
+        }
+
+        var jobIds = await Task.WhenAll(submissions);
+        await killer;
+        Assert.Equal(Jobs, jobIds.Distinct(StringComparer.Ordinal).Count());
+
+        await Wait.UntilAsync(async () => await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE NOT final") == 0,
+            "every job to finish", TimeSpan.FromSeconds(150));
+        Assert.Equal(Jobs, await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs"));
+        Assert.Equal(Jobs, await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE record->>'status' = 'Completed'"));
+
+        // Exactly once in effect: one completion recorded per job.
+        Assert.Equal(0, await ScalarAsync(
+            $"SELECT count(*) FROM (SELECT job_id FROM \"{_schema}\".job_events WHERE payload->>'status' = 'Completed' GROUP BY job_id HAVING count(*) > 1) twice"));
+        var retried = await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE (record->>'attempt')::int > 1");
+        var servedBy = await ScalarAsync($"SELECT count(DISTINCT owner) FROM \"{_schema}\".jobs");
+        output.WriteLine($"[test] {Jobs} jobs completed once each; {resubmitted} submissions went to another server; {retried} ran more than one attempt; owners: {servedBy}");
+        Assert.Equal(3, servedBy);
+    }
+
+    private string[] Cluster(string id, string data) =>
+        ["--storage", "postgres", "--connection-string", TestServers.Postgres, "--postgres-schema", _schema, "--redis", TestServers.Redis, "--redis-prefix", _prefix, "--server-id", id, "--data", data];
+
+    private static string NewDataDirectory() => Directory.CreateTempSubdirectory("orbitmesh-itest-cl-").FullName;
+
+    private static async Task<string> SubmitAsync(HttpClient api, string body)
+    {
+        using var response = await api.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+    }
+
+    private static async Task<JsonElement> WaitFinalAsync(HttpClient api, string jobId)
+    {
+        JsonElement job = default;
+        await Wait.UntilAsync(async () =>
+        {
+            job = await api.GetFromJsonAsync<JsonElement>($"/api/jobs/{jobId}");
+            return job.GetProperty("status").GetString() is "Completed" or "Failed" or "DeadLettered" or "Cancelled" or "TimedOut";
+        }, $"job {jobId} to end", MeshProcesses.StartTimeout);
+        return job;
+    }
+
+    private async Task<string?> OwnerAsync(string jobId)
+    {
+        await using var connection = new NpgsqlConnection(TestServers.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT owner FROM \"{_schema}\".jobs WHERE id = $1", connection) { Parameters = { new() { Value = jobId } } };
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    private static HttpClient Api(ServerProcess server)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
+        return http;
+    }
+
+    private static async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(TestServers.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
