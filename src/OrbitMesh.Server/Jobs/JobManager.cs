@@ -533,6 +533,11 @@ internal sealed partial class JobManager
 
     private async Task PublishAsync(ActiveJob job, JobEvent jobEvent)
     {
+        if (_options.HasJobEventHandlers)
+        {
+            RaiseHook(() => _options.RaiseJobEvent(jobEvent));
+        }
+
         if (job.Watchers.Count == 0)
         {
             return;

@@ -30,6 +30,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
                 "or install it (apt-get install chromium) or set ORBITMESH_TEST_CHROMIUM to a Chromium executable. Never 'playwright install'.");
         }
 
+        Assertions.SetDefaultExpectTimeout(BrowserSession.TimeoutMs);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -4,20 +4,27 @@ using Microsoft.Playwright;
 using OrbitMesh.Agent.Security;
 using OrbitMesh.Dashboard.Tests.Infrastructure;
 using OrbitMesh.Security;
+using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
 namespace OrbitMesh.Dashboard.Tests.Browser;
 
 /// <summary>
 /// The dashboard in a real headless Chromium against a real server on 127.0.0.1 (a free port) with real
-/// agents connected over SignalR: what a user sees and does.
+/// agents connected over SignalR: what a user sees and does, updated by pushed renders.
 /// </summary>
-public sealed class DashboardBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+public sealed class DashboardBrowserTests(ChromiumFixture chromium, ITestOutputHelper output) : IClassFixture<ChromiumFixture>
 {
+    /// <summary>
+    /// Pages reload on their own only once a minute here: what a test sees change within its timeout was
+    /// pushed by the server's events.
+    /// </summary>
+    private static Task<DashboardServer> StartServerAsync() => DashboardServer.StartAsync(refreshInterval: TimeSpan.FromMinutes(1));
+
     [Fact]
     public async Task SignIn_ThroughTheForm_ShowsTheOverview_AndAWrongPasswordIsRefused()
     {
-        await using var server = await DashboardServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var session = await BrowserSession.OpenAsync(chromium, server);
 
         await session.RunAsync(nameof(SignIn_ThroughTheForm_ShowsTheOverview_AndAWrongPasswordIsRefused), async page =>
@@ -39,7 +46,7 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium) : IClassFixt
     [Fact]
     public async Task Admin_ApprovesAPendingNode_AndSeesItConnect()
     {
-        await using var server = await DashboardServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var session = await BrowserSession.OpenAsync(chromium, server);
         using var http = new HttpClient { BaseAddress = server.Url };
         var enrollment = new NodeEnrollmentClient(http, server.Url);
@@ -92,7 +99,7 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium) : IClassFixt
     [Fact]
     public async Task LongJob_ProgressBarMoves_WithoutARefresh_AndFinishes()
     {
-        await using var server = await DashboardServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var agent = await ScriptedAgent.ConnectAsync(server.Mesh, "worker-1", ["render"]);
         await using var session = await BrowserSession.OpenAsync(chromium, server);
         var job = await server.Mesh.Mesh.SubmitAsync(new JobRequest { Command = "render", Pattern = ExecutionPattern.LongRunning });
@@ -124,9 +131,54 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium) : IClassFixt
     }
 
     [Fact]
+    public async Task ManyProgressReports_AreBatched_IntoAFewRendersASecond()
+    {
+        await using var server = await StartServerAsync();
+        await using var agent = await ScriptedAgent.ConnectAsync(server.Mesh, "worker-4", ["burst"]);
+        await using var session = await BrowserSession.OpenAsync(chromium, server);
+        var job = await server.Mesh.Mesh.SubmitAsync(new JobRequest { Command = "burst", Pattern = ExecutionPattern.LongRunning });
+        var assignment = await agent.NextAssignmentAsync();
+        agent.Held[assignment.JobId] = assignment;
+        await agent.AckAsync(assignment);
+
+        await session.RunAsync(nameof(ManyProgressReports_AreBatched_IntoAFewRendersASecond), async page =>
+        {
+            await session.SignInAsync("operator");
+            await page.GotoAsync($"/dashboard/jobs/{job.Id}");
+            var bar = page.GetByTestId("job-progress");
+            await agent.ProgressAsync(assignment, 1);
+            await Expect(bar).ToHaveAttributeAsync("aria-valuenow", "1");
+
+            // Count the renders that reach the progress bar from now on.
+            await page.EvaluateAsync(
+                """
+                () => {
+                    window.progressRenders = 0;
+                    const bar = document.querySelector("[data-testid='job-progress']");
+                    new MutationObserver(() => window.progressRenders++).observe(bar, { attributes: true, attributeFilter: ["aria-valuenow"] });
+                }
+                """);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var percent = 2; percent <= 99; percent++)
+            {
+                await agent.ProgressAsync(assignment, percent);
+            }
+
+            await Expect(bar).ToHaveAttributeAsync("aria-valuenow", "99");
+            var seconds = watch.Elapsed.TotalSeconds;
+            var renders = await page.EvaluateAsync<int>("() => window.progressRenders");
+            output.WriteLine($"98 progress reports in {seconds:0.00} s reached the page as {renders} renders.");
+
+            // 98 reports; the page renders at most once per push interval (250 ms), plus the one under way.
+            var ceiling = (int)Math.Ceiling(seconds / DashboardOptions.DefaultPushInterval.TotalSeconds) + 2;
+            Assert.InRange(renders, 1, Math.Min(ceiling, 97));
+        });
+    }
+
+    [Fact]
     public async Task Operator_CancelsARunningJob_AndSeesItCancelled()
     {
-        await using var server = await DashboardServer.StartAsync();
+        await using var server = await StartServerAsync();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var agent = server.Mesh.NewAgent("worker-2")
             .RegisterHandler("wait", async (command, cancellationToken) =>
@@ -162,7 +214,7 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium) : IClassFixt
     [Fact]
     public async Task Viewer_SeesNoCancelButton_AndTheRequestItWouldMakeIsRefused()
     {
-        await using var server = await DashboardServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var agent = await ScriptedAgent.ConnectAsync(server.Mesh, "worker-3", ["work"]);
         var job = await server.Mesh.Mesh.SubmitAsync(new JobRequest { Command = "work" });
         var assignment = await agent.NextAssignmentAsync();
