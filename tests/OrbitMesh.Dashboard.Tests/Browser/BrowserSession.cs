@@ -72,7 +72,7 @@ public sealed class BrowserSession : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("ORBITMESH_DOCS_IMAGES") is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
-            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), Type = ScreenshotType.Png });
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), Type = ScreenshotType.Png, Animations = ScreenshotAnimations.Disabled });
         }
     }
 

@@ -40,6 +40,7 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium, ITestOutputH
             await session.SignInAsync("admin");
             await Expect(page).ToHaveURLAsync(new Regex("/dashboard/$"));
             await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Overview");
+            await session.DocsScreenshotAsync("overview");
         });
     }
 

@@ -34,6 +34,7 @@ public sealed class WorkflowBrowserTests(ChromiumFixture chromium) : IClassFixtu
             await session.SignInAsync("operator");
             await page.GetByRole(AriaRole.Link, new() { Name = "Workflows" }).ClickAsync();
             await Expect(page.GetByTestId("workflows-table").Locator("tr[data-workflow='release']")).ToContainTextAsync("v1");
+            await session.DocsScreenshotAsync("workflows");
             await page.GetByTestId("workflows-table").GetByRole(AriaRole.Link, new() { Name = "release" }).ClickAsync();
             await Expect(page.GetByTestId("dag").Locator("[data-step]")).ToHaveCountAsync(4);
             await Expect(page.GetByTestId("dag").Locator("[data-edge]")).ToHaveCountAsync(4);
