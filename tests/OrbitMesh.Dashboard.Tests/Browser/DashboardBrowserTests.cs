@@ -82,7 +82,7 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium, ITestOutputH
                     .Build();
                 await agent.ConnectAsync();
 
-                await page.GetByRole(AriaRole.Link, new() { Name = "Agents" }).ClickAsync();
+                await page.GotoAsync("/dashboard/agents");
                 var agentRow = page.GetByTestId("agents-table").Locator("tr[data-agent='edge-7']");
                 await Expect(agentRow.Locator("td").Nth(2)).ToHaveTextAsync("Ready");
                 await session.DocsScreenshotAsync("agents");
