@@ -193,6 +193,17 @@ public sealed class OrbitMeshServerOptions
     /// <summary>Raised when a job ends without completing (failed, dead-lettered, timed out or cancelled).</summary>
     public event EventHandler<JobRecord>? OnJobFailed;
 
+    /// <summary>
+    /// Raised for each event a job records (status changes, progress reports, streamed items) once it is
+    /// stored, in order per job. Handlers run on the job's path: keep them short (the dashboard only marks
+    /// its open pages stale and renders them in batches).
+    /// </summary>
+    public event EventHandler<JobEvent>? OnJobEvent;
+
+    internal bool HasJobEventHandlers => OnJobEvent is not null;
+
+    internal void RaiseJobEvent(JobEvent jobEvent) => OnJobEvent?.Invoke(this, jobEvent);
+
     internal void RaiseAgentConnected(AgentInfo agent) => OnAgentConnected?.Invoke(this, agent);
 
     internal void RaiseAgentDisconnected(AgentInfo agent) => OnAgentDisconnected?.Invoke(this, agent);

@@ -1,7 +1,10 @@
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Dashboard.Components;
 using OrbitMesh.Dashboard.Components.Pages;
 using OrbitMesh.Dashboard.Hosting;
@@ -9,6 +12,7 @@ using OrbitMesh.Dashboard.Security;
 using OrbitMesh.Security;
 using OrbitMesh.Server.Agents;
 using OrbitMesh.Server.Security.Nodes;
+using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Dashboard.Endpoints;
 
@@ -31,6 +35,10 @@ internal static class ActionEndpoints
         actions.MapPost("/jobs/{id}/rerun", RerunJobAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/agents/{id}/pause", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Pause)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/agents/{id}/resume", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Resume)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/workflows/{name}/runs", StartRunAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/workflow-runs/{id}/pause", (HttpContext c, DashboardRoute r, IServiceProvider s, string id) => ControlRunAsync(c, r, s, id, RunControl.Pause)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/workflow-runs/{id}/resume", (HttpContext c, DashboardRoute r, IServiceProvider s, string id) => ControlRunAsync(c, r, s, id, RunControl.Resume)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
+        actions.MapPost("/workflow-runs/{id}/cancel", (HttpContext c, DashboardRoute r, IServiceProvider s, string id) => ControlRunAsync(c, r, s, id, RunControl.Cancel)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/nodes/{id}/approve", ApproveNodeAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
         actions.MapPost("/nodes/{id}/reject", RejectNodeAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
         actions.MapPost("/tokens", CreateTokenAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
@@ -138,6 +146,80 @@ internal static class ActionEndpoints
     {
         var revoked = await tokens.RevokeAsync(id, context, context.RequestAborted).ConfigureAwait(false);
         return await BackAsync(context, route, revoked ? $"Token {id} revoked." : $"No token {id} exists.").ConfigureAwait(false);
+    }
+
+    private enum RunControl
+    {
+        Pause,
+        Resume,
+        Cancel,
+    }
+
+    private static async Task<IResult> StartRunAsync(HttpContext context, DashboardRoute route, IServiceProvider services, string name)
+    {
+        if (services.GetService<WorkflowEngine>() is not { } engine)
+        {
+            return await BackAsync(context, route, "The workflow engine is not registered on this server.").ConfigureAwait(false);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var text = form["parameters"].ToString().Trim();
+        JsonElement? parameters = null;
+        if (text.Length > 0)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return await BackAsync(context, route, "The parameters must be a JSON object, such as { \"name\": \"Ada\" }.").ConfigureAwait(false);
+                }
+
+                parameters = document.RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                return await BackAsync(context, route, $"The parameters are not JSON: {ex.Message}").ConfigureAwait(false);
+            }
+        }
+
+        int? version = int.TryParse(form["version"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+        try
+        {
+            var run = await engine.StartRunAsync(name, parameters, version, context.RequestAborted).ConfigureAwait(false);
+            return Results.Redirect(route.Prefix.Value + "/workflow-runs/" + Uri.EscapeDataString(run.RunId) + "?note=" + Uri.EscapeDataString($"Run {run.RunId} of {name} v{run.Version} started."), preserveMethod: false);
+        }
+        catch (Exception ex) when (ex is WorkflowNotFoundException or WorkflowValidationException or MeshQueueFullException)
+        {
+            // Deliberate messages: what is missing or invalid, or that the queue is full.
+            return await BackAsync(context, route, ex.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IResult> ControlRunAsync(HttpContext context, DashboardRoute route, IServiceProvider services, string id, RunControl control)
+    {
+        if (services.GetService<WorkflowEngine>() is not { } engine)
+        {
+            return await BackAsync(context, route, "The workflow engine is not registered on this server.").ConfigureAwait(false);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var reason = "dashboard: " + (context.User.Identity?.Name ?? "anonymous");
+        try
+        {
+            var run = control switch
+            {
+                RunControl.Pause => await engine.PauseRunAsync(id, reason, context.RequestAborted).ConfigureAwait(false),
+                RunControl.Resume => await engine.ResumeRunAsync(id, context.RequestAborted).ConfigureAwait(false),
+                _ => await engine.CancelRunAsync(id, compensate: form["compensate"] == "true", reason, context.RequestAborted).ConfigureAwait(false),
+            };
+            var done = control switch { RunControl.Pause => "pause", RunControl.Resume => "resumption", _ => "cancellation" };
+            return await BackAsync(context, route, $"Run {id}: {done} requested; it is {WorkflowViews.Name(run.Status)}.").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WorkflowNotFoundException or WorkflowRunStateException)
+        {
+            return await BackAsync(context, route, ex.Message).ConfigureAwait(false);
+        }
     }
 
     /// <summary>303 to the form's <c>returnUrl</c> (inside the dashboard only) with <paramref name="note"/>.</summary>

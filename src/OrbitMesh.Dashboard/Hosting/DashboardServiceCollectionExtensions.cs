@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Dashboard;
 using OrbitMesh.Dashboard.Hosting;
+using OrbitMesh.Dashboard.Live;
 using OrbitMesh.Dashboard.Security;
 using OrbitMesh.Server.Security;
 
@@ -33,6 +34,7 @@ public static class DashboardServiceCollectionExtensions
 
         services.AddSingleton<DashboardRoute>();
         services.TryAddSingleton<DashboardSessionValidation>();
+        services.TryAddSingleton<DashboardChangeFeed>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<CookieAuthenticationOptions>, DashboardCookieConfiguration>());
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();

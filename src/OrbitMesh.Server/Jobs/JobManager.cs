@@ -183,6 +183,11 @@ internal sealed partial class JobManager
         }
 
         _active[record.Id] = job;
+        if (_options.HasJobEventHandlers)
+        {
+            RaiseHook(() => _options.RaiseJobEvent(created));
+        }
+
         Log.Submitted(_logger, record.Id, record.Command, record.Priority.ToString());
         await Queue.EnqueueAsync(record.Id, record.Priority, CancellationToken.None).ConfigureAwait(false);
         return record;
@@ -564,6 +569,11 @@ internal sealed partial class JobManager
 
     private async Task PublishAsync(ActiveJob job, JobEvent jobEvent)
     {
+        if (_options.HasJobEventHandlers)
+        {
+            RaiseHook(() => _options.RaiseJobEvent(jobEvent));
+        }
+
         if (job.Watchers.Count == 0)
         {
             return;

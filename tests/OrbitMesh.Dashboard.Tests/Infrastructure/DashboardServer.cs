@@ -23,7 +23,11 @@ public sealed partial class DashboardServer : IAsyncDisposable
 
     public Uri DashboardUrl => new(Mesh.Url, "/dashboard/");
 
-    public static async Task<DashboardServer> StartAsync(bool insecure = false, bool closedApi = false, Action<OrbitMeshServerOptions>? configure = null)
+    /// <summary>
+    /// Starts the server. <paramref name="refreshInterval"/> is the pages' periodic reload (200 ms unless
+    /// given); the browser tests pass the longest one, so what they see change was pushed by an event.
+    /// </summary>
+    public static async Task<DashboardServer> StartAsync(bool insecure = false, bool closedApi = false, Action<OrbitMeshServerOptions>? configure = null, TimeSpan? refreshInterval = null)
     {
         var server = await TestMeshServer.StartAsync(
             o =>
@@ -35,7 +39,7 @@ public sealed partial class DashboardServer : IAsyncDisposable
             services: s =>
             {
                 OrbitMesh.Workflows.WorkflowServiceCollectionExtensions.AddOrbitMeshWorkflows(s);
-                s.AddOrbitMeshDashboard(o => o.RefreshInterval = TimeSpan.FromMilliseconds(200));
+                s.AddOrbitMeshDashboard(o => o.RefreshInterval = refreshInterval ?? TimeSpan.FromMilliseconds(200));
             },
             mapExtra: app => app.MapOrbitMeshDashboard("/dashboard"));
         var users = server.Services.GetRequiredService<UserAccounts>();

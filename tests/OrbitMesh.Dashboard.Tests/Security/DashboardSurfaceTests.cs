@@ -34,7 +34,8 @@ public sealed class DashboardSurfaceTests
         using var client = server.NewBrowserlessClient(out _);
         foreach (var (method, pattern, access) in Listed())
         {
-            var path = pattern.Replace("{id}", "surface-probe", StringComparison.Ordinal).Replace("{Id}", "surface-probe", StringComparison.Ordinal);
+            var path = pattern.Replace("{id}", "surface-probe", StringComparison.Ordinal).Replace("{Id}", "surface-probe", StringComparison.Ordinal)
+                .Replace("{name}", "surface-probe", StringComparison.Ordinal).Replace("{Name}", "surface-probe", StringComparison.Ordinal);
             var verb = method == "*" ? (path.EndsWith("/negotiate", StringComparison.Ordinal) ? "POST" : "GET") : method;
             using var request = new HttpRequestMessage(new HttpMethod(verb), path);
             if (verb == "POST")

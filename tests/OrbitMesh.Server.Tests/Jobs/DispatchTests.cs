@@ -265,6 +265,29 @@ public sealed class DispatchTests
     }
 
     [Fact]
+    public async Task OnJobEvent_IsRaisedForEachStoredEvent_InOrder_WithOrWithoutWatchers()
+    {
+        var seen = new ConcurrentQueue<JobEvent>();
+        await using var server = await TestMeshServer.StartAsync(o => o.OnJobEvent += (_, e) => seen.Enqueue(e));
+        var agent = server.NewAgent("reporter").RegisterHandler("steps", async (command, cancellationToken) =>
+        {
+            await command.ReportProgressAsync(40, "almost half", cancellationToken);
+            return 1;
+        }).Build();
+        await agent.ConnectAsync();
+
+        var result = await server.Mesh.ExecuteAsync(new JobRequest { Command = "steps", Pattern = ExecutionPattern.LongRunning });
+
+        Assert.Equal(JobStatus.Completed, result.Status);
+        await Wait.UntilAsync(() => seen.Any(e => e.JobId == result.JobId && e.IsFinal), "the final event was raised");
+        var raised = seen.Where(e => e.JobId == result.JobId).ToList();
+        var stored = await server.Services.GetRequiredService<OrbitMesh.Storage.IJobStore>().GetEventsAsync(result.JobId);
+        Assert.Equal(stored.Select(e => e.Sequence), raised.Select(e => e.Sequence));
+        Assert.Contains(raised, e => e.Type == JobEventType.Progress && e.Percent == 40 && e.Message == "almost half");
+        await agent.DisposeAsync();
+    }
+
+    [Fact]
     public async Task CircuitBreaker_AnAgentThatNeverAcknowledges_IsTakenOutOfSelection()
     {
         await using var server = await TestMeshServer.StartAsync(o =>
