@@ -55,6 +55,23 @@ public sealed class DirectLinkTests(LinkStarsFixture stars) : IDisposable
     }
 
     [Fact]
+    public async Task CopiesRoute_OverTheRestApi_CopiesDirectlyAndReportsRefusalsWithTheStarsCode()
+    {
+        var data = TempTree.Bytes(3 * 1024 * 1024 + 17, seed: 39);
+        await File.WriteAllBytesAsync(Path.Combine(stars.RootA, "rest.bin"), data);
+        using var client = new Client.MeshHttpClient(stars.Server.Url);
+
+        var result = await client.PostAsync<GridLinkCopyResult>("/api/grid/copies", new GridLinkCopyRequest("link-a", "rest.bin", "link-b", "rest/copy.bin"));
+        var refused = await Assert.ThrowsAsync<MeshInvocationException>(() =>
+            client.PostAsync<GridLinkCopyResult>("/api/grid/copies", new GridLinkCopyRequest("link-a", "rest.bin", "link-b", Path.Combine(stars.Outside, "copy.bin"))));
+
+        Assert.Equal(data.Length, result!.Bytes);
+        Assert.Equal(Blake3.Hasher.Hash(data).ToString(), result.Blake3);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(stars.RootB, "rest/copy.bin")));
+        Assert.Equal(MeshErrorCodes.NotAllowed, refused.Code);
+    }
+
+    [Fact]
     public async Task Push_TokenReused_IsRefused()
     {
         var data = TempTree.Bytes(100_000, seed: 33);

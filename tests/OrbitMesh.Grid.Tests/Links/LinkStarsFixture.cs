@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using OrbitMesh.Agent;
 using OrbitMesh.Agent.Security;
 
@@ -40,7 +42,9 @@ public sealed class LinkStarsFixture : IAsyncLifetime
         _tree.Dir("a");
         _tree.Dir("b");
         _tree.Dir("outside");
-        Server = await TestMeshServer.StartAsync();
+        Server = await TestMeshServer.StartAsync(
+            services: s => s.AddGridLinkCopier(),
+            mapExtra: app => app.MapGridLinkCopies(OrbitMesh.Server.Security.OrbitMeshPolicies.Operator));
         ServerProxy = new TcpProxy(Server.Url);
         DataA = await GridDataEndpoint.StartAsync(new GridDataOptions { NodeId = "link-a" }, new PathAllowList([RootA]));
         var portB = FreePort.Next();
