@@ -105,16 +105,28 @@ internal sealed partial class GridLinkReceiver
             {
                 while (received < length)
                 {
+                    // HTTP/2 hands the body over a frame at a time: gather a full buffer before each write.
                     var want = (int)Math.Min(GridLinkProtocol.BufferSize, length - received);
-                    var read = await body.ReadAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
+                    var filled = 0;
+                    while (filled < want)
                     {
-                        throw new IOException($"The push ended after {received} of {length} bytes.");
+                        var read = await body.ReadAsync(buffer.AsMemory(filled, want - filled), cancellationToken).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            if (filled > 0)
+                            {
+                                await output.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                            }
+
+                            throw new IOException($"The push ended after {received + filled} of {length} bytes.");
+                        }
+
+                        filled += read;
                     }
 
-                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    hash.TransformBlock(buffer, 0, read, null, 0);
-                    received += read;
+                    await output.WriteAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                    hash.TransformBlock(buffer, 0, filled, null, 0);
+                    received += filled;
                 }
             }
 
