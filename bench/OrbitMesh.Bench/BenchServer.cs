@@ -65,6 +65,7 @@ internal static class BenchServer
         }
 
         builder.Services.AddOrbitMeshWorkflows();
+        builder.Services.AddGridLinkCopier();
         builder.Services.AddWorkflow(BenchWorkflows.Sequential("noop-5", 5));
         builder.Services.AddWorkflow(BenchWorkflows.Sequential("noop-1", 1));
         builder.Services.AddSignalR(o =>
@@ -75,6 +76,7 @@ internal static class BenchServer
 
         var app = builder.Build();
         app.MapOrbitMesh();
+        app.MapGridLinkCopies(OrbitMesh.Server.Security.OrbitMeshPolicies.Operator);
         app.MapHub<BareHub>("/bare");
         app.MapHub<CallerHub>("/bench");
         var handshakeRate = new RateSampler(() => app.Services.GetRequiredService<HandshakeAdmission>().Admitted);

@@ -27,6 +27,7 @@ internal static partial class Scenarios
             ["wasm"] = WasmAsync,
             ["cron"] = CronAsync,
             ["metrics-scrape"] = MetricsScrapeAsync,
+            ["grid"] = GridAsync,
         };
 
     /// <summary>N agents connect and register: seconds until all are listed, and server memory per agent; baseline: N bare SignalR connections.</summary>

@@ -328,6 +328,27 @@ public sealed partial class MeshHttpClient : IMeshClient, IWorkflowClient, IDisp
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
     }
 
+    // ---- server extensions ----
+
+    /// <summary>
+    /// POSTs <paramref name="body"/> as JSON to <paramref name="path"/>, a route that a server extension maps (such as
+    /// Orbit Grid's <c>/api/grid/copies</c>), with this client's credentials, and reads the JSON answer. Failures throw
+    /// as for every other call. The call waits as long as the route takes (no <see cref="MeshClientOptions.RequestTimeout"/>):
+    /// cancel <paramref name="cancellationToken"/> to stop waiting.
+    /// </summary>
+    public async Task<T?> PostAsync<T>(string path, object? body, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent(body);
+        }
+
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<T>(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -23,4 +23,10 @@ public static class GridCommands
 
     /// <summary>Writes one chunk of a file.</summary>
     public const string Write = "grid.write";
+
+    /// <summary>Tells a receiving star to expect a direct-link push (sent by the server).</summary>
+    public const string LinkExpect = "grid.link.expect";
+
+    /// <summary>Tells a star to push a file's range to another star's data endpoint (sent by the server).</summary>
+    public const string LinkPush = "grid.link.push";
 }

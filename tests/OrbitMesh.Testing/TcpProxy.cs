@@ -17,6 +17,9 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _accepting;
     private long _next;
     private long _accepted;
+    private long _bytesToTarget;
+    private long _cutAfter = -1;
+    private long _sinceArmed;
     private volatile bool _blocked;
 
     public TcpProxy(Uri target)
@@ -33,6 +36,19 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>Connections accepted so far.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Bytes relayed from clients to the target so far (what the target received through the proxy).</summary>
+    public long BytesToTarget => Interlocked.Read(ref _bytesToTarget);
+
+    /// <summary>
+    /// Resets the connection through which the proxy relays more than <paramref name="bytes"/> bytes towards the
+    /// target from now on, once (a link dropped in the middle of a transfer); later traffic gets through.
+    /// </summary>
+    public void CutOnceAfter(long bytes)
+    {
+        Interlocked.Exchange(ref _sinceArmed, 0);
+        Interlocked.Exchange(ref _cutAfter, bytes);
+    }
 
     /// <summary>While blocked, new connections are reset as soon as they arrive (a longer outage).</summary>
     public bool Blocked
@@ -93,7 +109,7 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             await upstream.ConnectAsync(_target, _stop.Token).ConfigureAwait(false);
             _links[id] = (client, upstream);
-            var a = client.GetStream().CopyToAsync(upstream.GetStream(), _stop.Token);
+            var a = PumpToTargetAsync(client, upstream);
             var b = upstream.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
             await Task.WhenAny(a, b).ConfigureAwait(false);
         }
@@ -105,6 +121,27 @@ public sealed class TcpProxy : IAsyncDisposable
             _links.TryRemove(id, out _);
             client.Dispose();
             upstream.Dispose();
+        }
+    }
+
+    private async Task PumpToTargetAsync(TcpClient client, TcpClient upstream)
+    {
+        var buffer = new byte[81920];
+        var from = client.GetStream();
+        var to = upstream.GetStream();
+        int read;
+        while ((read = await from.ReadAsync(buffer, _stop.Token).ConfigureAwait(false)) > 0)
+        {
+            var limit = Interlocked.Read(ref _cutAfter);
+            if (limit >= 0 && Interlocked.Add(ref _sinceArmed, read) > limit && Interlocked.CompareExchange(ref _cutAfter, -1, limit) == limit)
+            {
+                client.Client.LingerState = new LingerOption(true, 0);
+                upstream.Client.LingerState = new LingerOption(true, 0);
+                return;
+            }
+
+            Interlocked.Add(ref _bytesToTarget, read);
+            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
         }
     }
 

@@ -34,6 +34,12 @@ internal static class AgentCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
 
+        var dataAddress = new Option<string?>("--data-address")
+        {
+            Description = "Start the star's data endpoint for direct star-to-star copies at http://IP:PORT (HTTP/2 without TLS; port 0 picks a free one). Needs --allow-path and --id (or an enrolled node).",
+        };
+        var dataAdvertise = new Option<Uri?>("--data-advertise") { Description = "The address other stars push to, when it differs from --data-address (behind NAT or a proxy)." };
+
         var allowWasm = new Option<bool>("--allow-wasm")
         {
             Description = "Run sandboxed WebAssembly jobs (wasm:NAME[@VERSION]) with modules fetched from the server; they may read files only under --allow-path.",
@@ -51,7 +57,7 @@ internal static class AgentCommand
         var statefulReconnect = new Option<bool>("--stateful-reconnect") { Description = "Resume the connection after a short cut instead of registering again (the server must run with --stateful-reconnects)." };
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
-            server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths,
+            server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths, dataAddress, dataAdvertise,
             allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, transports, statefulReconnect, logLevel, logFormat, otlp,
         };
         var tls = new AgentTlsOptions();
@@ -211,6 +217,31 @@ internal static class AgentCommand
                 builder.WithName(agentName);
             }
 
+            GridDataEndpoint? dataEndpoint = null;
+            if (result.GetValue(dataAddress) is { } address)
+            {
+                if (allowList is null)
+                {
+                    throw new CliException("--data-address needs --allow-path: the data endpoint writes only under the allowed paths.");
+                }
+
+                var nodeId = identity?.NodeId ?? result.GetValue(id) ?? throw new CliException("--data-address needs --id (or an enrolled node, --data): link tokens name the star.");
+                try
+                {
+                    dataEndpoint = await GridDataEndpoint.StartAsync(
+                        new GridDataOptions { NodeId = nodeId, Address = address, AdvertisedAddress = result.GetValue(dataAdvertise) },
+                        allowList, loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new CliException("--data-address: " + ex.Message.Split(" (Parameter", 2)[0]);
+                }
+
+                builder.AddGridLinks(dataEndpoint);
+                Console.WriteLine($"Data endpoint for direct links on {dataEndpoint.Address} (HTTP/2 without TLS{(serverUri.Scheme == "https" ? "; the links are not encrypted although the mesh is" : "")}).");
+            }
+
+            await using var data = dataEndpoint;
             await using var agent = builder.Build();
             var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
             agent.Closed += error =>

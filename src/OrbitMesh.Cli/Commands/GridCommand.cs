@@ -118,8 +118,9 @@ internal static class GridCommand
         var to = AgentOption("--to-agent", "Write to this star agent: ID, or ID:PATH in place of DST.");
         var server = CommonOptions.Server();
         var apiKey = CommonOptions.ApiKey();
+        var relay = new Option<bool>("--relay") { Description = "Star to star, relay the bytes through the server even when both stars have a data endpoint (--data-address)." };
         var json = CommonOptions.Json();
-        var copy = new Command("copy", "Copy a file or a directory tree between the local disk and star agents, in any combination; every file is verified by its BLAKE3 digest on both sides.") { source, target, from, to, server, apiKey, json };
+        var copy = new Command("copy", "Copy a file or a directory tree between the local disk and star agents, in any combination; every file is verified by its BLAKE3 digest on both sides. Star to star, the bytes go directly from star to star when both have a data endpoint.") { source, target, from, to, relay, server, apiKey, json };
         copy.SetAction(async (result, cancellationToken) =>
         {
             // The paths given as arguments fill, in order, the sides whose agent option carries none:
@@ -140,7 +141,10 @@ internal static class GridCommand
             GridCopyResult copied;
             try
             {
-                copied = await GridCopy.CopyAsync(systems.For(fromAgent), fromPath, systems.For(toAgent), toPath, progress, cancellationToken).ConfigureAwait(false);
+                copied = fromAgent is not null && toAgent is not null && !result.GetValue(relay)
+                    && await GridDirectCopy.CanLinkAsync(systems.Mesh, fromAgent, toAgent, cancellationToken).ConfigureAwait(false)
+                    ? await GridDirectCopy.CopyAsync(systems.Mesh, fromAgent, fromPath, toAgent, toPath, progress, cancellationToken).ConfigureAwait(false)
+                    : await GridCopy.CopyAsync(systems.For(fromAgent), fromPath, systems.For(toAgent), toPath, progress, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -199,8 +203,10 @@ internal static class GridCommand
     {
         private MeshHttpClient? _mesh;
 
+        public MeshHttpClient Mesh => _mesh ??= CommonOptions.MeshClient(server, apiKey);
+
         public IOrbitSystem For(string? agent) =>
-            agent is null ? new LocalSystem() : new RemoteSystem(_mesh ??= CommonOptions.MeshClient(server, apiKey), agent);
+            agent is null ? new LocalSystem() : new RemoteSystem(Mesh, agent);
 
         public void Dispose() => _mesh?.Dispose();
     }

@@ -107,6 +107,7 @@ internal static class ServerHost
         }
 
         builder.Services.AddOrbitMeshWorkflows();
+        builder.Services.AddGridLinkCopier();
         if (settings.Dashboard)
         {
             builder.Services.AddOrbitMeshDashboard();
@@ -116,6 +117,7 @@ internal static class ServerHost
 
         var app = builder.Build();
         app.MapOrbitMesh();
+        app.MapGridLinkCopies(OrbitMesh.Server.Security.OrbitMeshPolicies.Operator);
         if (settings.Dashboard)
         {
             app.MapOrbitMeshDashboard(DashboardPath);

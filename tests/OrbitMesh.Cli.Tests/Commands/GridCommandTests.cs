@@ -115,4 +115,40 @@ public sealed class GridCommandTests : IDisposable
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("outside the paths this agent allows", refused.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Copy_BetweenTwoStarProcessesWithDataEndpoints_GoesDirectlyUnlessRelayIsAsked()
+    {
+        var rootA = Directory.CreateDirectory(Path.Combine(_base, "root-a")).FullName;
+        var rootB = Directory.CreateDirectory(Path.Combine(_base, "root-b")).FullName;
+        var data = Bytes(8 * 1024 * 1024);
+        Write("root-a/in/data.bin", data);
+        await using var server = await TestMeshServer.StartAsync(
+            services: s => Microsoft.Extensions.DependencyInjection.GridLinkServiceCollectionExtensions.AddGridLinkCopier(s),
+            mapExtra: app => Microsoft.AspNetCore.Builder.GridLinkEndpointRouteBuilderExtensions.MapGridLinkCopies(app, OrbitMesh.Server.Security.OrbitMeshPolicies.Operator));
+        // The stars reach the server through a counting relay: what it counts is every byte the server receives from them.
+        await using var toServer = new TcpProxy(server.Url);
+        string[] star = ["agent", "--server", toServer.Url.ToString(), "--token", TestMeshServer.AgentToken, "--data-address", "http://127.0.0.1:0", "--log-level", "Warning"];
+        await using var a = OrbitMeshProcess.Start([.. star, "--id", "cli-link-a", "--allow-path", rootA]);
+        await using var b = OrbitMeshProcess.Start([.. star, "--id", "cli-link-b", "--allow-path", rootB]);
+        await server.WaitForAgentAsync("cli-link-a", AgentStatus.Ready);
+        await server.WaitForAgentAsync("cli-link-b", AgentStatus.Ready);
+        string[] common = ["--server", server.Url.ToString(), "--json"];
+
+        var before = toServer.BytesToTarget;
+        var direct = await OrbitMeshProcess.RunAsync(["grid", "copy", "--from-agent", "cli-link-a:in/data.bin", "--to-agent", "cli-link-b:direct.bin", .. common]);
+        var directBytes = toServer.BytesToTarget - before;
+        before = toServer.BytesToTarget;
+        var relayed = await OrbitMeshProcess.RunAsync(["grid", "copy", "--relay", "--from-agent", "cli-link-a:in/data.bin", "--to-agent", "cli-link-b:relayed.bin", .. common]);
+        var relayedBytes = toServer.BytesToTarget - before;
+
+        Assert.True(direct.ExitCode == 0, direct.Stderr);
+        Assert.True(relayed.ExitCode == 0, relayed.Stderr);
+        var digest = Blake3.Hasher.Hash(data).ToString();
+        Assert.Equal(digest, JsonSerializer.Deserialize<GridCopyResult>(direct.Stdout, OrbitMeshJson.Options)!.Files[0].Blake3);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(rootB, "direct.bin")));
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(rootB, "relayed.bin")));
+        Assert.True(directBytes < data.Length / 100, $"The server received {directBytes} bytes from the stars for a direct copy of {data.Length}.");
+        Assert.True(relayedBytes > data.Length, $"The server received only {relayedBytes} bytes from the stars for a relayed copy of {data.Length}.");
+    }
 }
