@@ -10,18 +10,12 @@ namespace OrbitMesh.Integration.Tests.ScaleOut;
 /// <summary>The job path on a cluster: server processes on one PostgreSQL and one Redis, claims in the store.</summary>
 public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _schema = "cl_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _schema = ScaleOutDatabase.NewSchema("cl_");
     private readonly string _prefix = "cl-" + Guid.NewGuid().ToString("N")[..8];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await using var connection = new NpgsqlConnection(TestServers.Postgres);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public Task DisposeAsync() => ScaleOutDatabase.DropSchemaAsync(_schema);
 
     [Fact]
     public async Task AJobSubmittedToOneServer_RunsOnAnAgentOfAnother_AndIsWatchedAndCancelledFromTheFirst()
@@ -193,18 +187,7 @@ public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
         return await command.ExecuteScalarAsync() as string;
     }
 
-    private static HttpClient Api(ServerProcess server)
-    {
-        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
-        return http;
-    }
+    private static HttpClient Api(ServerProcess server) => ScaleOutDatabase.Api(server, TimeSpan.FromSeconds(10));
 
-    private static async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(TestServers.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static Task<long> ScalarAsync(string sql) => ScaleOutDatabase.ScalarAsync(sql);
 }

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Npgsql;
 using OrbitMesh.Integration.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -11,17 +10,11 @@ namespace OrbitMesh.Integration.Tests.ScaleOut;
 public sealed class PostgresServerTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "postgres-sealed-secret-0815";
-    private readonly string _schema = "it_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _schema = ScaleOutDatabase.NewSchema("it_");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await using var connection = new NpgsqlConnection(TestServers.Postgres);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public Task DisposeAsync() => ScaleOutDatabase.DropSchemaAsync(_schema);
 
     [Fact]
     public async Task AJobWithASecret_SubmittedToAKilledServer_IsRunByAnotherServerWithItsOwnDataDirectory()
@@ -101,18 +94,7 @@ public sealed class PostgresServerTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("--connection-string", string.Join('\n', run.StderrLines), StringComparison.Ordinal);
     }
 
-    private static HttpClient Api(ServerProcess server)
-    {
-        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = server.Url };
-        http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
-        return http;
-    }
+    private static HttpClient Api(ServerProcess server) => ScaleOutDatabase.Api(server);
 
-    private static async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(TestServers.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static Task<long> ScalarAsync(string sql) => ScaleOutDatabase.ScalarAsync(sql);
 }
