@@ -73,7 +73,7 @@ public sealed class PostgresJobClaimStore(PostgresDatabase database) : IJobClaim
                         var job = JsonSerializer.Deserialize<JobRecord>(reader.GetString(0), OrbitMeshJson.Options)!;
                         var owner = reader.IsDBNull(1) ? null : reader.GetString(1);
                         var lapsed = reader.IsDBNull(2) ? OwnerWithoutLease : reader.GetDouble(2);
-                        candidates.Add(new JobClaimCandidate(job, owner, owner is null ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(lapsed, TimeSpan.MaxValue.TotalSeconds / 2))));
+                        candidates.Add(new JobClaimCandidate(job, owner, owner is null ? TimeSpan.Zero : TimeSpan.FromSeconds(lapsed)));
                     }
                 }
             }

@@ -19,7 +19,7 @@ internal sealed partial class JobManager
     /// <summary>Claims a job just submitted here when this server can run it (always when the caller streams input, which only this server holds); null when it is left for the others.</summary>
     private async Task<JobRecord?> ClaimAtSubmitAsync(JobRecord record, IAsyncEnumerable<System.Text.Json.JsonElement>? input)
     {
-        if (input is null && !PlanTargeting(record.Command, record.Target).WouldRun)
+        if (input is null && !AnyAgentWouldRun(record.Command, record.Target))
         {
             return null;
         }
@@ -57,7 +57,7 @@ internal sealed partial class JobManager
     /// <summary>Whether a claim candidate is one this server can serve now: see <see cref="ClusterJobIntake"/>.</summary>
     public bool CanServe(JobRecord job) => job.Status switch
     {
-        JobStatus.Pending => PlanTargeting(job.Command, job.Target).WouldRun,
+        JobStatus.Pending => AnyAgentWouldRun(job.Command, job.Target),
         JobStatus.Assigned or JobStatus.Running => job.AgentId is { } agent && _registry.Find(agent)?.ConnectionId is not null,
         _ => false,
     };
@@ -121,7 +121,7 @@ internal sealed partial class JobManager
             try
             {
                 record = job.Record;
-                if (record.Status != JobStatus.Pending || job.Watchers.Count > 0 || PlanTargeting(record.Command, record.Target).WouldRun)
+                if (record.Status != JobStatus.Pending || job.Watchers.Count > 0 || AnyAgentWouldRun(record.Command, record.Target))
                 {
                     continue;
                 }
@@ -213,16 +213,7 @@ internal sealed partial class JobManager
         _active.ContainsKey(jobId) ? CancelAsync(jobId, reason, cancellationToken) : Task.FromResult(false);
 
     /// <summary>Free job slots on this server's connected agents (what the intake may claim Pending work for).</summary>
-    public int FreeLocalSlots()
-    {
-        var free = 0;
-        foreach (var agent in _registry.Connected)
-        {
-            free += Math.Max(0, _slots.Limit(agent.Id) - _slots.InFlight(agent.Id));
-        }
-
-        return free - Queue.QueuedCount;
-    }
+    public int FreeLocalSlots() => FreeSlots() - Queue.QueuedCount;
 
     /// <summary>Cancels a job this server does not hold: an unowned or orphaned one is claimed and cancelled here, else its owner is asked.</summary>
     private async Task<bool> CancelElsewhereAsync(string jobId, string reason, CancellationToken cancellationToken)

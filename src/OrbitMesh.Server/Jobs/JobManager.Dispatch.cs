@@ -460,13 +460,7 @@ internal sealed partial class JobManager
         if (reexamineWaiting)
         {
             Queue.RequeueUnmatched();
-            var free = 0;
-            foreach (var agent in _registry.Connected)
-            {
-                free += Math.Max(0, _slots.Limit(agent.Id) - _slots.InFlight(agent.Id));
-            }
-
-            Queue.Unpark(Math.Max(1, free));
+            Queue.Unpark(Math.Max(1, FreeSlots()));
         }
     }
 

@@ -343,6 +343,14 @@ internal sealed partial class JobManager
         foreach (var item in held)
         {
             var current = false;
+            if (_ownership.Shared && !_active.ContainsKey(item.JobId)
+                && await _store.GetAsync(item.JobId).ConfigureAwait(false) is { IsFinal: false } stored && !IsStale(stored, agentId, item.FencingToken)
+                && (await TakeForReportAsync(item.JobId, agentId).ConfigureAwait(false)).Refusal is not null)
+            {
+                // Another server's lease holds it: leave it be (an orphan was claimed here just now and is renewed below).
+                continue;
+            }
+
             if (_active.TryGetValue(item.JobId, out var job))
             {
                 await job.Gate.WaitAsync().ConfigureAwait(false);
@@ -361,28 +369,6 @@ internal sealed partial class JobManager
                 finally
                 {
                     job.Gate.Release();
-                }
-            }
-
-            if (!current && _ownership.Shared && !_active.ContainsKey(item.JobId)
-                && await _store.GetAsync(item.JobId).ConfigureAwait(false) is { IsFinal: false } stored && !IsStale(stored, agentId, item.FencingToken))
-            {
-                // Held elsewhere (another server's lease holds it: leave it be) or orphaned (claimed here now).
-                var (taken, refusal) = await TakeForReportAsync(item.JobId, agentId).ConfigureAwait(false);
-                if (refusal is not null)
-                {
-                    continue;
-                }
-
-                if (taken is not null && !IsStale(taken.Record, agentId, item.FencingToken))
-                {
-                    taken.LeaseExpiresAt = now + _jobs.LeaseDuration;
-                    if (taken.Attempt is { } attempt)
-                    {
-                        attempt.ConnectionId = connectionId;
-                    }
-
-                    continue;
                 }
             }
 

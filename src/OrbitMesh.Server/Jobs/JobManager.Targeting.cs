@@ -47,6 +47,25 @@ internal sealed partial class JobManager
         return new TargetingPlan(command, target, ranked.Count > 0, ranked, excluded, message);
     }
 
+    /// <summary>
+    /// Whether some agent of this server would take a job of <paramref name="command"/> for <paramref name="target"/> now:
+    /// <see cref="PlanTargeting"/>'s answer without building the plan (checked per claim candidate on a cluster).
+    /// </summary>
+    public bool AnyAgentWouldRun(string command, AgentTarget? target) =>
+        _registry.All.Any(entry => Exclusion(entry, command, target) is null && _slots.InFlight(entry.Id) < _slots.Limit(entry.Id));
+
+    /// <summary>Free job slots on the connected agents.</summary>
+    private int FreeSlots()
+    {
+        var free = 0;
+        foreach (var agent in _registry.Connected)
+        {
+            free += Math.Max(0, _slots.Limit(agent.Id) - _slots.InFlight(agent.Id));
+        }
+
+        return free;
+    }
+
     private ExcludedAgent? Exclusion(AgentEntry entry, string command, AgentTarget? target)
     {
         if (target?.AgentId is { } id && !string.Equals(id, entry.Id, StringComparison.Ordinal))

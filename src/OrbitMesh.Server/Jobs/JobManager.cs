@@ -316,7 +316,8 @@ internal sealed partial class JobManager
                 }
             }
 
-            if (!attached && _ownership.Shared && await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { IsFinal: false })
+            var record = attached ? null : await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (record is { IsFinal: false } && _ownership.Shared)
             {
                 // Held by another server: follow its stored events.
                 attached = true;
@@ -325,7 +326,7 @@ internal sealed partial class JobManager
 
             if (!attached)
             {
-                if (await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { } record)
+                if (record is not null)
                 {
                     yield return StatusEvent(record, Math.Max(last, 1), "current status", record.UpdatedAt);
                 }
