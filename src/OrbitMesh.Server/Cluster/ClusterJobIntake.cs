@@ -129,10 +129,11 @@ internal sealed partial class ClusterJobIntake(
                 return;
             }
 
-            var claimed = await ClaimAsync(stoppingToken).ConfigureAwait(false);
+            // The agents on other servers, read once per round for both the orphan rule and the hand-over.
+            var elsewhere = directory.Remote.Select(r => r.Agent.Id).ToHashSet(StringComparer.Ordinal);
+            var claimed = await ClaimAsync(elsewhere, stoppingToken).ConfigureAwait(false);
             await jobs.AdoptClaimedAsync(claimed, stoppingToken).ConfigureAwait(false);
             await jobs.ReleaseUnservedAsync(options.UnservedRelease, stoppingToken).ConfigureAwait(false);
-            var elsewhere = directory.Remote.Select(r => r.Agent.Id).ToHashSet(StringComparer.Ordinal);
             await jobs.HandOverMovedAsync(elsewhere.Contains, stoppingToken).ConfigureAwait(false);
             if (claimed.Count > 0)
             {
@@ -185,7 +186,7 @@ internal sealed partial class ClusterJobIntake(
         }
     }
 
-    private ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(CancellationToken stoppingToken)
+    private ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(HashSet<string> elsewhere, CancellationToken stoppingToken)
     {
         var budget = jobs.FreeLocalSlots();
         var orphanAfter = options.JobLease;
@@ -218,7 +219,7 @@ internal sealed partial class ClusterJobIntake(
                 // An orphan: no owner (or one gone for a while) and its agent on no server; held here so its lease runs
                 // (it is retried if the agent does not come back, and handed over if the agent turns up on another server).
                 return (candidate.Owner is null || candidate.OwnerLapsedFor >= orphanAfter)
-                    && job.AgentId is { } agent && !directory.Remote.Any(r => r.Agent.Id == agent);
+                    && job.AgentId is { } agent && !elsewhere.Contains(agent);
             },
         }, stoppingToken);
     }
