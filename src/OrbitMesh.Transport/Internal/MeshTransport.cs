@@ -153,8 +153,10 @@ internal static class MeshTransport
 
             // With TLS 1.3 a server that requires a client certificate refuses it after the client's side of
             // the handshake is done, so the client sees the response (or the HTTP/2 preface) end before it began.
+            // Which exception carries that depends on timing: under load it is an HttpRequestException whose
+            // HttpRequestError is Unknown and whose only clue is its message, so the message is matched on any type.
             if (tlsWithoutClientCertificate && (inner is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError } or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError }
-                || (inner is IOException && inner.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal))))
+                || inner.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal)))
             {
                 return inner.Message + " (the server may require a client certificate: none was offered).";
             }

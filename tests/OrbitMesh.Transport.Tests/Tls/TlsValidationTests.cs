@@ -164,6 +164,28 @@ public sealed class TlsValidationTests
     }
 
     [Fact]
+    public void DescribeNetworkFailure_NamesTheMissingCertificate_InEachShapeTheRefusalArrivesIn()
+    {
+        // The refusal of a client without a certificate surfaces in different exceptions depending on timing;
+        // under load it is a bare HttpRequestException with HttpRequestError.Unknown (seen in CI).
+        Exception[] shapes =
+        [
+            new HttpRequestException("An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake."),
+            new HttpRequestException("wrapper", new IOException("An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.")),
+            new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely."),
+            new HttpRequestException("wrapper", new HttpIOException(HttpRequestError.HttpProtocolError, "protocol error")),
+        ];
+
+        foreach (var shape in shapes)
+        {
+            Assert.EndsWith("(the server may require a client certificate: none was offered).", Internal.MeshTransport.DescribeNetworkFailure(shape, tlsWithoutClientCertificate: true), StringComparison.Ordinal);
+            Assert.DoesNotContain("client certificate", Internal.MeshTransport.DescribeNetworkFailure(shape, tlsWithoutClientCertificate: false), StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("client certificate", Internal.MeshTransport.DescribeNetworkFailure(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused"), tlsWithoutClientCertificate: true), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RequireMode_AClientWithACertificateConnects()
     {
         using var certificate = TestCertificates.CreateServer();
