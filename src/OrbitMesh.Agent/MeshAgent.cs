@@ -50,6 +50,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
     private TimeSpan _heartbeatInterval;
     private volatile RegistrationResult? _registration;
     private readonly HttpClient? _ownedHttpClient;
+    private MeshConnectionOptions? _connectionOptions;
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _presented;
     private Exception? _closeReason;
     private volatile bool _connectedOnce;
@@ -87,7 +88,13 @@ public sealed partial class MeshAgent : IAsyncDisposable
         var builder = new HubConnectionBuilder()
             .WithMeshHub(ToHttp(options.HubUrl), o =>
             {
+                _connectionOptions = o;
                 o.Transports = options.Transports;
+                foreach (var failover in options.FailoverServers)
+                {
+                    o.FailoverUrls.Add(ToHttp(MeshAgentOptions.HubUrlOf(failover)));
+                }
+
                 o.StatefulReconnect = options.StatefulReconnect;
                 o.TimeProvider = _time;
                 o.AccessTokenProvider = CreateTokenProvider(options, o);
@@ -156,11 +163,17 @@ public sealed partial class MeshAgent : IAsyncDisposable
             return null;
         }
 
-        var enrollment = new Security.NodeEnrollmentClient(options.HttpClient ?? _ownedHttpClient!, options.Server!);
+        // The proof's challenge comes from the server the connect goes to (with failover servers, the current one).
+        var http = options.HttpClient ?? _ownedHttpClient!;
+        var enrollments = new[] { options.Server! }.Concat(options.FailoverServers)
+            .Select(server => (Hub: ToHttp(MeshAgentOptions.HubUrlOf(server)), Client: new Security.NodeEnrollmentClient(http, server)))
+            .ToArray();
         var time = options.TimeProvider;
         var presentCertificate = options.ClientCertificate is null && options.HubUrl.Scheme is "https" or "wss";
         return async () =>
         {
+            var current = connection.CurrentUrl;
+            var enrollment = Array.Find(enrollments, e => e.Hub == current).Client ?? enrollments[0].Client;
             var credential = await enrollment.ConnectCredentialAsync(identity, time, _stopping.Token).ConfigureAwait(false);
             if (presentCertificate)
             {
@@ -212,6 +225,9 @@ public sealed partial class MeshAgent : IAsyncDisposable
 
     /// <summary>The agent's twin: desired properties from the server, reported properties to it.</summary>
     public AgentTwinClient Twin { get; }
+
+    /// <summary>The hub URL of the server the agent is connected to (one of <see cref="MeshAgentOptions.FailoverServers"/> after a failover); null while not connected.</summary>
+    public Uri? ConnectedServer => _connection.State == HubConnectionState.Connected ? _connectionOptions?.CurrentUrl : null;
 
     /// <summary>The connection's state.</summary>
     public HubConnectionState State => _connection.State;

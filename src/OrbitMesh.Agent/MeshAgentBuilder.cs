@@ -39,6 +39,18 @@ public sealed class MeshAgentBuilder
         return this;
     }
 
+    /// <summary>Other servers of the same cluster, tried in turn when the current one cannot be reached (see <see cref="MeshAgentOptions.FailoverServers"/>).</summary>
+    public MeshAgentBuilder WithFailoverServers(params IEnumerable<Uri> urls)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        foreach (var url in urls)
+        {
+            _options.FailoverServers.Add(url);
+        }
+
+        return this;
+    }
+
     /// <summary>The agent token the server knows.</summary>
     public MeshAgentBuilder WithToken(string token)
     {

@@ -21,6 +21,13 @@ public sealed class MeshAgentOptions
     [Required(ErrorMessage = "The server URL is required (WithServer / --server).")]
     public Uri? Server { get; set; }
 
+    /// <summary>
+    /// Other servers of the same cluster (base or hub URLs, as <see cref="Server"/>): when the server the agent is on
+    /// cannot be reached, each connect tries the next in turn (<see cref="Server"/> first), so an agent whose server
+    /// died is back on another within one reconnect attempt. They share one pinned fingerprint or trusted authority.
+    /// </summary>
+    public IList<Uri> FailoverServers { get; } = [];
+
     /// <summary>A shared agent token the server knows (development; enrolled nodes use <see cref="Identity"/>).</summary>
     public string? Token { get; set; }
 
@@ -116,9 +123,12 @@ public sealed class MeshAgentOptions
         get
         {
             var server = Server ?? throw new InvalidOperationException("The server URL is required (WithServer / --server).");
-            return server.AbsolutePath is "" or "/" ? new Uri(server, Protocol.HubMethodNames.HubPath) : server;
+            return HubUrlOf(server);
         }
     }
+
+    /// <summary>The hub URL of <paramref name="server"/> (a base URL gets the hub path, a hub URL stays).</summary>
+    internal static Uri HubUrlOf(Uri server) => server.AbsolutePath is "" or "/" ? new Uri(server, Protocol.HubMethodNames.HubPath) : server;
 
     /// <summary>The agent id in effect.</summary>
     public string EffectiveId => Identity?.NodeId ?? (string.IsNullOrWhiteSpace(Id) ? Environment.MachineName.ToLowerInvariant() : Id);
@@ -143,6 +153,18 @@ public sealed class MeshAgentOptions
         if (Server is { } server && server.Scheme is not ("http" or "https" or "ws" or "wss"))
         {
             errors.Add($"The server URL '{server}' must use http or https.");
+        }
+
+        foreach (var failover in FailoverServers)
+        {
+            if (failover.Scheme is not ("http" or "https" or "ws" or "wss"))
+            {
+                errors.Add($"The failover server URL '{failover}' must use http or https.");
+            }
+            else if (Server is { } first && (failover.Scheme is "https" or "wss") != (first.Scheme is "https" or "wss"))
+            {
+                errors.Add($"The failover server URL '{failover}' must use TLS as the server URL '{first}' does, or not, alike.");
+            }
         }
 
         if (Identity is not null && !string.IsNullOrEmpty(Token))

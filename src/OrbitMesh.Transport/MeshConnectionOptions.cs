@@ -54,6 +54,20 @@ public sealed class MeshConnectionOptions
     /// <summary>Reads <c>Retry-After</c> dates; the system clock unless a test sets one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Further hub URLs of the same mesh (other servers of a cluster), tried in turn when the current one cannot be
+    /// reached: each connect, the first attempt and every reconnect, starts at the server it last reached and
+    /// moves on to the next on any failure, so an agent whose server died reconnects to another within one attempt.
+    /// </summary>
+    public IList<Uri> FailoverUrls { get; } = [];
+
+    /// <summary>The hub URL the current connect attempt goes to, or the last one reached; null before the first.</summary>
+    public Uri? CurrentUrl => Volatile.Read(ref _currentUrl);
+
+    private Uri? _currentUrl;
+
+    internal void SetCurrentUrl(Uri url) => Volatile.Write(ref _currentUrl, url);
+
     /// <summary>Sets anything else of the official client's connection options (headers, cookies, proxy...), after OrbitMesh's own.</summary>
     public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
 
@@ -73,19 +87,20 @@ public sealed class MeshConnectionOptions
     /// <see cref="MeshConnectFailure.ErrorHeader"/>). A bare 403 or 503 on the WebSocket upgrade is more likely a
     /// proxy that blocks WebSockets: then the next transport is what the fallback is for.
     /// </summary>
-    internal void RecordRefusal(MeshConnectionException refusal, bool fromServer)
+    internal void RecordRefusal(MeshConnectionException refusal, bool fromServer, Uri target)
     {
         if (fromServer && (refusal is MeshAuthenticationException || refusal.Code == "server_busy"))
         {
             var hold = refusal.RetryAfter is { } wait && wait > RefusalHold ? wait : RefusalHold;
-            LastRefusal = new Refusal(refusal, TimeProvider.GetUtcNow() + hold);
+            LastRefusal = new Refusal(refusal, TimeProvider.GetUtcNow() + hold, target.Authority);
         }
     }
 
-    internal MeshConnectionException? StandingRefusal() =>
-        LastRefusal is { } last && TimeProvider.GetUtcNow() < last.Until ? last.Error : null;
+    /// <summary>The refusal that stands for requests to <paramref name="target"/>: one server's answer does not hold back a connect to another (<see cref="FailoverUrls"/>).</summary>
+    internal MeshConnectionException? StandingRefusal(Uri target) =>
+        LastRefusal is { } last && TimeProvider.GetUtcNow() < last.Until && string.Equals(last.Authority, target.Authority, StringComparison.OrdinalIgnoreCase) ? last.Error : null;
 
-    internal sealed record Refusal(MeshConnectionException Error, DateTimeOffset Until);
+    internal sealed record Refusal(MeshConnectionException Error, DateTimeOffset Until, string Authority);
 
     /// <summary>
     /// The bearer token the current negotiate request carried, for the WebSocket that follows it. A node's

@@ -1,5 +1,9 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrbitMesh.Transport.Internal;
 
 namespace OrbitMesh.Transport;
@@ -25,6 +29,7 @@ public static class MeshHubConnectionBuilderExtensions
         var mesh = new MeshConnectionOptions();
         configure?.Invoke(mesh);
         mesh.Validate();
+        mesh.SetCurrentUrl(url);
         builder.WithUrl(url, mesh.Transports, http =>
         {
             http.SkipNegotiation = mesh.SkipNegotiation;
@@ -32,6 +37,18 @@ public static class MeshHubConnectionBuilderExtensions
             MeshTransport.Install(http, mesh);
             mesh.ConfigureHttpConnection?.Invoke(http);
         });
+        if (mesh.FailoverUrls.Count > 0)
+        {
+            if (mesh.FailoverUrls.FirstOrDefault(u => u.Scheme is not ("http" or "https")) is { } bad)
+            {
+                throw new ArgumentException($"The failover hub URL '{bad}' must use http or https.", nameof(configure));
+            }
+
+            Uri[] urls = [url, .. mesh.FailoverUrls];
+            builder.Services.AddSingleton<IConnectionFactory>(services => new FailoverConnectionFactory(
+                urls, services.GetRequiredService<IOptionsFactory<HttpConnectionOptions>>(), services.GetRequiredService<ILoggerFactory>(), mesh));
+        }
+
         if (mesh.StatefulReconnect)
         {
             builder.WithStatefulReconnect();

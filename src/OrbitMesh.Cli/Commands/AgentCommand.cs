@@ -15,7 +15,12 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var server = CommonOptions.Server();
+        var server = new Option<string[]>("--server")
+        {
+            Description = "The server's base URL (default: $ORBITMESH_SERVER, then " + CommonOptions.DefaultServer + "). Repeat it for the other servers of a cluster: "
+                + "when the one the agent is on cannot be reached, it connects to the next (enrollment and module downloads use the first).",
+            DefaultValueFactory = _ => [Environment.GetEnvironmentVariable("ORBITMESH_SERVER") is { Length: > 0 } env ? env : CommonOptions.DefaultServer],
+        };
         var token = new Option<string?>("--token") { Description = "A shared agent token the server accepts (development; default: $ORBITMESH_TOKEN). Enrolled nodes use --data instead." };
         var enrollToken = new Option<string?>("--enroll-token") { Description = "A bootstrap token from 'orbitmesh tokens create': on first start, generate a key in --data and ask to join." };
         var dataDirectory = new Option<string?>("--data") { Description = "The node's data directory (its key, certificate and id); with it the agent connects as an enrolled node." };
@@ -64,7 +69,13 @@ internal static class AgentCommand
         tls.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var serverUri = CommonOptions.ParseServer(result.GetValue(server)!);
+            var serverUris = result.GetValue(server)!.Select(CommonOptions.ParseServer).ToArray();
+            var serverUri = serverUris[0];
+            if (serverUris.Skip(1).FirstOrDefault(u => u.Scheme != serverUri.Scheme) is { } mixed)
+            {
+                throw new CliException($"--server {mixed} uses {mixed.Scheme} but {serverUri} uses {serverUri.Scheme}: the servers of one cluster are reached alike.");
+            }
+
             var directory = result.GetValue(dataDirectory);
             var agentToken = result.GetValue(token) ?? (directory is null ? Environment.GetEnvironmentVariable("ORBITMESH_TOKEN") : null);
             if (directory is null && string.IsNullOrEmpty(agentToken))
@@ -138,7 +149,7 @@ internal static class AgentCommand
                 Console.WriteLine($"Node {identity.NodeId} is enrolled; its certificate expires {identity.Certificate!.NotAfter.ToUniversalTime():u}.");
             }
 
-            var builder = new MeshAgentBuilder().WithServer(serverUri);
+            var builder = new MeshAgentBuilder().WithServer(serverUri).WithFailoverServers(serverUris.Skip(1));
             if (identity is not null)
             {
                 builder.WithNodeIdentity(identity, http);
@@ -249,6 +260,11 @@ internal static class AgentCommand
                 closed.TrySetResult(error);
                 return Task.CompletedTask;
             };
+            agent.Reconnected += _ =>
+            {
+                Console.WriteLine($"Agent {agent.Id} reconnected to {agent.ConnectedServer} and registered again.");
+                return Task.CompletedTask;
+            };
 
             try
             {
@@ -260,7 +276,7 @@ internal static class AgentCommand
                 throw refusal;
             }
 
-            Console.WriteLine($"Agent {agent.Id} connected to {serverUri} with {agent.Commands.Count} handlers.");
+            Console.WriteLine($"Agent {agent.Id} connected to {agent.ConnectedServer ?? serverUri} with {agent.Commands.Count} handlers.");
 
             var finished = await Task.WhenAny(closed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
             if (finished == closed.Task && closed.Task.Result is { } error)

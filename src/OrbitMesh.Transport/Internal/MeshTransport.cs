@@ -70,7 +70,7 @@ internal static class MeshTransport
     private static async ValueTask<WebSocket> ConnectWebSocketAsync(WebSocketConnectionContext context, MeshConnectionOptions mesh, CancellationToken cancellationToken)
     {
         var http = context.Options;
-        if (mesh.StandingRefusal() is { } standing)
+        if (mesh.StandingRefusal(context.Uri) is { } standing)
         {
             throw standing;
         }
@@ -131,7 +131,7 @@ internal static class MeshTransport
                     ? MeshConnectFailure.ForResponse(context.Uri.ToString(), status, name => ReadHeader(socket.HttpResponseHeaders, name), mesh.TimeProvider, ex)
                     : new MeshConnectionException($"Could not connect to {context.Uri}: {DescribeNetworkFailure(ex, socket.Options.ClientCertificates.Count == 0 && context.Uri.Scheme == "wss")}", ex);
             socket.Dispose();
-            mesh.RecordRefusal(refusal, ReadHeader(socket.HttpResponseHeaders, MeshConnectFailure.ErrorHeader) is not null);
+            mesh.RecordRefusal(refusal, ReadHeader(socket.HttpResponseHeaders, MeshConnectFailure.ErrorHeader) is not null, context.Uri);
             throw refusal;
         }
         catch
@@ -191,7 +191,7 @@ internal static class MeshTransport
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (mesh.StandingRefusal() is { } standing)
+            if (mesh.StandingRefusal(request.RequestUri!) is { } standing)
             {
                 // The server refused a moment ago (on this or another transport): do not go past its answer.
                 throw standing;
@@ -234,7 +234,7 @@ internal static class MeshTransport
                 }
 
                 var refusal = MeshConnectFailure.ForResponse(target, response.StatusCode, name => ReadHeader(response, name), mesh.TimeProvider, null);
-                mesh.RecordRefusal(refusal, response.Headers.Contains(MeshConnectFailure.ErrorHeader));
+                mesh.RecordRefusal(refusal, response.Headers.Contains(MeshConnectFailure.ErrorHeader), request.RequestUri!);
                 throw refusal;
             }
         }
