@@ -60,8 +60,10 @@ public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
 
         for (var i = 0; i < 3; i++)
         {
-            await mesh.StartAgentAsync(servers[i].Url, $"w{i}a", extraArguments: ["--max-concurrent-jobs", "8"]);
-            await mesh.StartAgentAsync(servers[i].Url, $"w{i}b", extraArguments: ["--max-concurrent-jobs", "8"]);
+            // Each agent knows every server, its own first (--server repeated): srv-3's move to the others while it is down.
+            string[] failover = [.. Enumerable.Range(1, 2).SelectMany(d => new[] { "--server", servers[(i + d) % 3].Url.ToString().TrimEnd('/') }), "--max-concurrent-jobs", "8"];
+            await mesh.StartAgentAsync(servers[i].Url, $"w{i}a", extraArguments: failover);
+            await mesh.StartAgentAsync(servers[i].Url, $"w{i}b", extraArguments: failover);
         }
 
         var clients = servers.Select(Api).ToArray();
@@ -82,6 +84,15 @@ public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
                     "srv-3's lease to lapse", TimeSpan.FromSeconds(30));
                 await Wait.UntilAsync(async () => await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE NOT final AND owner = 'srv-3' AND status = 0") == 0,
                     "the others to claim srv-3's pending jobs", TimeSpan.FromSeconds(30));
+
+                // Its agents went on to the other servers meanwhile, and work there.
+                await Wait.UntilAsync(async () =>
+                {
+                    var agents = await clients[0].GetFromJsonAsync<JsonElement>("/api/agents");
+                    return agents.EnumerateArray().Count(x => x.GetProperty("id").GetString() is "w2a" or "w2b"
+                        && x.GetProperty("status").GetString() is "Ready" or "Busy"
+                        && x.GetProperty("server").GetString() is "srv-1" or "srv-2") == 2;
+                }, "srv-3's agents to be on srv-1 or srv-2", TimeSpan.FromSeconds(30));
             }
 
             victim = await mesh.StartServerAsync(port: victim.Port, extraArguments: Cluster("srv-3", data[2]));
@@ -153,6 +164,9 @@ public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
         var servedBy = await ScalarAsync($"SELECT count(DISTINCT owner) FROM \"{_schema}\".jobs");
         output.WriteLine($"[test] {Jobs} jobs completed once each; {resubmitted} submissions went to another server; {retried} ran more than one attempt; owners: {servedBy}");
         Assert.Equal(3, servedBy);
+        var movedAgentsRan = await ScalarAsync($"SELECT count(*) FROM \"{_schema}\".jobs WHERE record->>'agentId' IN ('w2a', 'w2b') AND owner <> 'srv-3'");
+        output.WriteLine($"[test] srv-3's agents ran {movedAgentsRan} jobs held by srv-1 or srv-2");
+        Assert.True(movedAgentsRan > 0, "srv-3's agents ran jobs for the other servers while it was down");
     }
 
     private string[] Cluster(string id, string data) =>
