@@ -22,4 +22,11 @@ public static class TestServers
             : throw new InvalidOperationException(
                 "This test needs a Redis server: run the tests through .ci/run (it installs and starts one on 127.0.0.1), " +
                 "or set ORBITMESH_TEST_REDIS to host:port of a server you run.");
+
+    /// <summary>The nginx binary (the load balancer of the scale-out tests), or a failure that says how to get one.</summary>
+    public static string Nginx =>
+        Environment.GetEnvironmentVariable("ORBITMESH_TEST_NGINX") is { Length: > 0 } value ? value
+        : File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx"
+        : throw new InvalidOperationException(
+            "This test needs nginx: run the tests through .ci/run (it installs Debian's nginx), or set ORBITMESH_TEST_NGINX to an nginx binary.");
 }

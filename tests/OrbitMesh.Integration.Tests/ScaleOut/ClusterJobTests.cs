@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Npgsql;
 using OrbitMesh.Integration.Tests.Infrastructure;
@@ -169,29 +168,13 @@ public sealed class ClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(movedAgentsRan > 0, "srv-3's agents ran jobs for the other servers while it was down");
     }
 
-    private string[] Cluster(string id, string data) =>
-        ["--storage", "postgres", "--connection-string", TestServers.Postgres, "--postgres-schema", _schema, "--redis", TestServers.Redis, "--redis-prefix", _prefix, "--server-id", id, "--data", data];
+    private string[] Cluster(string id, string data) => ScaleOutDatabase.ClusterArguments(_schema, _prefix, id, data);
 
-    private static string NewDataDirectory() => Directory.CreateTempSubdirectory("orbitmesh-itest-cl-").FullName;
+    private static string NewDataDirectory() => ScaleOutDatabase.NewDataDirectory();
 
-    private static async Task<string> SubmitAsync(HttpClient api, string body)
-    {
-        using var response = await api.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, text);
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
-    }
+    private static Task<string> SubmitAsync(HttpClient api, string body) => ScaleOutDatabase.SubmitAsync(api, body);
 
-    private static async Task<JsonElement> WaitFinalAsync(HttpClient api, string jobId)
-    {
-        JsonElement job = default;
-        await Wait.UntilAsync(async () =>
-        {
-            job = await api.GetFromJsonAsync<JsonElement>($"/api/jobs/{jobId}");
-            return job.GetProperty("status").GetString() is "Completed" or "Failed" or "DeadLettered" or "Cancelled" or "TimedOut";
-        }, $"job {jobId} to end", MeshProcesses.StartTimeout);
-        return job;
-    }
+    private static Task<JsonElement> WaitFinalAsync(HttpClient api, string jobId) => ScaleOutDatabase.WaitFinalAsync(api, jobId);
 
     private async Task<string?> OwnerAsync(string jobId)
     {

@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using Npgsql;
 using OrbitMesh.Integration.Tests.Infrastructure;
 
@@ -25,6 +28,14 @@ internal static class ScaleOutDatabase
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public static async Task<string> ScalarTextAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(TestServers.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
     /// <summary>A REST client for <paramref name="server"/> with the test API key.</summary>
     public static HttpClient Api(ServerProcess server, TimeSpan? timeout = null)
     {
@@ -36,5 +47,30 @@ internal static class ScaleOutDatabase
 
         http.DefaultRequestHeaders.Add("X-Api-Key", MeshProcesses.ApiKey);
         return http;
+    }
+
+    /// <summary>The <c>orbitmesh server</c> arguments of cluster member <paramref name="id"/>: PostgreSQL schema and Redis prefix of the test.</summary>
+    public static string[] ClusterArguments(string schema, string prefix, string id, string data) =>
+        ["--storage", "postgres", "--connection-string", TestServers.Postgres, "--postgres-schema", schema, "--redis", TestServers.Redis, "--redis-prefix", prefix, "--server-id", id, "--data", data];
+
+    public static string NewDataDirectory() => Directory.CreateTempSubdirectory("orbitmesh-itest-cl-").FullName;
+
+    public static async Task<string> SubmitAsync(HttpClient api, string body)
+    {
+        using var response = await api.PostAsync("/api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> WaitFinalAsync(HttpClient api, string jobId)
+    {
+        JsonElement job = default;
+        await Wait.UntilAsync(async () =>
+        {
+            job = await api.GetFromJsonAsync<JsonElement>($"/api/jobs/{jobId}");
+            return job.GetProperty("status").GetString() is "Completed" or "Failed" or "DeadLettered" or "Cancelled" or "TimedOut";
+        }, $"job {jobId} to end", MeshProcesses.StartTimeout);
+        return job;
     }
 }
