@@ -18,4 +18,7 @@ internal enum DashboardChangeKind
 
     /// <summary>A security event was audited: a node enrolled or decided, a token, user or API key changed, a sign-in refused.</summary>
     Security = 8,
+
+    /// <summary>An agent's twin changed: desired or reported properties, or the agent's acknowledgement.</summary>
+    Twin = 16,
 }
