@@ -32,7 +32,6 @@ internal static class ActionEndpoints
             .ExcludeFromDescription();
 
         actions.MapPost("/jobs/{id}/cancel", CancelJobAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
-        actions.MapPost("/jobs/{id}/rerun", RerunJobAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/agents/{id}/pause", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Pause)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/agents/{id}/resume", (HttpContext c, DashboardRoute r, AgentLifecycleService l, string id) => AgentAsync(c, r, l, id, AgentTrigger.Resume)).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
         actions.MapPost("/workflows/{name}/runs", StartRunAsync).RequireAuthorization(DashboardAuthenticationDefaults.OperatorPolicy);
@@ -43,6 +42,8 @@ internal static class ActionEndpoints
         actions.MapPost("/nodes/{id}/reject", RejectNodeAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
         actions.MapPost("/tokens", CreateTokenAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
         actions.MapPost("/tokens/{id}/revoke", RevokeTokenAsync).RequireAuthorization(DashboardAuthenticationDefaults.AdminPolicy);
+        actions.MapRerunEndpoints();
+        actions.MapSecurityActionEndpoints();
     }
 
     private static async Task<IResult> CancelJobAsync(HttpContext context, DashboardRoute route, IMeshClient mesh, string id)
@@ -61,34 +62,6 @@ internal static class ActionEndpoints
 
         await mesh.CancelJobAsync(id, ct).ConfigureAwait(false);
         return await BackAsync(context, route, $"Cancellation of job {id} requested.").ConfigureAwait(false);
-    }
-
-    private static async Task<IResult> RerunJobAsync(HttpContext context, DashboardRoute route, IMeshClient mesh, string id)
-    {
-        var ct = context.RequestAborted;
-        var job = await mesh.GetJobAsync(id, ct).ConfigureAwait(false);
-        if (job is null || !JobViews.CanRerun(job))
-        {
-            return await BackAsync(context, route, job is null ? $"No job {id} exists." : $"Job {id} is {job.Status}; only failed, timed-out and dead-lettered jobs are re-run.").ConfigureAwait(false);
-        }
-
-        if (job!.SecretParameters is { Count: > 0 })
-        {
-            return await BackAsync(context, route, $"Job {id} has secret parameters, which the dashboard does not resubmit; submit it again from the CLI.").ConfigureAwait(false);
-        }
-
-        var copy = await mesh.SubmitAsync(new JobRequest
-        {
-            Command = job.Command,
-            Parameters = job.Parameters,
-            Target = job.Target,
-            Pattern = job.Pattern,
-            Priority = job.Priority,
-            MaxAttempts = job.MaxAttempts,
-            Timeout = job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            CorrelationId = job.CorrelationId,
-        }, ct).ConfigureAwait(false);
-        return Results.Redirect(route.Prefix.Value + "/jobs/" + Uri.EscapeDataString(copy.Id) + "?note=" + Uri.EscapeDataString($"Re-run of {id}."), preserveMethod: false);
     }
 
     private static async Task<IResult> AgentAsync(HttpContext context, DashboardRoute route, AgentLifecycleService lifecycle, string id, AgentTrigger trigger)
@@ -223,7 +196,7 @@ internal static class ActionEndpoints
     }
 
     /// <summary>303 to the form's <c>returnUrl</c> (inside the dashboard only) with <paramref name="note"/>.</summary>
-    private static async Task<IResult> BackAsync(HttpContext context, DashboardRoute route, string note)
+    internal static async Task<IResult> BackAsync(HttpContext context, DashboardRoute route, string note)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var back = route.LocalOrHome(form["returnUrl"].ToString());

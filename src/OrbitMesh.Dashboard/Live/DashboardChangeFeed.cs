@@ -1,12 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrbitMesh.Server;
+using OrbitMesh.Server.Security;
+using OrbitMesh.Server.Twins;
+using OrbitMesh.Storage;
 using OrbitMesh.Workflows;
 
 namespace OrbitMesh.Dashboard.Live;
 
 /// <summary>
-/// The server's events (agents connecting and leaving, job events, runs ending) handed to the open pages.
+/// The server's events (agents connecting and leaving, job events, runs ending, audited security events, twin changes) handed to the open pages.
 /// A subscriber only marks itself stale: its own loop gathers what changed and renders at most once per
 /// <see cref="DashboardOptions.PushInterval"/>, however many events arrive, so the job path pays one
 /// delegate call per event and page.
@@ -15,6 +18,8 @@ internal sealed class DashboardChangeFeed : IDisposable
 {
     private readonly OrbitMeshServerOptions _server;
     private readonly WorkflowEngine? _workflows;
+    private readonly SecurityAudit? _audit;
+    private readonly TwinService? _twins;
 
     public DashboardChangeFeed(IOptions<OrbitMeshServerOptions> server, IServiceProvider services)
     {
@@ -23,6 +28,18 @@ internal sealed class DashboardChangeFeed : IDisposable
         _server.OnAgentConnected += AgentChanged;
         _server.OnAgentDisconnected += AgentChanged;
         _server.OnJobEvent += JobEvent;
+        _twins = services.GetService<TwinService>();
+        if (_twins is not null)
+        {
+            _twins.Changed += TwinChanged;
+        }
+
+        _audit = services.GetService<SecurityAudit>();
+        if (_audit is not null)
+        {
+            _audit.Recorded += Audited;
+        }
+
         if (_workflows is not null)
         {
             _workflows.RunFinished += RunFinished;
@@ -38,11 +55,25 @@ internal sealed class DashboardChangeFeed : IDisposable
 
     private void RunFinished(object? sender, WorkflowRun run) => Changed?.Invoke(DashboardChangeKind.Runs, run.RunId);
 
+    private void Audited(AuditEntry entry) => Changed?.Invoke(DashboardChangeKind.Security, entry.Subject ?? "");
+
+    private void TwinChanged(string agentId) => Changed?.Invoke(DashboardChangeKind.Twin, agentId);
+
     public void Dispose()
     {
         _server.OnAgentConnected -= AgentChanged;
         _server.OnAgentDisconnected -= AgentChanged;
         _server.OnJobEvent -= JobEvent;
+        if (_twins is not null)
+        {
+            _twins.Changed -= TwinChanged;
+        }
+
+        if (_audit is not null)
+        {
+            _audit.Recorded -= Audited;
+        }
+
         if (_workflows is not null)
         {
             _workflows.RunFinished -= RunFinished;

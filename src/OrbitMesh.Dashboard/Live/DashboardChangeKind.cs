@@ -15,4 +15,10 @@ internal enum DashboardChangeKind
 
     /// <summary>A workflow run ended.</summary>
     Runs = 4,
+
+    /// <summary>A security event was audited: a node enrolled or decided, a token, user or API key changed, a sign-in refused.</summary>
+    Security = 8,
+
+    /// <summary>An agent's twin changed: desired or reported properties, or the agent's acknowledgement.</summary>
+    Twin = 16,
 }

@@ -15,6 +15,12 @@ internal sealed partial class SecurityAudit(ISecurityStore store, TimeProvider t
     /// <summary>The claim type carrying an identity's audit actor (<c>user:NAME</c>, <c>apikey:ID</c>, <c>node:ID</c>).</summary>
     public const string ActorClaim = "orbitmesh:actor";
 
+    /// <summary>
+    /// Raised after an event is stored (or failed to be), on the caller's path: handlers must be cheap and
+    /// must not throw (the dashboard only marks its security pages stale).
+    /// </summary>
+    public event Action<AuditEntry>? Recorded;
+
     /// <summary>Records one event. <paramref name="http"/>, when given, supplies the actor (unless set) and the remote address.</summary>
     public async Task RecordAsync(
         string type,
@@ -52,6 +58,8 @@ internal sealed partial class SecurityAudit(ISecurityStore store, TimeProvider t
         {
             Log.StoreFailed(logger, entry.Type, ex.Message);
         }
+
+        Recorded?.Invoke(entry);
     }
 
     /// <summary>The audit actor of an authenticated principal, or null.</summary>

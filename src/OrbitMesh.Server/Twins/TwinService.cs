@@ -34,6 +34,13 @@ internal sealed partial class TwinService
         _logger = logger;
     }
 
+    /// <summary>
+    /// Raised with the agent's id after its twin changed (desired patched, reported patched, desired
+    /// acknowledged), on the caller's path: handlers must be cheap and must not throw (the dashboard only
+    /// marks the agent's page stale).
+    /// </summary>
+    public event Action<string>? Changed;
+
     /// <summary>The agent's twin (empty documents at version 0 when nothing was ever set).</summary>
     public async Task<AgentTwin> GetAsync(string agentId, CancellationToken cancellationToken)
     {
@@ -75,6 +82,7 @@ internal sealed partial class TwinService
         }
 
         Log.DesiredChanged(_logger, agentId, twin.DesiredVersion);
+        Changed?.Invoke(agentId);
         if (_registry.TryGetConnectionId(agentId, out var connectionId))
         {
             await SendAsync(connectionId, twin, patch, fromVersion).ConfigureAwait(false);
@@ -146,25 +154,28 @@ internal sealed partial class TwinService
 
     private async Task<AgentTwin> UpdateAsync(string agentId, Func<AgentTwin, IReadOnlyList<DomainEvent>> decide, CancellationToken cancellationToken)
     {
+        AgentTwin current;
         var gate = _locks.GetOrAdd(agentId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var stream = TwinModel.StreamId(agentId);
-            var (current, version) = await _store.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+            (current, var version) = await _store.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
             var events = decide(current);
             if (events.Count == 0)
             {
                 return current;
             }
 
-            var (twin, _) = await _store.AppendAsync(stream, version, current, events, cancellationToken).ConfigureAwait(false);
-            return twin;
+            (current, _) = await _store.AppendAsync(stream, version, current, events, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             gate.Release();
         }
+
+        Changed?.Invoke(agentId);
+        return current;
     }
 
     private async Task SendAsync(string connectionId, AgentTwin twin, JsonElement patch, long fromVersion)

@@ -55,6 +55,36 @@ public sealed class BrowserSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the circuit has taken over the prerendered page: what is typed into a form before that
+    /// is replaced by the interactive render.
+    /// </summary>
+    public Task WaitInteractiveAsync() =>
+        Assertions.Expect(Page.Locator("main[data-interactive='true']")).ToHaveCountAsync(1, new() { Timeout = TimeoutMs });
+
+    /// <summary>Lets the page write and read the clipboard (the copy buttons), as a user's click would.</summary>
+    public Task GrantClipboardAsync() =>
+        _context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new BrowserContextGrantPermissionsOptions { Origin = Server.Url.GetLeftPart(UriPartial.Authority) });
+
+    /// <summary>What the clipboard holds.</summary>
+    public Task<string> ClipboardAsync() => Page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+
+    /// <summary>
+    /// Posts to <paramref name="path"/> from the current page with its session and the page's antiforgery
+    /// token, as a button hidden from this user would, and returns the status (redirects not followed).
+    /// </summary>
+    public Task<int> PostAsHiddenButtonAsync(string path, IReadOnlyDictionary<string, string>? fields = null) =>
+        Page.EvaluateAsync<int>(
+            """
+            async ([path, fields]) => {
+                const token = document.querySelector("input[name='__RequestVerificationToken']").value;
+                const body = new URLSearchParams({ ...fields, __RequestVerificationToken: token, returnUrl: location.pathname });
+                const response = await fetch(path, { method: "POST", body, redirect: "manual" });
+                return response.status;
+            }
+            """,
+            new object[] { path, fields ?? new Dictionary<string, string>() });
+
     /// <summary>Signs in through the form, as a user would, and waits for the overview.</summary>
     public async Task SignInAsync(string username)
     {

@@ -200,6 +200,9 @@ public sealed class DashboardBrowserTests(ChromiumFixture chromium, ITestOutputH
             await page.GotoAsync("/dashboard/jobs");
             await Expect(page.GetByTestId("jobs-table").Locator($"tr[data-job='{job.Id}']")).ToContainTextAsync("Running");
             await session.DocsScreenshotAsync("jobs");
+
+            // A click while the circuit takes over the prerendered page can be lost: wait for it first.
+            await session.WaitInteractiveAsync();
             await page.GetByTestId("jobs-table").Locator($"tr[data-job='{job.Id}'] a").First.ClickAsync();
             await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Running");
 
