@@ -33,6 +33,8 @@ internal sealed partial class ClusterJobIntake(
     /// <summary>Why this server claims no work now (its lease cannot be renewed), or null.</summary>
     public string? Problem => _problem;
 
+    private bool _pausedForRedis;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -127,6 +129,26 @@ internal sealed partial class ClusterJobIntake(
             if (_problem is not null)
             {
                 return;
+            }
+
+            // Cut off from Redis, the server still holds (and renews) what it has, but claims nothing new: it would not
+            // hear a cancel from another server for it, and its view of which agents are elsewhere is stale, so the
+            // orphan rule could take a job whose agent is on another server. /health/ready says Redis is unreachable.
+            if (!directory.Reachable)
+            {
+                if (!_pausedForRedis)
+                {
+                    _pausedForRedis = true;
+                    Log.ClaimsPausedForRedis(logger);
+                }
+
+                return;
+            }
+
+            if (_pausedForRedis)
+            {
+                _pausedForRedis = false;
+                Log.ClaimsResumedForRedis(logger);
             }
 
             // The agents on other servers, read once per round for both the orphan rule and the hand-over.
@@ -234,6 +256,12 @@ internal sealed partial class ClusterJobIntake(
 
         [LoggerMessage(2142, LogLevel.Information, "The job lease is renewed again; this server claims work again.")]
         public static partial void LeaseBack(ILogger logger);
+
+        [LoggerMessage(2144, LogLevel.Warning, "Redis cannot be reached: this server claims no new jobs until it can (it keeps those it holds).")]
+        public static partial void ClaimsPausedForRedis(ILogger logger);
+
+        [LoggerMessage(2145, LogLevel.Information, "Redis answers again; this server claims jobs again.")]
+        public static partial void ClaimsResumedForRedis(ILogger logger);
 
         [LoggerMessage(2143, LogLevel.Warning, "The job lease could not be ended at stop ({Reason}); the others take its jobs when it lapses.")]
         public static partial void LeaseNotEnded(ILogger logger, string reason);

@@ -15,6 +15,9 @@ internal interface IClusterDirectory
     /// <summary>The other servers' agents as last read (refreshed every presence interval).</summary>
     IReadOnlyCollection<RemoteAgent> Remote { get; }
 
+    /// <summary>False while the backplane cannot be reached (<see cref="Remote"/> is then stale); a single server is always reachable.</summary>
+    bool Reachable { get; }
+
     /// <summary>An agent on another server: from the last read, else asked of the backplane now (it may have just connected).</summary>
     ValueTask<RemoteAgent?> FindAsync(string agentId, CancellationToken cancellationToken);
 }
@@ -25,6 +28,8 @@ internal sealed class SingleServerDirectory : IClusterDirectory
     public string? ServerId => null;
 
     public IReadOnlyCollection<RemoteAgent> Remote => [];
+
+    public bool Reachable => true;
 
     public ValueTask<RemoteAgent?> FindAsync(string agentId, CancellationToken cancellationToken) => ValueTask.FromResult<RemoteAgent?>(null);
 }

@@ -50,8 +50,8 @@ internal static class ScaleOutDatabase
     }
 
     /// <summary>The <c>orbitmesh server</c> arguments of cluster member <paramref name="id"/>: PostgreSQL schema and Redis prefix of the test.</summary>
-    public static string[] ClusterArguments(string schema, string prefix, string id, string data) =>
-        ["--storage", "postgres", "--connection-string", TestServers.Postgres, "--postgres-schema", schema, "--redis", TestServers.Redis, "--redis-prefix", prefix, "--server-id", id, "--data", data];
+    public static string[] ClusterArguments(string schema, string prefix, string id, string data, string? postgres = null, string? redis = null) =>
+        ["--storage", "postgres", "--connection-string", postgres ?? TestServers.Postgres, "--postgres-schema", schema, "--redis", redis ?? TestServers.Redis, "--redis-prefix", prefix, "--server-id", id, "--data", data];
 
     public static string NewDataDirectory() => Directory.CreateTempSubdirectory("orbitmesh-itest-cl-").FullName;
 
