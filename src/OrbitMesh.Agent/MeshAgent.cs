@@ -89,6 +89,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
             {
                 o.Transports = options.Transports;
                 o.StatefulReconnect = options.StatefulReconnect;
+                o.HubProtocol = options.HubProtocol;
                 o.TimeProvider = _time;
                 o.AccessTokenProvider = CreateTokenProvider(options, o);
                 ApplyTls(options, o);
