@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using MessagePack;
@@ -139,7 +140,7 @@ public sealed class OrbitMeshMessagePackTests
 
     private static byte[] Write(Writing write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var buffer = new ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
         write(ref writer);
         writer.Flush();
