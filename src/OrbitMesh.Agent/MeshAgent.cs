@@ -96,6 +96,7 @@ public sealed partial class MeshAgent : IAsyncDisposable
                 }
 
                 o.StatefulReconnect = options.StatefulReconnect;
+                o.HubProtocol = options.HubProtocol;
                 o.TimeProvider = _time;
                 o.AccessTokenProvider = CreateTokenProvider(options, o);
                 ApplyTls(options, o);

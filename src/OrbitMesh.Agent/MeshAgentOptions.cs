@@ -92,6 +92,12 @@ public sealed class MeshAgentOptions
     /// </summary>
     public bool StatefulReconnect { get; set; }
 
+    /// <summary>
+    /// The encoding of hub messages: <see cref="MeshHubProtocol.Json"/> (the default) or <see cref="MeshHubProtocol.MessagePack"/>
+    /// (binary; job parameters and results travel as their UTF-8 JSON bytes). Every OrbitMesh server speaks both.
+    /// </summary>
+    public MeshHubProtocol HubProtocol { get; set; } = MeshHubProtocol.Json;
+
     /// <summary>How long <see cref="MeshAgent.StopAsync"/> lets running jobs finish before it gives them back. Default 30 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -143,6 +149,11 @@ public sealed class MeshAgentOptions
         if (ReconnectBaseDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectBaseDelay)
         {
             errors.Add("ReconnectBaseDelay must be positive and ReconnectMaxDelay at least as large.");
+        }
+
+        if (!Enum.IsDefined(HubProtocol))
+        {
+            errors.Add($"Protocol must be Json or MessagePack; '{HubProtocol}' is not.");
         }
 
         if (!MeshConnectionOptions.IsValidTransports(Transports))

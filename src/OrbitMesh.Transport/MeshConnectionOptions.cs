@@ -51,6 +51,9 @@ public sealed class MeshConnectionOptions
     /// </summary>
     public bool StatefulReconnect { get; set; }
 
+    /// <summary>The encoding of hub messages: JSON (the default) or MessagePack. The server speaks both.</summary>
+    public MeshHubProtocol HubProtocol { get; set; } = MeshHubProtocol.Json;
+
     /// <summary>Reads <c>Retry-After</c> dates; the system clock unless a test sets one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -111,6 +114,11 @@ public sealed class MeshConnectionOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(HubProtocol))
+        {
+            throw new InvalidOperationException($"Protocol must be Json or MessagePack; '{HubProtocol}' is not.");
+        }
+
         if (!IsValidTransports(Transports))
         {
             throw new InvalidOperationException($"Transports must be WebSockets, ServerSentEvents, LongPolling or a combination; '{Transports}' is not.");

@@ -12,7 +12,8 @@ namespace OrbitMesh.Transport;
 public static class MeshHubConnectionBuilderExtensions
 {
     /// <summary>
-    /// Connects to the OrbitMesh hub at <paramref name="url"/>: OrbitMesh's JSON settings for payloads, and
+    /// Connects to the OrbitMesh hub at <paramref name="url"/>: OrbitMesh's JSON or MessagePack encoding
+    /// (<see cref="MeshConnectionOptions.HubProtocol"/>), and
     /// what the official client lacks (see <see cref="MeshConnectionOptions"/>): a refused connect fails with
     /// <see cref="MeshAuthenticationException"/> (401, 403) or <see cref="MeshConnectionException"/> carrying the
     /// server's reason and <c>Retry-After</c> instead of a bare status code, and TLS refusals say why.
@@ -54,7 +55,13 @@ public static class MeshHubConnectionBuilderExtensions
             builder.WithStatefulReconnect();
         }
 
+        // The client uses the protocol registered last; JSON is always there (HubConnectionBuilder adds it).
         builder.AddJsonProtocol(o => OrbitMeshJson.Configure(o.PayloadSerializerOptions));
+        if (mesh.HubProtocol == MeshHubProtocol.MessagePack)
+        {
+            builder.AddOrbitMeshMessagePackProtocol();
+        }
+
         return builder;
     }
 

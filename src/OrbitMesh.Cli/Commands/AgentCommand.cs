@@ -59,11 +59,17 @@ internal static class AgentCommand
             Description = "A transport the agent may use: websockets, sse, longpolling (repeatable; default all three, tried in that order).",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "The encoding of hub messages: json (the default) or messagepack.",
+            DefaultValueFactory = _ => "json",
+        };
+        protocol.AcceptOnlyFromAmong("json", "messagepack");
         var statefulReconnect = new Option<bool>("--stateful-reconnect") { Description = "Resume the connection after a short cut instead of registering again (the server must run with --stateful-reconnects)." };
         var command = new Command("agent", "Run an OrbitMesh agent with the built-in handlers (echo, sleep, system.info, stream.count, stream.echo).")
         {
             server, token, enrollToken, dataDirectory, pollInterval, id, name, capabilities, groups, maxJobs, allowPaths, dataAddress, dataAdvertise,
-            allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, transports, statefulReconnect, logLevel, logFormat, otlp,
+            allowWasm, wasmMemory, wasmFuel, wasmWallTime, wasmClock, transports, protocol, statefulReconnect, logLevel, logFormat, otlp,
         };
         var tls = new AgentTlsOptions();
         tls.AddTo(command);
@@ -169,6 +175,7 @@ internal static class AgentCommand
                     o.RetryInitialConnection = true;
                     o.StatefulReconnect = result.GetValue(statefulReconnect);
                     o.Transports = ParseTransports(result.GetValue(transports));
+                    o.HubProtocol = ParseProtocol(result.GetValue(protocol));
                 })
                 .AddBuiltInHandlers();
             tls.Apply(result, builder);
@@ -291,6 +298,9 @@ internal static class AgentCommand
     }
 
     /// <summary>--transport values to the client's flags; none given means all three.</summary>
+    internal static OrbitMesh.Transport.MeshHubProtocol ParseProtocol(string? value) =>
+        value is "messagepack" ? OrbitMesh.Transport.MeshHubProtocol.MessagePack : OrbitMesh.Transport.MeshHubProtocol.Json;
+
     internal static Microsoft.AspNetCore.Http.Connections.HttpTransportType ParseTransports(string[]? values)
     {
         var result = Microsoft.AspNetCore.Http.Connections.HttpTransportType.None;

@@ -100,8 +100,10 @@ public static class OrbitMeshServiceCollectionExtensions
 
         // AddHubOptions registers SignalR's per-hub options setup; without it the hub ignores
         // HubOptions<AgentHub> (its filter, message size limit, detailed errors and parallelism).
+        // The hub speaks JSON and MessagePack; each client chooses in its handshake (docs/protocol.md §2).
         services.AddSignalR()
             .AddJsonProtocol(o => OrbitMeshJson.Configure(o.PayloadSerializerOptions))
+            .AddOrbitMeshMessagePackProtocol()
             .AddHubOptions<AgentHub>(_ => { });
         services.AddOptions<HubOptions<AgentHub>>().Configure<IOptions<OrbitMeshServerOptions>>((hub, mesh) =>
         {

@@ -26,6 +26,21 @@ public sealed class AgentTransportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AgentOnMessagePack_RunsAJob()
+    {
+        await using var mesh = new MeshProcesses(output);
+        var server = await mesh.StartServerAsync();
+        await mesh.StartAgentAsync(server.Url, "on-msgpack", extraArguments: ["--protocol", "messagepack"]);
+
+        var echo = await mesh.RunAsync("echo", CliTimeout, "jobs", "submit", "echo", "--agent", "on-msgpack", "--param", "x=1", "--wait", "--json", "--server", server.UrlText);
+
+        Assert.True(echo.ExitCode == 0, mesh.DescribeAll());
+        var job = JsonDocument.Parse(echo.Stdout).RootElement;
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Contains("\"x\"", job.GetProperty("result").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownTransport_IsRefusedWithTheChoices()
     {
         await using var mesh = new MeshProcesses(output);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace OrbitMesh.Integration.Tests.Interop;
@@ -12,12 +13,14 @@ namespace OrbitMesh.Integration.Tests.Interop;
 /// </summary>
 public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules modules, ITestOutputHelper output) : IClassFixture<JavaScriptAgentTests.NodeModules>
 {
-    [Fact]
-    public async Task JavaScriptAgent_RegistersHeartbeatsAnswersInvocationsAndIsListed()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("messagepack")]
+    public async Task JavaScriptAgent_RegistersHeartbeatsAnswersInvocationsAndIsListed(string protocol)
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(300));
-        await using var agent = modules.StartAgent(server, "js-1", output);
-        await agent.WaitForStdoutAsync(l => l.StartsWith("REGISTERED js-1", StringComparison.Ordinal), "the JavaScript agent registers", TimeSpan.FromSeconds(30));
+        await using var server = await StartServerAsync(protocol);
+        await using var agent = modules.StartAgent(server, "js-1", output, protocol);
+        await agent.WaitForStdoutAsync(l => l.StartsWith("REGISTERED js-1", StringComparison.Ordinal) && l.EndsWith("protocol=" + protocol, StringComparison.Ordinal), "the JavaScript agent registers", TimeSpan.FromSeconds(30));
 
         var listed = await ListedAsync(server, "js-1", a => a.Status == AgentStatus.Ready);
         Assert.Equal("JavaScript agent js-1", listed.Name);
@@ -48,11 +51,13 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
         Assert.Equal("Ready", JsonDocument.Parse(json).RootElement.GetProperty("status").GetString());
     }
 
-    [Fact]
-    public async Task JavaScriptAgent_AcknowledgesReportsProgressStreamsItemsAndCompletesAJob()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("messagepack")]
+    public async Task JavaScriptAgent_AcknowledgesReportsProgressStreamsItemsAndCompletesAJob(string protocol)
     {
-        await using var server = await TestMeshServer.StartAsync(o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(300));
-        await using var agent = modules.StartAgent(server, "js-2", output);
+        await using var server = await StartServerAsync(protocol);
+        await using var agent = modules.StartAgent(server, "js-2", output, protocol);
         await agent.WaitForStdoutAsync(l => l.StartsWith("REGISTERED js-2", StringComparison.Ordinal), "the JavaScript agent registers", TimeSpan.FromSeconds(30));
         await ListedAsync(server, "js-2", a => a.Status == AgentStatus.Ready);
 
@@ -124,6 +129,12 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
         Assert.Equal(MeshErrorCodes.NotAllowed, refused.Code);
     }
 
+    /// <summary>A server whose hub speaks only <paramref name="protocol"/>, so an agent on the other one fails its handshake.</summary>
+    private static Task<TestMeshServer> StartServerAsync(string protocol) =>
+        TestMeshServer.StartAsync(
+            o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(300),
+            services: s => s.Configure<Microsoft.AspNetCore.SignalR.HubOptions<OrbitMesh.Server.Hubs.AgentHub>>(h => h.SupportedProtocols = [protocol]));
+
     private static async Task<AgentInfo> ListedAsync(TestMeshServer server, string id, Func<AgentInfo, bool> condition)
     {
         AgentInfo? agent = null;
@@ -143,7 +154,8 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
             }
 
             Directory = Path.Combine(root, "tests", "interop", "js-agent");
-            if (!File.Exists(Path.Combine(Directory, "node_modules", "@microsoft", "signalr", "package.json")))
+            if (!File.Exists(Path.Combine(Directory, "node_modules", "@microsoft", "signalr", "package.json"))
+                || !File.Exists(Path.Combine(Directory, "node_modules", "@microsoft", "signalr-protocol-msgpack", "package.json")))
             {
                 Run("npm", "ci --no-audit --no-fund");
             }
@@ -151,8 +163,8 @@ public sealed class JavaScriptAgentTests(JavaScriptAgentTests.NodeModules module
 
         public string Directory { get; }
 
-        public CliProcess StartAgent(TestMeshServer server, string id, ITestOutputHelper output) =>
-            StartProgram(server, ["--token", TestMeshServer.AgentToken, "--id", id], id, output);
+        public CliProcess StartAgent(TestMeshServer server, string id, ITestOutputHelper output, string protocol = "json") =>
+            StartProgram(server, ["--token", TestMeshServer.AgentToken, "--id", id, "--protocol", protocol], id, output);
 
         public CliProcess StartProgram(TestMeshServer server, string[] arguments, string name, ITestOutputHelper output) =>
             CliProcess.StartProgram($"js-agent-{name}", "node", ["agent.mjs", "--server", server.Url.ToString().TrimEnd('/'), .. arguments], Directory, output);

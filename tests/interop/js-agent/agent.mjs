@@ -4,6 +4,11 @@
 //
 //   node agent.mjs --server http://127.0.0.1:5080 --token TOKEN --id js-1
 //   node agent.mjs --server http://127.0.0.1:5080 --enroll-token omb_... --id js-node
+//   node agent.mjs ... --protocol messagepack
+//
+// With --protocol messagepack it speaks SignalR's MessagePack hub protocol (@microsoft/signalr-protocol-msgpack):
+// the same messages with the same keys, but JSON documents (parameters, results, items) travel as bin holding
+// their UTF-8 JSON text (protocol §2.2), so it decodes and encodes those itself.
 //
 // With --enroll-token it enrolls as a node (protocol §1.1): it generates an ECDSA P-256 key (kept in
 // memory only), asks to join, polls until an admin approves, then proves its key at every connection.
@@ -11,6 +16,7 @@
 // Handlers: "js.echo" (an invocation: returns its parameters plus runtime "node") and "js.count"
 // (a durable job: acknowledges, reports progress, streams the integers 1..n, completes with {count}).
 import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value.replace(/^--/, ""), all[i + 1]]] : pairs), []));
@@ -24,6 +30,15 @@ if (!args.token && !args["enroll-token"]) {
   console.error("error: --token or --enroll-token is required");
   process.exit(2);
 }
+
+if (args.protocol && !["json", "messagepack"].includes(args.protocol)) {
+  console.error("error: --protocol is json or messagepack");
+  process.exit(2);
+}
+const messagePack = args.protocol === "messagepack";
+// A JSON document as it travels: itself on JSON; on MessagePack, bin of its UTF-8 JSON text (§2.2).
+const fromWire = (value) => (messagePack && value instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(value)) : value);
+const toWire = (value) => (messagePack && value !== undefined && value !== null ? new TextEncoder().encode(JSON.stringify(value)) : value);
 
 const base = args.server.replace(/\/$/, "");
 const seenNonces = new Set(); // assignment nonces already handled (§5.2 AssignJob)
@@ -84,18 +99,18 @@ const running = new Map(); // job id -> { assignment, stopped }
 let heartbeatMs = 5000;
 let heartbeatTimer = null;
 
-const connection = new signalR.HubConnectionBuilder()
+const builder = new signalR.HubConnectionBuilder()
   .withUrl(`${base}/mesh`, { accessTokenFactory: credential })
   .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(30000, 500 * 2 ** ctx.previousRetryCount * Math.random() + 100) })
-  .configureLogging(signalR.LogLevel.Warning)
-  .build();
+  .configureLogging(signalR.LogLevel.Warning);
+const connection = (messagePack ? builder.withHubProtocol(new MessagePackHubProtocol()) : builder).build();
 
 // §5.2 Invoke: a client result carrying an InvokeResult.
 connection.on("Invoke", async (request) => {
   if (request.command !== "js.echo") {
     return { success: false, error: { code: "unknown_command", message: `No handler for '${request.command}'.` } };
   }
-  return { success: true, result: { ...(request.parameters ?? {}), runtime: "node" } };
+  return { success: true, result: toWire({ ...(fromWire(request.parameters) ?? {}), runtime: "node" }) };
 });
 
 connection.on("Notify", () => {});
@@ -156,7 +171,7 @@ async function runJob(assignment) {
       return; // Not ours to run.
     }
 
-    const n = assignment.parameters?.n ?? 3;
+    const n = fromWire(assignment.parameters)?.n ?? 3;
     const items = [];
     for (let i = 1; i <= n && !job.stopped; i++) {
       items.push(i);
@@ -172,7 +187,7 @@ async function runJob(assignment) {
 
     let itemCount = 0;
     if (!job.stopped && items.length > 0) {
-      const sent = await connection.invoke("SendJobItems", { ...ids, sequence: 0, items });
+      const sent = await connection.invoke("SendJobItems", { ...ids, sequence: 0, items: items.map(toWire) });
       itemCount = items.length;
       if (sent.stop) {
         return;
@@ -181,7 +196,7 @@ async function runJob(assignment) {
 
     const completion = job.stopped
       ? { ...ids, attempt: assignment.attempt, success: false, error: { code: job.stopped, message: "Stopped." }, itemCount }
-      : { ...ids, attempt: assignment.attempt, success: true, result: { count: items.length, runtime: "node" }, itemCount };
+      : { ...ids, attempt: assignment.attempt, success: true, result: toWire({ count: items.length, runtime: "node" }), itemCount };
     const result = await connection.invoke("CompleteJob", completion);
     if (!result.accepted) {
       console.error(`completion of ${assignment.jobId} refused: ${result.code}: ${result.message}`);
@@ -233,7 +248,7 @@ async function register() {
   });
   heartbeatMs = result.heartbeatIntervalMs;
   serverClockOffsetMs = Date.parse(result.serverTime) - Date.now();
-  console.log(`REGISTERED ${result.agentId} heartbeat=${heartbeatMs}`);
+  console.log(`REGISTERED ${result.agentId} heartbeat=${heartbeatMs} protocol=${messagePack ? "messagepack" : "json"}`);
   scheduleHeartbeat();
 }
 
